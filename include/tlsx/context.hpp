@@ -1,0 +1,317 @@
+//
+// tlsx — TLS streams for Boost.Asio over mbedTLS
+//
+#ifndef TLSX_CONTEXT_HPP
+#define TLSX_CONTEXT_HPP
+
+#include <tlsx/error.hpp>
+#include <tlsx/stream_base.hpp>
+
+#include <boost/asio/buffer.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// mbedTLS types are only forward-declared here; include <tlsx/mbedtls.hpp> to use them.
+struct mbedtls_ssl_config;
+struct mbedtls_ssl_context;
+struct mbedtls_x509_crt;
+
+namespace tlsx {
+
+namespace detail {
+struct context_impl;
+class engine_impl;
+} // namespace detail
+
+/// TLS protocol versions, for @ref context::set_min_version and @ref context::set_max_version.
+enum class tls_version { tls1_0, tls1_1, tls1_2, tls1_3 };
+
+/** What a verify callback sees of one certificate of the peer's chain.
+
+    Passed to the callback set with @ref context::set_verify_callback, once per certificate,
+    from the root (highest depth) down to the peer's own certificate (depth 0).
+*/
+class verify_context {
+public:
+    /// Position in the chain: 0 is the peer's own certificate.
+    int depth() const noexcept { return depth_; }
+
+    /// mbedTLS's verification flags for this certificate (`MBEDTLS_X509_BADCERT_*`); 0 = fine.
+    std::uint32_t flags() const noexcept { return *flags_; }
+
+    /// A readable description of what failed, empty when nothing did.
+    std::string error_message() const;
+
+    /// The certificate in DER form.
+    boost::asio::const_buffer certificate() const noexcept;
+
+    /// The certificate's subject as text, e.g. `CN=example.com`.
+    std::string subject() const;
+
+    /// The mbedTLS certificate (include <tlsx/mbedtls.hpp> to use it).
+    mbedtls_x509_crt* native_handle() const noexcept { return crt_; }
+
+    /// @cond internal
+    verify_context(mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) noexcept
+        : crt_(crt)
+        , depth_(depth)
+        , flags_(flags) {}
+    /// @endcond
+
+private:
+    mbedtls_x509_crt* crt_;
+    int depth_;
+    std::uint32_t* flags_;
+};
+
+/// The signature of verify callbacks: as in Asio, `bool(bool preverified, verify_context&)`.
+using verify_callback = std::function<bool(bool preverified, verify_context& ctx)>;
+
+class context;
+
+/** What a server-name (SNI) callback uses to choose the certificate for one connection. */
+class sni_selection {
+public:
+    /// The host name the client asked for.
+    std::string_view server_name() const noexcept { return name_; }
+
+    /** Use the certificate chain and private key of another context for this connection.
+
+        `other` must have a certificate and key and must outlive the handshake.
+    */
+    void use(const context& other);
+
+    /// @cond internal
+    sni_selection(mbedtls_ssl_context* ssl, std::string_view name) noexcept
+        : ssl_(ssl)
+        , name_(name) {}
+    int result() const noexcept { return result_; }
+    /// @endcond
+
+private:
+    mbedtls_ssl_context* ssl_;
+    std::string_view name_;
+    int result_ = 0;
+};
+
+/** A server-name callback: choose the certificate by host name.
+
+    Return true to go on (with the default certificate unless `selection.use()` chose another);
+    return false to abort the handshake with an `unrecognized_name` alert.
+*/
+using sni_callback = std::function<bool(sni_selection& selection)>;
+
+/// A key-log callback: receives one NSS key-log line (no newline) per handshake.
+using keylog_callback = std::function<void(std::string_view line)>;
+
+/// A debug callback: mbedTLS's debug output, one message at a time.
+using debug_callback =
+    std::function<void(int level, std::string_view file, int line, std::string_view message)>;
+
+/** A key and a self-signed certificate, both PEM, made by @ref generate_self_signed. */
+struct self_signed_credentials {
+    /// The certificate, PEM.
+    std::string certificate_pem;
+    /// The private key (ECDSA P-256), PEM, unencrypted.
+    std::string private_key_pem;
+};
+
+/** Generate a fresh ECDSA P-256 key and a self-signed certificate for `common_name`.
+
+    The certificate names `common_name` as subject CN and as a DNS subject-alt-name, is valid from
+    an hour ago for one year, and may act as its own certificate authority, so a client that adds
+    it with @ref context::add_certificate_authority trusts it. For demos and tests.
+
+    @throws boost::system::system_error if mbedTLS fails.
+*/
+self_signed_credentials generate_self_signed(std::string_view common_name);
+
+/** Configuration shared by many TLS streams: credentials, trust, protocol settings.
+
+    Modelled on `boost::asio::ssl::context`. A context is set up once and then used by any number
+    of streams, also from several threads at once. Streams keep the configuration alive, so the
+    context object itself may be destroyed before them.
+
+    @par Thread Safety
+    Distinct objects: safe. Shared objects: safe for streams using it concurrently once set up;
+    the setters must not run concurrently with handshakes.
+
+    @par Example
+    @code
+    tlsx::context ctx{tlsx::context::tls_server};
+    ctx.use_certificate_chain_file("cert.pem");
+    ctx.use_private_key_file("key.pem", tlsx::context::pem);
+    @endcode
+*/
+class context {
+public:
+    /// Which roles streams using this context may play.
+    enum method {
+        /// Client or server, chosen by each stream's handshake.
+        tls,
+        /// Client only.
+        tls_client,
+        /// Server only.
+        tls_server
+    };
+
+    /// Encodings of keys and certificates, as `asio::ssl::context::file_format`.
+    enum file_format {
+        /// DER (ASN.1) encoding.
+        asn1,
+        /// PEM encoding.
+        pem,
+        /// Same as asn1.
+        der = asn1
+    };
+
+    /// Why a password is asked for, as `asio::ssl::context::password_purpose`.
+    enum password_purpose { for_reading, for_writing };
+
+    /// The signature of password callbacks: `std::string(std::size_t max_length, purpose)`.
+    using password_callback = std::function<std::string(std::size_t, password_purpose)>;
+
+    /** Construct a context for the given roles.
+
+        Clients verify the server's certificate (@ref verify_mode::required) by default.
+        @throws boost::system::system_error if the random generator cannot be seeded.
+    */
+    explicit context(method m);
+
+    /// Move-construct; the moved-from context is empty.
+    context(context&&) noexcept;
+    /// Move-assign.
+    context& operator=(context&&) noexcept;
+    /// Destroy; streams using the configuration keep it alive.
+    ~context();
+
+    /// The method given at construction.
+    method get_method() const noexcept;
+
+    // ---- Credentials ------------------------------------------------------------------------
+
+    /// Use a certificate chain (PEM: leaf first, then intermediates).
+    void use_certificate_chain(boost::asio::const_buffer chain);
+    /// @copydoc use_certificate_chain
+    void use_certificate_chain(boost::asio::const_buffer chain, error_code& ec);
+    /// Use a certificate chain from a PEM file.
+    void use_certificate_chain_file(const std::string& path);
+    /// @copydoc use_certificate_chain_file
+    void use_certificate_chain_file(const std::string& path, error_code& ec);
+    /// Use a single certificate (PEM or DER); for a chain use use_certificate_chain.
+    void use_certificate(boost::asio::const_buffer cert, file_format format);
+    /// @copydoc use_certificate
+    void use_certificate(boost::asio::const_buffer cert, file_format format, error_code& ec);
+    /// Use a certificate (PEM or DER) from a file.
+    void use_certificate_file(const std::string& path, file_format format);
+    /// @copydoc use_certificate_file
+    void use_certificate_file(const std::string& path, file_format format, error_code& ec);
+
+    /** Use a private key (PEM or DER, optionally encrypted: see set_password_callback).
+
+        The key must match the certificate given before it; pairs are matched in order, so a
+        server may hold an RSA and an ECDSA certificate at once.
+    */
+    void use_private_key(boost::asio::const_buffer key, file_format format);
+    /// @copydoc use_private_key
+    void use_private_key(boost::asio::const_buffer key, file_format format, error_code& ec);
+    /// Use a private key from a file.
+    void use_private_key_file(const std::string& path, file_format format);
+    /// @copydoc use_private_key_file
+    void use_private_key_file(const std::string& path, file_format format, error_code& ec);
+
+    /// Set the callback that supplies the password of encrypted private keys.
+    void set_password_callback(password_callback cb);
+
+    // ---- Trust ------------------------------------------------------------------------------
+
+    /// Trust the certificate authorities in a PEM buffer.
+    void add_certificate_authority(boost::asio::const_buffer ca);
+    /// @copydoc add_certificate_authority
+    void add_certificate_authority(boost::asio::const_buffer ca, error_code& ec);
+    /// Trust the certificate authorities in a PEM or DER file.
+    void load_verify_file(const std::string& path);
+    /// @copydoc load_verify_file
+    void load_verify_file(const std::string& path, error_code& ec);
+    /// Trust every certificate in a directory of PEM files.
+    void add_verify_path(const std::string& path);
+    /// @copydoc add_verify_path
+    void add_verify_path(const std::string& path, error_code& ec);
+    /// Trust the system's certificate store (Debian: /etc/ssl/certs/ca-certificates.crt).
+    void set_default_verify_paths();
+    /// @copydoc set_default_verify_paths
+    void set_default_verify_paths(error_code& ec);
+    /// Add a certificate revocation list (PEM or DER buffer).
+    void add_crl(boost::asio::const_buffer crl);
+    /// @copydoc add_crl
+    void add_crl(boost::asio::const_buffer crl, error_code& ec);
+
+    /** Set how the peer's certificate is verified.
+
+        Clients default to @ref verify_mode::required, servers to @ref verify_mode::none (no
+        client certificate is asked for).
+    */
+    void set_verify_mode(verify_mode mode);
+    /// Set the callback consulted for each certificate of the peer's chain.
+    void set_verify_callback(verify_callback cb);
+    /// Set the longest chain accepted (intermediates between the peer and a trusted root).
+    void set_verify_depth(int depth);
+
+    // ---- Protocol ---------------------------------------------------------------------------
+
+    /** Set the ciphersuites, most preferred first, by IANA name
+        (`TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`) or mbedTLS name
+        (`TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256`).
+
+        @throws boost::system::system_error with @ref error::unknown_ciphersuite naming the first
+        unknown name.
+    */
+    void set_ciphersuites(const std::vector<std::string>& names);
+    /// @copydoc set_ciphersuites
+    void set_ciphersuites(const std::vector<std::string>& names, error_code& ec);
+    /// Set the lowest protocol version accepted (default TLS 1.2).
+    void set_min_version(tls_version v);
+    /// Set the highest protocol version offered (default the highest this build has).
+    void set_max_version(tls_version v);
+    /// Set the ALPN protocols, most preferred first (e.g. `{"h2", "http/1.1"}`).
+    void set_alpn_protocols(const std::vector<std::string>& protocols);
+    /// Set the server-side SNI callback that may choose the certificate per host name.
+    void set_sni_callback(sni_callback cb);
+
+    // ---- Observability ----------------------------------------------------------------------
+
+    /** Emit NSS key-log lines (`CLIENT_RANDOM <random> <master secret>`) for each handshake.
+
+        What `SSLKEYLOGFILE` holds: Wireshark and tshark decrypt a capture with it. Never enable
+        this in production; the lines are the session keys.
+    */
+    void set_keylog_callback(keylog_callback cb);
+
+    /** Receive mbedTLS's debug output up to `level` (0 none ... 4 verbose).
+
+        mbedTLS's debug threshold is process-wide: the highest level set by any context applies.
+    */
+    void set_debug_callback(int level, debug_callback cb);
+
+    /// The mbedTLS configuration of this context's default role.
+    mbedtls_ssl_config* native_handle() noexcept;
+    /// The mbedTLS configuration used for handshakes of the given role.
+    mbedtls_ssl_config* native_handle(stream_base::handshake_type role) noexcept;
+
+    /// @cond internal
+    const std::shared_ptr<detail::context_impl>& impl() const noexcept { return impl_; }
+    /// @endcond
+
+private:
+    std::shared_ptr<detail::context_impl> impl_;
+};
+
+} // namespace tlsx
+
+#endif

@@ -1,0 +1,435 @@
+//
+// tlsx — TLS streams for Boost.Asio over mbedTLS
+//
+#ifndef TLSX_DETAIL_ENGINE_OP_HPP
+#define TLSX_DETAIL_ENGINE_OP_HPP
+
+#include <tlsx/detail/stream_core.hpp>
+#include <tlsx/engine.hpp>
+#include <tlsx/error.hpp>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+
+namespace tlsx {
+namespace detail {
+
+//----------------------------------------------------------------------------------------------
+// Policies: what each operation asks of the engine. The driver below does all the I/O.
+//
+// A policy provides:
+//   kind                 its op_kind (one outstanding per kind)
+//   needs_flush          whether it completes only once the output it produced is written;
+//                        false lets a read complete while another op is writing its alert
+//   step(core)           one engine step
+//   may_read_transport   whether it may take the read lock now (default: yes)
+//   on_error(core, ec)   what a transport failure or cancellation does to the session
+//   bytes(result)        the size it completes with
+//----------------------------------------------------------------------------------------------
+
+struct policy_base {
+    bool may_read_transport(const stream_core&) const noexcept { return true; }
+    static std::size_t bytes(const engine::result& r) noexcept { return r.bytes; }
+};
+
+/// async_read_some: decrypt into the first non-empty buffer.
+template <class MutableBufferSequence>
+struct read_policy : policy_base {
+    static constexpr op_kind kind = op_kind::read;
+    static constexpr bool needs_flush = false;
+    static constexpr const char* tracking_name() noexcept {
+        return "tlsx::stream::async_read_some";
+    }
+
+    MutableBufferSequence buffers;
+
+    engine::result step(stream_core& core) {
+        auto it = boost::asio::buffer_sequence_begin(buffers);
+        auto end = boost::asio::buffer_sequence_end(buffers);
+        for (; it != end; ++it) {
+            boost::asio::mutable_buffer b(*it);
+            if (b.size() != 0)
+                return core.engine_.read(b);
+        }
+        return {}; // a zero-size read completes at once, as in Asio
+    }
+
+    // A failed or cancelled transport read leaves the session intact: a partial record stays
+    // buffered and the next read resumes it.
+    static void on_error(stream_core&, const error_code&) noexcept {}
+};
+
+/// async_write_some: encrypt up to one record, coalescing a gather write into one record.
+/// @see boostorg/asio#100 (one record per buffer of a gather write)
+template <class ConstBufferSequence>
+struct write_policy : policy_base {
+    static constexpr op_kind kind = op_kind::write;
+    static constexpr bool needs_flush = true;
+    static constexpr const char* tracking_name() noexcept {
+        return "tlsx::stream::async_write_some";
+    }
+
+    ConstBufferSequence buffers;
+
+    engine::result step(stream_core& core) {
+        auto it = boost::asio::buffer_sequence_begin(buffers);
+        auto end = boost::asio::buffer_sequence_end(buffers);
+        while (it != end && boost::asio::const_buffer(*it).size() == 0)
+            ++it;
+        if (it == end)
+            return {};
+        boost::asio::const_buffer first(*it);
+        auto next = std::next(it);
+        while (next != end && boost::asio::const_buffer(*next).size() == 0)
+            ++next;
+        if (first.size() >= engine::max_record_plaintext || next == end)
+            return core.engine_.write(first);
+        // Several small buffers: copy up to one record's worth, so they leave as one record.
+        // Re-stepping (after a renegotiation) copies the same bytes again, so the same-data
+        // expectation of mbedtls_ssl_write holds.
+        unsigned char* stage = core.staging();
+        std::size_t n = boost::asio::buffer_copy(
+            boost::asio::mutable_buffer(stage, engine::max_record_plaintext), buffers);
+        return core.engine_.write(boost::asio::const_buffer(stage, n));
+    }
+
+    // A transport write that failed or was cancelled may have left part of a record on the
+    // wire: nothing more can be written in this session (reads may go on).
+    static void on_error(stream_core& core, const error_code& ec) noexcept {
+        core.engine_.fail_output(ec);
+    }
+};
+
+/// async_handshake: run the handshake in one role.
+struct handshake_policy : policy_base {
+    static constexpr op_kind kind = op_kind::handshake;
+    static constexpr bool needs_flush = true;
+    static constexpr const char* tracking_name() noexcept {
+        return "tlsx::stream::async_handshake";
+    }
+
+    stream_base::handshake_type type;
+
+    engine::result step(stream_core& core) { return core.engine_.handshake(type); }
+
+    // An interrupted handshake cannot be resumed safely.
+    static void on_error(stream_core& core, const error_code& ec) noexcept {
+        core.engine_.fail(ec);
+    }
+};
+
+/// async_handshake with bytes already read from the transport (e.g. by a protocol sniffer).
+template <class ConstBufferSequence>
+struct buffered_handshake_policy : handshake_policy {
+    ConstBufferSequence buffers;
+    std::size_t used = 0;
+
+    buffered_handshake_policy(stream_base::handshake_type t, const ConstBufferSequence& b)
+        : handshake_policy{{}, t}
+        , buffers(b) {}
+
+    engine::result step(stream_core& core) {
+        feed(core);
+        return core.engine_.handshake(type);
+    }
+
+    // Serve the caller's bytes before reading the transport.
+    bool may_read_transport(const stream_core&) const noexcept {
+        return used == boost::asio::buffer_size(buffers);
+    }
+
+    std::size_t bytes(const engine::result&) const noexcept { return used; }
+
+private:
+    void feed(stream_core& core) {
+        if (core.read_locked_)
+            return;
+        std::size_t skip = used;
+        auto it = boost::asio::buffer_sequence_begin(buffers);
+        auto end = boost::asio::buffer_sequence_end(buffers);
+        for (; it != end; ++it) {
+            boost::asio::const_buffer b(*it);
+            if (skip >= b.size()) {
+                skip -= b.size();
+                continue;
+            }
+            b += skip;
+            skip = 0;
+            std::size_t n = core.engine_.put_input(b);
+            used += n;
+            if (n < b.size())
+                break;
+        }
+    }
+};
+
+/// async_shutdown: queue close_notify, and for shutdown_type::both wait for the peer's.
+struct shutdown_policy : policy_base {
+    static constexpr op_kind kind = op_kind::shutdown;
+    static constexpr bool needs_flush = true;
+    static constexpr const char* tracking_name() noexcept { return "tlsx::stream::async_shutdown"; }
+
+    shutdown_type how;
+
+    engine::result step(stream_core& core) {
+        engine& e = core.engine_;
+        if (!e.close_sent()) {
+            engine::result r = e.close();
+            if (r.ec)
+                return r;
+        }
+        if (how == shutdown_type::send)
+            return {};
+        for (;;) {
+            if (e.peer_closed())
+                return {};
+            if (e.failed()) {
+                // The transport ended right after our close_notify: done, as in Asio.
+                if (e.failure() == error::stream_truncated)
+                    return {};
+                return {engine::want::nothing, 0, e.failure()};
+            }
+            // A pending read owns the application data: wait for it to see close_notify.
+            if (core.busy(op_kind::read))
+                return {engine::want::input, 0, {}};
+            // No reader: discard application data until close_notify (as gnutls_bye does).
+            unsigned char scratch[512];
+            engine::result r = e.read(boost::asio::buffer(scratch));
+            if (r.ec == boost::asio::error::eof)
+                return {};
+            if (r.ec || r.next != engine::want::nothing)
+                return r.ec == error::stream_truncated ? engine::result{} : r;
+        }
+    }
+
+    bool may_read_transport(const stream_core& core) const noexcept {
+        return !core.busy(op_kind::read);
+    }
+
+    static void on_error(stream_core& core, const error_code& ec) noexcept {
+        core.engine_.fail_output(ec);
+    }
+};
+
+//----------------------------------------------------------------------------------------------
+
+/** The one asynchronous driver: runs a policy's steps and moves ciphertext.
+
+    Loop: step the engine; if ciphertext is queued and the write lock is free, take it and write
+    the whole queue; if the step needs input and the read lock is free, take it and read; else
+    park until the lock holder wakes us. Completion waits until the op's own output is written,
+    except that a read may leave its output (an alert) to an active writer, who always drains
+    the whole queue before completing: output produced while reading never sits unsent
+    (Botan's stream) and a read's output never waits for a write (openssl#8677, h2o#597).
+
+    Written for asio::async_compose, so it honours the handler's associated executor, allocator
+    and cancellation slot (terminal and partial cancellation).
+*/
+template <class NextLayer, class Policy>
+class engine_op {
+public:
+    engine_op(NextLayer& next, stream_core& core, Policy policy)
+        : next_(next)
+        , core_(core)
+        , policy_(std::move(policy)) {}
+
+    template <class Self>
+    void operator()(Self& self, error_code ec = {}, std::size_t n = 0) {
+        switch (state_) {
+        case state::starting:
+            self.reset_cancellation_state(boost::asio::enable_partial_cancellation());
+            if (!core_.begin(Policy::kind))
+                return finish(self, error::operation_not_permitted);
+            owns_kind_ = true;
+            break;
+
+        case state::writing:
+            core_.write_locked_ = false;
+            core_.engine_.consume_output(n);
+            core_.wake_all();
+            if (ec)
+                return fail(self, ec);
+            break;
+
+        case state::reading:
+            core_.read_locked_ = false;
+            core_.engine_.commit_input(n);
+            core_.wake_all();
+            if (ec == boost::asio::error::eof) {
+                core_.engine_.input_eof(); // the engine decides: close_notify seen or truncated
+            } else if (ec) {
+                return fail(self, ec);
+            }
+            break;
+
+        case state::parked:
+            if (self.cancelled() != boost::asio::cancellation_type::none)
+                return fail(self, boost::asio::error::operation_aborted);
+            break;
+
+        case state::posted:
+            return complete(self);
+        }
+        run(self);
+    }
+
+private:
+    enum class state : unsigned char { starting, writing, reading, parked, posted };
+
+    template <class Self>
+    void run(Self& self) {
+        engine& e = core_.engine_;
+        for (;;) {
+            if (!done_) {
+                result_ = policy_.step(core_);
+                if (result_.next == engine::want::nothing) {
+                    done_ = true;
+                    flush_target_ = e.output_produced();
+                }
+            }
+            if (e.has_output() && !core_.write_locked_) {
+                core_.write_locked_ = true;
+                state_ = state::writing;
+                initiated_ = true;
+                boost::asio::async_write(next_, e.output(), std::move(self));
+                return;
+            }
+            if (done_) {
+                if (e.output_consumed() >= flush_target_ ||
+                    (!Policy::needs_flush && core_.write_locked_))
+                    return finish(self, result_.ec);
+                return park(self); // the writer wakes us when our records are out
+            }
+            if (result_.next == engine::want::input && !core_.read_locked_ &&
+                policy_.may_read_transport(core_)) {
+                core_.read_locked_ = true;
+                state_ = state::reading;
+                initiated_ = true;
+                next_.async_read_some(e.prepare_input(), std::move(self));
+                return;
+            }
+            return park(self); // another op holds the lock we need
+        }
+    }
+
+    /// Wait for the lock holder; a cancellation takes us out of the slot.
+    template <class Self>
+    void park(Self& self) {
+        state_ = state::parked;
+        initiated_ = true;
+        auto slot = self.get_cancellation_state().slot();
+        if (slot.is_connected())
+            slot.template emplace<unparker>(&core_);
+        core_.waiter_for(Policy::kind).emplace(std::move(self));
+    }
+
+    struct unparker {
+        stream_core* core;
+        void operator()(boost::asio::cancellation_type) { core->waiter_for(Policy::kind).post(); }
+    };
+
+    template <class Self>
+    void fail(Self& self, error_code ec) {
+        Policy::on_error(core_, ec);
+        finish(self, ec);
+    }
+
+    template <class Self>
+    void finish(Self& self, error_code ec) {
+        ec_ = ec;
+        if (owns_kind_) {
+            owns_kind_ = false;
+            core_.end(Policy::kind);
+            core_.wake_all(); // e.g. a shutdown waiting for this read to see close_notify
+        }
+        if (!initiated_) {
+            // Never complete inside the initiating function.
+            state_ = state::posted;
+            boost::asio::post(std::move(self));
+            return;
+        }
+        complete(self);
+    }
+
+    template <class Self>
+    void complete(Self& self) {
+        if constexpr (Policy::kind == op_kind::read || Policy::kind == op_kind::write) {
+            self.complete(ec_, ec_ && ec_ != boost::asio::error::eof ? std::size_t(0)
+                                                                     : policy_.bytes(result_));
+        } else if constexpr (std::is_base_of<handshake_policy, Policy>::value &&
+                             !std::is_same<handshake_policy, Policy>::value) {
+            self.complete(ec_, policy_.bytes(result_));
+        } else {
+            self.complete(ec_);
+        }
+    }
+
+    NextLayer& next_;
+    stream_core& core_;
+    Policy policy_;
+    engine::result result_{};
+    std::uint64_t flush_target_ = 0;
+    error_code ec_;
+    state state_ = state::starting;
+    bool done_ = false;
+    bool owns_kind_ = false;
+    bool initiated_ = false;
+};
+
+//----------------------------------------------------------------------------------------------
+
+/** The blocking driver: the same policies over synchronous transport calls (Asio's detail::io).
+
+    Sync operations must not run concurrently with async ones on the same stream.
+*/
+template <class NextLayer, class Policy>
+std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_code& ec) {
+    if (!core.begin(Policy::kind)) {
+        ec = error::operation_not_permitted;
+        return 0;
+    }
+    struct releaser {
+        stream_core& c;
+        ~releaser() { c.end(Policy::kind); }
+    } release{core};
+
+    engine& e = core.engine_;
+    for (;;) {
+        engine::result r = policy.step(core);
+        while (e.has_output()) {
+            std::size_t n = boost::asio::write(next, e.output(), ec);
+            e.consume_output(n);
+            if (ec) {
+                Policy::on_error(core, ec);
+                return 0;
+            }
+        }
+        if (r.next == engine::want::nothing) {
+            ec = r.ec;
+            return policy.bytes(r);
+        }
+        if (r.next == engine::want::input) {
+            std::size_t n = next.read_some(e.prepare_input(), ec);
+            e.commit_input(n);
+            if (ec == boost::asio::error::eof) {
+                e.input_eof();
+            } else if (ec) {
+                Policy::on_error(core, ec);
+                return 0;
+            }
+        }
+    }
+}
+
+} // namespace detail
+} // namespace tlsx
+
+#endif

@@ -1,0 +1,83 @@
+//
+// tlsx — TLS streams for Boost.Asio over mbedTLS
+//
+#ifndef TLSX_DETAIL_STREAM_CORE_HPP
+#define TLSX_DETAIL_STREAM_CORE_HPP
+
+#include <tlsx/detail/waiter.hpp>
+#include <tlsx/engine.hpp>
+
+#include <cstddef>
+#include <memory>
+
+namespace tlsx {
+namespace detail {
+
+/// The kinds of operation a stream may have outstanding at once, one of each.
+enum class op_kind : unsigned char { read, write, handshake, shutdown };
+constexpr std::size_t op_kind_count = 4;
+
+/** What the operations of one stream share: the engine, the two transport locks, and one
+    parking slot and one busy flag per operation kind.
+
+    The read lock is held by whichever operation has a transport read in flight, the write lock
+    by whichever has a transport write in flight. No operation waits for one lock while holding
+    the other, so a blocked write can never starve a read (rustls#2556), and any operation may
+    take either lock: a read flushes the alert it produced, a write reads the records of a
+    renegotiation.
+*/
+struct stream_core {
+    explicit stream_core(const context& ctx)
+        : engine_(ctx) {}
+
+    stream_core(stream_core&&) = default;
+    stream_core& operator=(stream_core&&) = default;
+
+    /// Claim the slot of an operation kind; false if one of that kind is already outstanding.
+    bool begin(op_kind k) noexcept {
+        bool& b = busy_[static_cast<std::size_t>(k)];
+        if (b)
+            return false;
+        b = true;
+        return true;
+    }
+
+    /// Release the slot of an operation kind.
+    void end(op_kind k) noexcept { busy_[static_cast<std::size_t>(k)] = false; }
+
+    /// Whether an operation of this kind is outstanding.
+    bool busy(op_kind k) const noexcept { return busy_[static_cast<std::size_t>(k)]; }
+
+    /// The parking slot of an operation kind.
+    detail::waiter& waiter_for(op_kind k) noexcept { return waiters_[static_cast<std::size_t>(k)]; }
+
+    /// Something changed (a lock was released, input arrived, output drained, an operation
+    /// ended): let every parked operation look again. Order: handshake, shutdown, write, read.
+    void wake_all() {
+        waiters_[static_cast<std::size_t>(op_kind::handshake)].post();
+        waiters_[static_cast<std::size_t>(op_kind::shutdown)].post();
+        waiters_[static_cast<std::size_t>(op_kind::write)].post();
+        waiters_[static_cast<std::size_t>(op_kind::read)].post();
+    }
+
+    /// Staging buffer that coalesces a gather write into one record; allocated on first use.
+    unsigned char* staging() {
+        if (!staging_)
+            staging_.reset(new unsigned char[engine::max_record_plaintext]);
+        return staging_.get();
+    }
+
+    engine engine_;
+    bool read_locked_ = false;
+    bool write_locked_ = false;
+
+private:
+    bool busy_[op_kind_count] = {};
+    detail::waiter waiters_[op_kind_count];
+    std::unique_ptr<unsigned char[]> staging_;
+};
+
+} // namespace detail
+} // namespace tlsx
+
+#endif

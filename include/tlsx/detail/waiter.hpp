@@ -1,0 +1,120 @@
+//
+// tlsx — TLS streams for Boost.Asio over mbedTLS
+//
+#ifndef TLSX_DETAIL_WAITER_HPP
+#define TLSX_DETAIL_WAITER_HPP
+
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
+
+#include <memory>
+#include <utility>
+
+namespace tlsx {
+namespace detail {
+
+/** A slot for one parked operation: a type-erased nullary handler.
+
+    An operation parks here when it must wait for another operation of the same stream (the
+    holder of a transport lock) instead of for the transport itself. Waking posts the handler
+    to its associated executor, so a waker never runs another operation inside its own frame.
+
+    Memory comes from the handler's associated allocator, defaulting to Asio's per-thread
+    recycling allocator, so parking and waking allocate nothing from the heap in steady state.
+    This is Beast's `saved_handler` idea, reduced to what the stream needs.
+
+    @see boostorg/beast saved_handler; design.md "Parking".
+*/
+class waiter {
+public:
+    waiter() = default;
+    waiter(const waiter&) = delete;
+    waiter& operator=(const waiter&) = delete;
+    waiter(waiter&& other) noexcept
+        : p_(std::exchange(other.p_, nullptr)) {}
+    waiter& operator=(waiter&& other) noexcept {
+        if (this != &other) {
+            reset();
+            p_ = std::exchange(other.p_, nullptr);
+        }
+        return *this;
+    }
+    ~waiter() { reset(); }
+
+    /// Whether a handler is parked here.
+    bool empty() const noexcept { return p_ == nullptr; }
+
+    /// Park `h` (the slot must be empty).
+    template <class Handler>
+    void emplace(Handler&& h) {
+        using handler_type = std::decay_t<Handler>;
+        using node = impl<handler_type>;
+        auto alloc = node::rebind(h);
+        node* n = std::allocator_traits<typename node::alloc_type>::allocate(alloc, 1);
+        try {
+            ::new (static_cast<void*>(n)) node(std::forward<Handler>(h));
+        } catch (...) {
+            std::allocator_traits<typename node::alloc_type>::deallocate(alloc, n, 1);
+            throw;
+        }
+        reset();
+        p_ = n;
+    }
+
+    /// Take the parked handler out and post it to its executor (no-op when empty).
+    void post() {
+        if (base* p = std::exchange(p_, nullptr))
+            p->post();
+    }
+
+    /// Destroy the parked handler without invoking it.
+    void reset() noexcept {
+        if (base* p = std::exchange(p_, nullptr))
+            p->destroy();
+    }
+
+private:
+    struct base {
+        virtual void post() = 0;
+        virtual void destroy() noexcept = 0;
+
+    protected:
+        ~base() = default;
+    };
+
+    template <class Handler>
+    struct impl final : base {
+        using alloc_type = typename std::allocator_traits<boost::asio::associated_allocator_t<
+            Handler, boost::asio::recycling_allocator<void>>>::template rebind_alloc<impl>;
+
+        static alloc_type rebind(const Handler& h) {
+            return alloc_type(
+                boost::asio::get_associated_allocator(h, boost::asio::recycling_allocator<void>()));
+        }
+
+        explicit impl(Handler&& h)
+            : handler_(std::move(h)) {}
+
+        void post() override {
+            Handler h(std::move(handler_));
+            destroy();
+            boost::asio::post(std::move(h));
+        }
+
+        void destroy() noexcept override {
+            auto alloc = rebind(handler_);
+            this->~impl();
+            std::allocator_traits<alloc_type>::deallocate(alloc, this, 1);
+        }
+
+        Handler handler_;
+    };
+
+    base* p_ = nullptr;
+};
+
+} // namespace detail
+} // namespace tlsx
+
+#endif

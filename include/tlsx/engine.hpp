@@ -1,0 +1,159 @@
+//
+// tlsx — TLS streams for Boost.Asio over mbedTLS
+//
+#ifndef TLSX_ENGINE_HPP
+#define TLSX_ENGINE_HPP
+
+#include <tlsx/context.hpp>
+#include <tlsx/error.hpp>
+#include <tlsx/stream_base.hpp>
+
+#include <boost/asio/buffer.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace tlsx {
+
+/** The sans-I/O TLS engine: ciphertext in, ciphertext out, plaintext in and out.
+
+    An engine owns one mbedTLS session and two byte queues. It performs no I/O and knows nothing
+    of executors: whoever drives it moves ciphertext between the queues and a transport.
+
+    - Input: read the transport into @ref prepare_input, then @ref commit_input; report the
+      transport's end with @ref input_eof.
+    - Output: write @ref output to the transport, then @ref consume_output. mbedTLS never sees a
+      full transport: every record it produces is queued, so no half-sent record is ever stranded
+      inside it.
+    - Steps (@ref handshake, @ref read, @ref write, @ref close) say what they want next. Whether
+      ciphertext is waiting to go out is asked separately with @ref has_output, after every step:
+      a read can produce output (an alert), a write can need input (a renegotiation).
+
+    @par Thread Safety
+    Distinct objects: safe. Shared objects: unsafe.
+*/
+class engine {
+public:
+    /// What a step needs before it can make progress.
+    enum class want {
+        /// The step finished (successfully or not: see result::ec).
+        nothing,
+        /// Commit more input, then call the step again.
+        input,
+        /// The output queue is over its high-water mark: drain it, then call the step again.
+        output
+    };
+
+    /// The outcome of a step.
+    struct result {
+        want next = want::nothing;
+        std::size_t bytes = 0;
+        error_code ec;
+    };
+
+    /// Capacity of the input queue: one maximal TLS record with its header and expansion.
+    static constexpr std::size_t input_capacity = 16384 + 2048 + 5;
+    /// Largest plaintext carried by one record.
+    static constexpr std::size_t max_record_plaintext = 16384;
+
+    /// Construct an engine using the context's configuration (kept alive by the engine).
+    explicit engine(const context& ctx);
+    /// Move-construct.
+    engine(engine&&) noexcept;
+    /// Move-assign.
+    engine& operator=(engine&&) noexcept;
+    /// Destroy, wiping key material.
+    ~engine();
+
+    // ---- Settings before the handshake --------------------------------------------------
+
+    /// Set the host name: sent as SNI and checked against the server's certificate.
+    void set_server_name(std::string_view host, error_code& ec);
+    /// Override the context's verify mode for this session.
+    void set_verify_mode(verify_mode mode);
+    /// Override the context's verify callback for this session.
+    void set_verify_callback(verify_callback cb);
+    /// Override the context's verify depth for this session.
+    void set_verify_depth(int depth);
+
+    // ---- Steps ------------------------------------------------------------------------------
+
+    /// Run the handshake in the given role until it needs input or is done.
+    result handshake(stream_base::handshake_type type);
+    /// Decrypt application data into `buf`. Reports `asio::error::eof` after close_notify.
+    result read(boost::asio::mutable_buffer buf);
+    /// Encrypt up to one record of `buf` into the output queue; `bytes` says how much was taken.
+    result write(boost::asio::const_buffer buf);
+    /// Queue our close_notify (once).
+    result close();
+
+    // ---- Ciphertext queues ------------------------------------------------------------------
+
+    /// The free space into which the next transport read may go (empty when full).
+    boost::asio::mutable_buffer prepare_input() noexcept;
+    /// Mark `n` bytes of prepare_input() as received.
+    void commit_input(std::size_t n) noexcept;
+    /// Copy received bytes into the input queue; returns how many fit.
+    std::size_t put_input(boost::asio::const_buffer data) noexcept;
+    /// The transport reported end of stream.
+    void input_eof() noexcept;
+    /// Bytes received but not yet consumed by mbedTLS.
+    std::size_t input_size() const noexcept;
+
+    /// The ciphertext waiting to be written (front of the output queue).
+    boost::asio::const_buffer output() const noexcept;
+    /// Remove `n` written bytes from the output queue.
+    void consume_output(std::size_t n) noexcept;
+    /// Whether ciphertext is waiting to be written.
+    bool has_output() const noexcept;
+    /// Bytes ever queued for output; with output_consumed(), tells when a record has gone out.
+    std::uint64_t output_produced() const noexcept;
+    /// Bytes ever removed from the output queue.
+    std::uint64_t output_consumed() const noexcept;
+
+    // ---- State ------------------------------------------------------------------------------
+
+    /// The first handshake has completed.
+    bool handshake_done() const noexcept;
+    /// The peer's close_notify was received.
+    bool peer_closed() const noexcept;
+    /// Our close_notify was queued.
+    bool close_sent() const noexcept;
+    /// A fatal error happened; every further step fails with failure().
+    bool failed() const noexcept;
+    /// The sticky error after failed().
+    error_code failure() const noexcept;
+    /// Mark the engine failed: every further step reports `ec` (e.g. a cancelled handshake).
+    void fail(error_code ec) noexcept;
+    /** The transport failed or was cancelled under a write: queued ciphertext is dropped and
+        further writes and close() report `ec`; reads go on. */
+    void fail_output(error_code ec) noexcept;
+    /// Translate a transport EOF: stream_truncated unless the peer's close_notify was seen.
+    error_code map_eof(error_code ec) const noexcept;
+
+    // ---- Information after the handshake ----------------------------------------------------
+
+    /// IANA name of the negotiated ciphersuite (e.g. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256).
+    std::string_view cipher_suite() const noexcept;
+    /// Negotiated protocol version, e.g. "TLSv1.2".
+    std::string_view protocol_version() const noexcept;
+    /// Protocol chosen by ALPN, empty when none.
+    std::string_view alpn_protocol() const noexcept;
+    /// The peer's certificate, DER; empty when none.
+    std::vector<unsigned char> peer_certificate() const;
+    /// mbedTLS's verification flags for the peer's certificate (0 = verified).
+    std::uint32_t verify_result() const noexcept;
+
+    /// The mbedTLS session (include <tlsx/mbedtls.hpp> to use it); null before the handshake.
+    mbedtls_ssl_context* native_handle() noexcept;
+
+private:
+    std::unique_ptr<detail::engine_impl> impl_;
+};
+
+} // namespace tlsx
+
+#endif

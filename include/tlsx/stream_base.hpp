@@ -1,0 +1,55 @@
+//
+// tlsx — TLS streams for Boost.Asio over mbedTLS
+//
+#ifndef TLSX_STREAM_BASE_HPP
+#define TLSX_STREAM_BASE_HPP
+
+namespace tlsx {
+
+/** Base class of @ref stream: the handshake roles, spelled as in `boost::asio::ssl::stream_base`.
+
+    Porting code writes `tlsx::stream_base::client` where it wrote `ssl::stream_base::client`.
+*/
+struct stream_base {
+    /// Which side of the handshake this stream plays.
+    enum handshake_type {
+        /// Perform the handshake as a client.
+        client,
+        /// Perform the handshake as a server.
+        server
+    };
+
+protected:
+    ~stream_base() = default;
+};
+
+/** How @ref stream::shutdown closes the TLS session (gnutls_bye's `how`).
+
+    - `both` (GNUTLS_SHUT_RDWR): send our close_notify and complete when the peer's arrives, or when
+      the transport ends right after ours was sent. The default, as in Asio.
+    - `send` (GNUTLS_SHUT_WR): complete once our close_notify is written; reads go on until the
+      peer's close_notify, which they report as `boost::asio::error::eof`.
+*/
+enum class shutdown_type { send, both };
+
+/** Whether and how the peer's certificate is verified.
+
+    - `none`: the peer's certificate is not checked (a server does not ask for one).
+    - `optional`: verified, but a failure does not fail the handshake; a server asks for a client
+      certificate but does not require it.
+    - `required`: a missing or failing certificate fails the handshake. The default for clients.
+*/
+enum class verify_mode { none, optional, required };
+
+/** How a stream answers a peer's request to renegotiate.
+
+    - `refuse`: answer with a no_renegotiation warning alert and go on.
+    - `accept`: renegotiate inside whichever operation is pending, invisibly to the application.
+    - `ask`: complete the pending read with @ref error::renegotiation_requested; the application
+      then calls `handshake` to renegotiate, or reads on, which refuses.
+*/
+enum class renegotiation_policy { refuse, accept, ask };
+
+} // namespace tlsx
+
+#endif

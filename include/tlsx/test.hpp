@@ -1,0 +1,464 @@
+//
+// tlsx — TLS streams for Boost.Asio over mbedTLS
+//
+#ifndef TLSX_TEST_HPP
+#define TLSX_TEST_HPP
+
+/** @file
+    For users' own unit tests: an in-memory transport and a connected client/server pair.
+
+    @code
+    boost::asio::io_context io;
+    tlsx::test::tls_pair p{io};                 // self-signed server, client trusts it
+    p.client.next_layer().set_write_size(1);    // fragment every transport write to 1 byte
+    // ... async_handshake both, async_write/async_read, io.run()
+    @endcode
+*/
+
+#include <tlsx/context.hpp>
+#include <tlsx/stream.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace tlsx {
+namespace test {
+
+namespace detail {
+
+/// One direction of a pipe: bytes in flight, EOF flag, at most one pending async read.
+struct channel {
+    struct pending_read {
+        virtual void fill(channel& c) = 0;     // copy data (or EOF) and post
+        virtual void abort(error_code ec) = 0; // post with an error
+        virtual void destroy() noexcept = 0;
+
+    protected:
+        ~pending_read() = default;
+    };
+
+    std::deque<unsigned char> data;
+    bool eof = false;
+    pending_read* reader = nullptr;
+    std::condition_variable cv;
+
+    ~channel() {
+        if (reader)
+            reader->destroy();
+    }
+
+    // Called with the pipe mutex held.
+    void notify() {
+        cv.notify_all();
+        if (reader && (!data.empty() || eof)) {
+            pending_read* r = std::exchange(reader, nullptr);
+            r->fill(*this);
+        }
+    }
+};
+
+struct shared_state {
+    std::mutex mutex;
+    channel chan[2]; // chan[i]: bytes written by end i, read by end 1-i
+};
+
+} // namespace detail
+
+/** An in-memory AsyncStream and SyncStream: one end of a connected pair made by make_pipe.
+
+    Everything written to one end is read from the other. Knobs for tests:
+    - set_read_size(n) / set_write_size(n): each read_some / write_some moves at most n bytes,
+      which fragments TLS records on the way.
+    - fail_after(n): after this end has written n bytes in all, its reads and writes fail with
+      `boost::asio::error::connection_reset` (the transport breaks mid-stream).
+    - close_write(): the peer reads EOF after the buffered bytes (a TCP FIN).
+    - inject(bytes): put raw bytes into this end's inbox, as if the peer had sent them.
+
+    Completion handlers run on their associated executor, else on the pipe's executor. Memory for
+    a pending read comes from the handler's associated allocator (default: Asio's recycling
+    allocator), so steady-state I/O does not touch the heap.
+
+    @par Thread Safety
+    The two ends may be used from different threads; one end's operations must be serialised.
+*/
+template <class Executor = boost::asio::any_io_executor>
+class basic_pipe {
+public:
+    using executor_type = Executor;
+    using lowest_layer_type = basic_pipe;
+
+    template <class Executor1>
+    struct rebind_executor {
+        using other = basic_pipe<Executor1>;
+    };
+
+    basic_pipe(Executor ex, std::shared_ptr<detail::shared_state> state, int side)
+        : ex_(std::move(ex))
+        , state_(std::move(state))
+        , side_(side) {}
+
+    basic_pipe(basic_pipe&&) noexcept = default;
+    basic_pipe& operator=(basic_pipe&&) noexcept = default;
+
+    ~basic_pipe() {
+        if (state_)
+            close();
+    }
+
+    executor_type get_executor() const noexcept { return ex_; }
+    lowest_layer_type& lowest_layer() noexcept { return *this; }
+    const lowest_layer_type& lowest_layer() const noexcept { return *this; }
+
+    /// Each read moves at most n bytes (n >= 1).
+    void set_read_size(std::size_t n) noexcept { read_size_ = std::max<std::size_t>(n, 1); }
+    /// Each write moves at most n bytes (n >= 1).
+    void set_write_size(std::size_t n) noexcept { write_size_ = std::max<std::size_t>(n, 1); }
+    /// Fail this end's reads and writes once it has written n bytes in all.
+    void fail_after(std::size_t n) noexcept { fail_after_ = n; }
+    /// Bytes this end has written so far.
+    std::size_t bytes_written() const noexcept { return written_; }
+
+    /// Bytes waiting in this end's inbox.
+    std::size_t available() const {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        return inbox().data.size();
+    }
+
+    /// Put raw bytes into this end's inbox, as if the peer had written them.
+    void inject(std::string_view bytes) {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        auto& c = inbox();
+        c.data.insert(c.data.end(), bytes.begin(), bytes.end());
+        c.notify();
+    }
+
+    /// Half-close: the peer reads EOF once it has read what was written before.
+    void close_write() {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        auto& c = outbox();
+        c.eof = true;
+        c.notify();
+    }
+
+    /// Close both directions: the peer reads EOF, our pending read fails with
+    /// operation_aborted.
+    void close() {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        auto& out = outbox();
+        out.eof = true;
+        out.notify();
+        auto& in = inbox();
+        in.eof = true;
+        if (in.reader)
+            std::exchange(in.reader, nullptr)->abort(boost::asio::error::operation_aborted);
+        in.cv.notify_all();
+    }
+
+    /// Cancel a pending read: it completes with operation_aborted.
+    void cancel() {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        auto& in = inbox();
+        if (in.reader)
+            std::exchange(in.reader, nullptr)->abort(boost::asio::error::operation_aborted);
+    }
+
+    // ---- SyncReadStream / SyncWriteStream ----------------------------------------------------
+
+    template <class MutableBufferSequence>
+    std::size_t read_some(const MutableBufferSequence& buffers, error_code& ec) {
+        std::unique_lock<std::mutex> lock(state_->mutex);
+        auto& c = inbox();
+        if (boost::asio::buffer_size(buffers) == 0) {
+            ec = {};
+            return 0;
+        }
+        c.cv.wait(lock, [&] { return !c.data.empty() || c.eof || failed(); });
+        return take(c, buffers, ec);
+    }
+
+    template <class MutableBufferSequence>
+    std::size_t read_some(const MutableBufferSequence& buffers) {
+        error_code ec;
+        std::size_t n = read_some(buffers, ec);
+        if (ec)
+            throw boost::system::system_error(ec, "tlsx::test::pipe::read_some");
+        return n;
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t write_some(const ConstBufferSequence& buffers, error_code& ec) {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        return put(buffers, ec);
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t write_some(const ConstBufferSequence& buffers) {
+        error_code ec;
+        std::size_t n = write_some(buffers, ec);
+        if (ec)
+            throw boost::system::system_error(ec, "tlsx::test::pipe::write_some");
+        return n;
+    }
+
+    // ---- AsyncReadStream / AsyncWriteStream --------------------------------------------------
+
+    template <class MutableBufferSequence,
+              class ReadToken = boost::asio::default_completion_token_t<executor_type>>
+    auto
+    async_read_some(const MutableBufferSequence& buffers,
+                    ReadToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
+        return boost::asio::async_initiate<ReadToken, void(error_code, std::size_t)>(
+            [this](auto handler, const MutableBufferSequence& b) {
+                start_read(std::move(handler), b);
+            },
+            token, buffers);
+    }
+
+    template <class ConstBufferSequence,
+              class WriteToken = boost::asio::default_completion_token_t<executor_type>>
+    auto async_write_some(
+        const ConstBufferSequence& buffers,
+        WriteToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
+        return boost::asio::async_initiate<WriteToken, void(error_code, std::size_t)>(
+            [this](auto handler, const ConstBufferSequence& b) {
+                error_code ec;
+                std::size_t n;
+                {
+                    std::lock_guard<std::mutex> lock(state_->mutex);
+                    n = put(b, ec);
+                }
+                post_handler(std::move(handler), ec, n);
+            },
+            token, buffers);
+    }
+
+private:
+    detail::channel& inbox() const noexcept { return state_->chan[1 - side_]; }
+    detail::channel& outbox() const noexcept { return state_->chan[side_]; }
+    bool failed() const noexcept { return written_ >= fail_after_; }
+
+    template <class Handler>
+    void post_handler(Handler&& h, error_code ec, std::size_t n) {
+        auto ex = boost::asio::get_associated_executor(h, ex_);
+        boost::asio::post(ex, boost::asio::append(std::forward<Handler>(h), ec, n));
+    }
+
+    // Mutex held.
+    template <class MutableBufferSequence>
+    std::size_t take(detail::channel& c, const MutableBufferSequence& buffers, error_code& ec) {
+        if (failed()) {
+            ec = boost::asio::error::connection_reset;
+            return 0;
+        }
+        if (c.data.empty()) {
+            ec = c.eof ? error_code(boost::asio::error::eof) : error_code();
+            return 0;
+        }
+        std::size_t limit = std::min(read_size_, c.data.size());
+        std::size_t n = 0;
+        auto it = boost::asio::buffer_sequence_begin(buffers);
+        auto end = boost::asio::buffer_sequence_end(buffers);
+        for (; it != end && n < limit; ++it) {
+            boost::asio::mutable_buffer b(*it);
+            std::size_t k = std::min(b.size(), limit - n);
+            std::copy_n(c.data.begin(), k, static_cast<unsigned char*>(b.data()));
+            c.data.erase(c.data.begin(), c.data.begin() + static_cast<std::ptrdiff_t>(k));
+            n += k;
+        }
+        ec = {};
+        return n;
+    }
+
+    // Mutex held.
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+        auto& c = outbox();
+        if (failed()) {
+            ec = boost::asio::error::connection_reset;
+            return 0;
+        }
+        if (c.eof || inbox_closed_by_peer()) {
+            ec = boost::asio::error::broken_pipe;
+            return 0;
+        }
+        std::size_t limit = std::min(write_size_, fail_after_ - written_);
+        std::size_t n = 0;
+        auto it = boost::asio::buffer_sequence_begin(buffers);
+        auto end = boost::asio::buffer_sequence_end(buffers);
+        for (; it != end && n < limit; ++it) {
+            boost::asio::const_buffer b(*it);
+            std::size_t k = std::min(b.size(), limit - n);
+            auto p = static_cast<const unsigned char*>(b.data());
+            c.data.insert(c.data.end(), p, p + k);
+            n += k;
+        }
+        written_ += n;
+        ec = {};
+        c.notify();
+        if (failed()) {
+            // The transport breaks: a read pending on this end fails too.
+            auto& in = inbox();
+            if (in.reader)
+                std::exchange(in.reader, nullptr)->abort(boost::asio::error::connection_reset);
+            in.cv.notify_all();
+        }
+        return n;
+    }
+
+    bool inbox_closed_by_peer() const noexcept { return false; }
+
+    template <class Handler, class MutableBufferSequence>
+    struct read_op final : detail::channel::pending_read {
+        using work_type = boost::asio::executor_work_guard<Executor>;
+        using alloc_type = typename std::allocator_traits<boost::asio::associated_allocator_t<
+            Handler, boost::asio::recycling_allocator<void>>>::template rebind_alloc<read_op>;
+
+        read_op(basic_pipe* self, Handler&& h, const MutableBufferSequence& b)
+            : self_(self)
+            , handler_(std::move(h))
+            , buffers_(b)
+            , work_(self->ex_) {}
+
+        static alloc_type allocator(const Handler& h) {
+            return alloc_type(
+                boost::asio::get_associated_allocator(h, boost::asio::recycling_allocator<void>()));
+        }
+
+        void fill(detail::channel& c) override {
+            error_code ec;
+            std::size_t n = self_->take(c, buffers_, ec);
+            finish(ec, n);
+        }
+
+        void abort(error_code ec) override { finish(ec, 0); }
+
+        void finish(error_code ec, std::size_t n) {
+            basic_pipe* self = self_;
+            Handler h(std::move(handler_));
+            destroy();
+            self->post_handler(std::move(h), ec, n);
+        }
+
+        void destroy() noexcept override {
+            auto a = allocator(handler_);
+            this->~read_op();
+            std::allocator_traits<alloc_type>::deallocate(a, this, 1);
+        }
+
+        basic_pipe* self_;
+        Handler handler_;
+        MutableBufferSequence buffers_;
+        work_type work_;
+    };
+
+    template <class Handler, class MutableBufferSequence>
+    void start_read(Handler&& h, const MutableBufferSequence& buffers) {
+        std::unique_lock<std::mutex> lock(state_->mutex);
+        auto& c = inbox();
+        if (boost::asio::buffer_size(buffers) == 0 || !c.data.empty() || c.eof || failed() ||
+            c.reader) {
+            error_code ec;
+            std::size_t n = 0;
+            if (c.reader)
+                ec = boost::asio::error::in_progress;
+            else if (boost::asio::buffer_size(buffers) != 0)
+                n = take(c, buffers, ec);
+            lock.unlock();
+            post_handler(std::forward<Handler>(h), ec, n);
+            return;
+        }
+        using op = read_op<std::decay_t<Handler>, MutableBufferSequence>;
+        auto a = op::allocator(h);
+        op* p = std::allocator_traits<typename op::alloc_type>::allocate(a, 1);
+        ::new (static_cast<void*>(p)) op(this, std::forward<Handler>(h), buffers);
+        c.reader = p;
+    }
+
+    Executor ex_;
+    std::shared_ptr<detail::shared_state> state_;
+    int side_;
+    std::size_t read_size_ = std::numeric_limits<std::size_t>::max();
+    std::size_t write_size_ = std::numeric_limits<std::size_t>::max();
+    std::size_t fail_after_ = std::numeric_limits<std::size_t>::max();
+    std::size_t written_ = 0;
+};
+
+/// A pipe end on the polymorphic I/O executor.
+using pipe = basic_pipe<>;
+
+/// Make two connected pipe ends on the same executor.
+template <class Executor>
+std::pair<basic_pipe<Executor>, basic_pipe<Executor>> make_pipe(const Executor& ex) {
+    auto state = std::make_shared<detail::shared_state>();
+    return {basic_pipe<Executor>(ex, state, 0), basic_pipe<Executor>(ex, state, 1)};
+}
+
+/// Make two connected pipe ends on an execution context's executor.
+template <class ExecutionContext, class = std::enable_if_t<std::is_convertible<
+                                      ExecutionContext&, boost::asio::execution_context&>::value>>
+std::pair<pipe, pipe> make_pipe(ExecutionContext& ctx) {
+    return make_pipe(boost::asio::any_io_executor(ctx.get_executor()));
+}
+
+/** A connected TLS client and server over an in-memory pipe, ready to handshake.
+
+    The server uses a fresh self-signed certificate for "localhost"; the client trusts exactly
+    that certificate and verifies the host name. Both contexts are members, so tests may change
+    settings before the handshake.
+*/
+struct tls_pair {
+    explicit tls_pair(boost::asio::io_context& io)
+        : tls_pair(boost::asio::any_io_executor(io.get_executor())) {}
+
+    explicit tls_pair(boost::asio::any_io_executor ex)
+        : credentials(generate_self_signed("localhost"))
+        , client_ctx(context::tls_client)
+        , server_ctx(context::tls_server)
+        , client(make(ex, 0, client_ctx))
+        , server(make(ex, 1, server_ctx)) {
+        server_ctx.use_certificate_chain(boost::asio::buffer(credentials.certificate_pem));
+        server_ctx.use_private_key(boost::asio::buffer(credentials.private_key_pem), context::pem);
+        client_ctx.add_certificate_authority(boost::asio::buffer(credentials.certificate_pem));
+        client.set_server_name("localhost");
+    }
+
+private:
+    std::shared_ptr<detail::shared_state> state_ = std::make_shared<detail::shared_state>();
+
+public:
+    self_signed_credentials credentials;
+    context client_ctx;
+    context server_ctx;
+    stream<pipe> client;
+    stream<pipe> server;
+
+private:
+    stream<pipe> make(boost::asio::any_io_executor ex, int side, context& ctx) {
+        return stream<pipe>(pipe(std::move(ex), state_, side), ctx);
+    }
+};
+
+} // namespace test
+} // namespace tlsx
+
+#endif

@@ -1,0 +1,95 @@
+//
+// tlsx — private: what a context holds. Shared by context.cpp and engine.cpp only.
+//
+#ifndef TLSX_SRC_DETAIL_CONTEXT_IMPL_HPP
+#define TLSX_SRC_DETAIL_CONTEXT_IMPL_HPP
+
+#include <tlsx/context.hpp>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crl.h>
+#include <mbedtls/x509_crt.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tlsx {
+namespace detail {
+
+/// One certificate chain with the key that matches its leaf.
+struct credential {
+    mbedtls_x509_crt chain;
+    mbedtls_pk_context key;
+    bool has_key = false;
+
+    credential();
+    ~credential();
+    credential(const credential&) = delete;
+    credential& operator=(const credential&) = delete;
+};
+
+/** Everything a context configures. Held by shared_ptr: streams keep it alive.
+
+    The two mbedtls_ssl_config objects (index = stream_base::handshake_type) point into the other
+    members (certificates, CA chain, ciphersuite list, ALPN list), so the struct never moves.
+*/
+struct context_impl {
+    explicit context_impl(context::method m);
+    ~context_impl();
+    context_impl(const context_impl&) = delete;
+    context_impl& operator=(const context_impl&) = delete;
+
+    context::method method;
+
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg; // internally locked (MBEDTLS_THREADING_C) or by rng_mutex
+#if !defined(MBEDTLS_THREADING_C)
+    std::mutex rng_mutex; // without MBEDTLS_THREADING_C the DRBG does not lock itself
+#endif
+
+    /// Configurations by role; `has_config[r]` says whether the method allows role r.
+    mbedtls_ssl_config config[2];
+    bool has_config[2] = {false, false};
+
+    /// Own certificate chains with their keys, in the order given (stable addresses).
+    std::vector<std::unique_ptr<credential>> credentials;
+
+    mbedtls_x509_crt ca;
+    bool has_ca = false;
+    mbedtls_x509_crl crl;
+    bool has_crl = false;
+
+    verify_mode mode[2] = {verify_mode::required, verify_mode::none};
+    verify_callback verify_cb;
+    int verify_depth = -1; // -1: mbedTLS's default
+
+    std::vector<int> ciphersuites;            // 0-terminated when set
+    std::vector<std::string> alpn;            // storage for alpn_ptrs
+    std::vector<const char*> alpn_ptrs;       // nullptr-terminated when set
+
+    sni_callback sni_cb;
+    keylog_callback keylog_cb;
+    debug_callback debug_cb;
+    context::password_callback password_cb;
+
+    /// The configuration for a role, or nullptr when the method does not allow it.
+    mbedtls_ssl_config* config_for(stream_base::handshake_type role) noexcept {
+        return has_config[role] ? &config[role] : nullptr;
+    }
+
+    /// Translate a verify_mode to MBEDTLS_SSL_VERIFY_* for the given role.
+    static int authmode(verify_mode m) noexcept;
+
+    /// The random generator for mbedtls_ssl_conf_rng and other consumers (thread-safe).
+    static int random(void* impl, unsigned char* out, std::size_t len);
+};
+
+} // namespace detail
+} // namespace tlsx
+
+#endif

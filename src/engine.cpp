@@ -1,0 +1,601 @@
+//
+// tlsx — TLS streams for Boost.Asio over mbedTLS
+//
+// The sans-I/O engine. mbedTLS is driven through two callbacks:
+// - send: always accepts the whole record and appends it to the output queue, so mbedTLS never
+//   sees MBEDTLS_ERR_SSL_WANT_WRITE and never keeps a half-sent record in its out_buf (which
+//   would make the "same arguments" rule of mbedtls_ssl_write bind the next caller, whoever it is).
+// - recv: serves what the input queue holds, or MBEDTLS_ERR_SSL_WANT_READ (0 after input_eof()).
+//   mbedtls_ssl_fetch_input keeps partial records in its in_buf across WANT_READ, so the queue
+//   never needs to hold a whole record.
+//
+#include <tlsx/engine.hpp>
+
+#include "detail/context_impl.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <mbedtls/ssl.h>
+#include <mbedtls/version.h>
+#include <mbedtls/x509.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#if MBEDTLS_VERSION_MAJOR >= 3
+#define TLSX_MBEDTLS_FIELD(x) MBEDTLS_PRIVATE(x)
+#else
+#define TLSX_MBEDTLS_FIELD(x) x
+#endif
+
+namespace tlsx {
+namespace detail {
+
+namespace {
+
+/// Initial capacity of the output queue; it grows to the largest flight ever queued.
+constexpr std::size_t initial_output_capacity = 4096;
+
+/// write() stops taking plaintext while this much ciphertext is waiting (backpressure).
+constexpr std::size_t output_high_water = engine::input_capacity;
+
+} // namespace
+
+class engine_impl {
+public:
+    explicit engine_impl(std::shared_ptr<context_impl> ctx)
+        : ctx_(std::move(ctx)) {
+        mbedtls_ssl_init(&ssl_);
+    }
+
+    ~engine_impl() { mbedtls_ssl_free(&ssl_); }
+
+    engine_impl(const engine_impl&) = delete;
+    engine_impl& operator=(const engine_impl&) = delete;
+
+    // ---- settings --------------------------------------------------------------------------
+
+    void set_server_name(std::string_view host, error_code& ec) {
+        if (host.empty() || host.size() > 255 || host.find('\0') != std::string_view::npos) {
+            ec = error::invalid_argument;
+            return;
+        }
+        hostname_.assign(host.data(), host.size());
+        ec = {};
+        if (setup_) {
+            int ret = mbedtls_ssl_set_hostname(&ssl_, hostname_.c_str());
+            if (ret != 0)
+                ec = make_mbedtls_error(ret);
+        }
+    }
+
+    void set_verify_mode(verify_mode m) {
+        mode_override_ = m;
+        has_mode_override_ = true;
+    }
+    void set_verify_callback(verify_callback cb) { verify_cb_ = std::move(cb); }
+    void set_verify_depth(int depth) { depth_override_ = depth; }
+
+    // ---- steps -----------------------------------------------------------------------------
+
+    engine::result handshake(stream_base::handshake_type type) {
+        if (failure_)
+            return done(failure_);
+        if (hs_done_)
+            return done({});
+        if (!setup_) {
+            error_code ec = setup(type);
+            if (ec)
+                return fail(ec);
+        }
+        int ret = mbedtls_ssl_handshake(&ssl_);
+        if (ret == 0) {
+            on_handshake_done();
+            return done({});
+        }
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+            return {engine::want::input, 0, {}};
+        return fail(translate(ret));
+    }
+
+    engine::result read(unsigned char* p, std::size_t n) {
+        if (failure_)
+            return done(failure_);
+        if (!hs_done_)
+            return done(error::not_handshaken);
+        if (peer_closed_)
+            return done(boost::asio::error::eof);
+        if (n == 0)
+            return done({});
+        int ret = mbedtls_ssl_read(&ssl_, p, n);
+        if (ret > 0)
+            return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+            return {engine::want::input, 0, {}};
+        if (ret == 0) // mbedtls_ssl_read's way of saying MBEDTLS_ERR_SSL_CONN_EOF
+            return fail(error::stream_truncated);
+        if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+            peer_closed_ = true;
+            return done(boost::asio::error::eof);
+        }
+        return fail(translate(ret));
+    }
+
+    engine::result write(const unsigned char* p, std::size_t n) {
+        if (failure_)
+            return done(failure_);
+        if (output_failure_)
+            return done(output_failure_);
+        if (!hs_done_)
+            return done(error::not_handshaken);
+        if (close_sent_)
+            return done(error::closed);
+        if (n == 0)
+            return done({});
+        if (out_end_ - out_begin_ >= output_high_water)
+            return {engine::want::output, 0, {}};
+        int ret = mbedtls_ssl_write(&ssl_, p, std::min(n, engine::max_record_plaintext));
+        if (ret >= 0)
+            return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+            return {engine::want::input, 0, {}};
+        return fail(translate(ret));
+    }
+
+    engine::result close() {
+        if (close_sent_)
+            return done({});
+        if (failure_)
+            return done(failure_);
+        if (output_failure_)
+            return done(output_failure_);
+        if (!setup_) // nothing to close: no session was ever started
+            return done(error::not_handshaken);
+        int ret = mbedtls_ssl_close_notify(&ssl_);
+        if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
+            return fail(translate(ret));
+        close_sent_ = true;
+        return done({});
+    }
+
+    // ---- input queue -----------------------------------------------------------------------
+
+    boost::asio::mutable_buffer prepare_input() noexcept {
+        if (!ensure_input())
+            return {};
+        if (in_begin_ == in_end_) {
+            in_begin_ = in_end_ = 0;
+        } else if (in_begin_ > 0 && engine::input_capacity - in_end_ < 2048) {
+            // Keep reads large: compact the unconsumed tail to the front.
+            std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
+            in_end_ -= in_begin_;
+            in_begin_ = 0;
+        }
+        return {in_.get() + in_end_, engine::input_capacity - in_end_};
+    }
+
+    void commit_input(std::size_t n) noexcept {
+        in_end_ = std::min(in_end_ + n, engine::input_capacity);
+    }
+
+    std::size_t put_input(const unsigned char* p, std::size_t n) noexcept {
+        auto space = prepare_input();
+        std::size_t k = std::min(n, space.size());
+        if (k != 0)
+            std::memcpy(space.data(), p, k);
+        commit_input(k);
+        return k;
+    }
+
+    void input_eof() noexcept { in_eof_ = true; }
+    std::size_t input_size() const noexcept { return in_end_ - in_begin_; }
+
+    // ---- output queue ----------------------------------------------------------------------
+
+    boost::asio::const_buffer output() const noexcept {
+        // The caller's transport write may reference these bytes until consume_output():
+        // until then reserve_output() neither moves nor frees them.
+        pinned_ = out_end_ != out_begin_;
+        return {out_.get() + out_begin_, out_end_ - out_begin_};
+    }
+
+    void consume_output(std::size_t n) noexcept {
+        n = std::min(n, out_end_ - out_begin_);
+        out_begin_ += n;
+        consumed_ += n;
+        pinned_ = false;
+        retired_.reset();
+        if (out_begin_ == out_end_)
+            out_begin_ = out_end_ = 0;
+    }
+
+    bool has_output() const noexcept { return out_end_ != out_begin_; }
+
+    // ---- state -----------------------------------------------------------------------------
+
+    bool handshake_done() const noexcept { return hs_done_; }
+    bool peer_closed() const noexcept { return peer_closed_; }
+    bool close_sent() const noexcept { return close_sent_; }
+    bool failed() const noexcept { return static_cast<bool>(failure_); }
+    error_code failure() const noexcept { return failure_; }
+
+    void fail_hard(error_code ec) noexcept {
+        if (!failure_)
+            failure_ = ec;
+    }
+
+    void fail_output(error_code ec) noexcept {
+        if (!output_failure_)
+            output_failure_ = ec;
+        // Whatever is queued can no longer be framed correctly on the wire.
+        consumed_ += out_end_ - out_begin_;
+        out_begin_ = out_end_ = 0; // the buffer itself stays: a transport write may still use it
+    }
+
+    error_code map_eof(error_code ec) const noexcept {
+        if (ec == boost::asio::error::eof && !peer_closed_)
+            return error::stream_truncated;
+        return ec;
+    }
+
+    // ---- info ------------------------------------------------------------------------------
+
+    std::string_view cipher_suite() const noexcept { return suite_; }
+
+    std::string_view protocol_version() const noexcept {
+        if (!hs_done_)
+            return {};
+        const char* v = mbedtls_ssl_get_version(&ssl_);
+        return v ? std::string_view(v) : std::string_view();
+    }
+
+    std::string_view alpn_protocol() const noexcept {
+        if (!hs_done_)
+            return {};
+        const char* p = mbedtls_ssl_get_alpn_protocol(&ssl_);
+        return p ? std::string_view(p) : std::string_view();
+    }
+
+    std::vector<unsigned char> peer_certificate() const {
+        if (!hs_done_)
+            return {};
+        const mbedtls_x509_crt* crt = mbedtls_ssl_get_peer_cert(&ssl_);
+        if (!crt)
+            return {};
+        return {crt->raw.p, crt->raw.p + crt->raw.len};
+    }
+
+    std::uint32_t verify_result() const noexcept {
+        if (!setup_)
+            return 0;
+        return mbedtls_ssl_get_verify_result(&ssl_);
+    }
+
+    mbedtls_ssl_context* native_handle() noexcept { return setup_ ? &ssl_ : nullptr; }
+
+    std::uint64_t produced_ = 0;
+    std::uint64_t consumed_ = 0;
+
+private:
+    static engine::result done(error_code ec) { return {engine::want::nothing, 0, ec}; }
+
+    engine::result fail(error_code ec) {
+        fail_hard(ec);
+        return done(ec);
+    }
+
+    bool ensure_input() noexcept {
+        if (!in_) {
+            // Not value-initialised: untouched pages cost no memory.
+            in_.reset(new (std::nothrow) unsigned char[engine::input_capacity]);
+        }
+        return static_cast<bool>(in_);
+    }
+
+    error_code setup(stream_base::handshake_type type) {
+        mbedtls_ssl_config* conf = ctx_->config_for(type);
+        if (!conf)
+            return error::operation_not_permitted;
+        if (has_mode_override_ && mode_override_ != ctx_->mode[type]) {
+            // A per-stream verify mode needs its own authmode. mbedtls_ssl_config in 2.x/3.x is
+            // plain data pointing into the context (certificates, lists), which the shared_ptr
+            // keeps alive, so a shallow copy is a complete configuration and costs no parsing.
+            own_conf_.reset(new mbedtls_ssl_config(*conf));
+            mbedtls_ssl_conf_authmode(own_conf_.get(), context_impl::authmode(mode_override_));
+            conf = own_conf_.get();
+        }
+        if (!ensure_input())
+            return make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED);
+        int ret = mbedtls_ssl_setup(&ssl_, conf);
+        if (ret != 0)
+            return make_mbedtls_error(ret);
+        setup_ = true;
+        role_ = type;
+        mbedtls_ssl_set_bio(&ssl_, this, &engine_impl::send_cb, &engine_impl::recv_cb, nullptr);
+        mbedtls_ssl_set_verify(&ssl_, &engine_impl::verify_cb, this);
+        if (!hostname_.empty()) {
+            ret = mbedtls_ssl_set_hostname(&ssl_, hostname_.c_str());
+            if (ret != 0)
+                return make_mbedtls_error(ret);
+        }
+        return {};
+    }
+
+    void on_handshake_done() {
+        hs_done_ = true;
+        // mbedTLS names suites as IANA does but with dashes.
+        const char* name = mbedtls_ssl_get_ciphersuite(&ssl_);
+        suite_ = name ? name : "";
+        std::replace(suite_.begin(), suite_.end(), '-', '_');
+    }
+
+    /// Turn an mbedTLS failure into the most telling error_code.
+    error_code translate(int ret) const {
+        switch (ret) {
+        case MBEDTLS_ERR_SSL_CONN_EOF:
+            return error::stream_truncated;
+        case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE: {
+            // The record layer keeps the alert in in_msg: [level, description].
+            const unsigned char* msg = ssl_.TLSX_MBEDTLS_FIELD(in_msg);
+            if (msg)
+                return {msg[1], alert_category()};
+            break;
+        }
+        case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
+            return verify_error(mbedtls_ssl_get_verify_result(&ssl_));
+        case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
+            return error::no_peer_certificate;
+        case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED:
+            // Verification is required but no certificate authority was loaded: nothing can be
+            // trusted (the secure default of a bare client context).
+            return error::certificate_untrusted;
+        default:
+            break;
+        }
+        return make_mbedtls_error(ret);
+    }
+
+    error_code verify_error(std::uint32_t flags) const {
+        if (flags & MBEDTLS_X509_BADCERT_REVOKED)
+            return error::certificate_revoked;
+        if (flags & MBEDTLS_X509_BADCERT_MISSING)
+            return error::no_peer_certificate;
+        if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+            return error::certificate_untrusted;
+        if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
+            return error::certificate_expired;
+        if (flags & MBEDTLS_X509_BADCERT_FUTURE)
+            return error::certificate_not_yet_valid;
+        if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+            return error::certificate_name_mismatch;
+        if (callback_rejected_)
+            return error::certificate_rejected;
+        return error::certificate_invalid;
+    }
+
+    static int send_cb(void* p, const unsigned char* buf, std::size_t len) {
+        auto& self = *static_cast<engine_impl*>(p);
+        if (self.output_failure_)
+            return static_cast<int>(len); // the transport is gone for writing: drop
+        if (!self.reserve_output(len))
+            return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+        std::memcpy(self.out_.get() + self.out_end_, buf, len);
+        self.out_end_ += len;
+        self.produced_ += len;
+        return static_cast<int>(len);
+    }
+
+    static int recv_cb(void* p, unsigned char* buf, std::size_t len) {
+        auto& self = *static_cast<engine_impl*>(p);
+        std::size_t avail = self.in_end_ - self.in_begin_;
+        if (avail == 0)
+            return self.in_eof_ ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
+        std::size_t n = std::min(avail, len);
+        std::memcpy(buf, self.in_.get() + self.in_begin_, n);
+        self.in_begin_ += n;
+        return static_cast<int>(n);
+    }
+
+    static int verify_cb(void* p, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {
+        auto& self = *static_cast<engine_impl*>(p);
+        int max_depth = self.depth_override_ >= 0 ? self.depth_override_ : self.ctx_->verify_depth;
+        if (max_depth >= 0 && depth > max_depth + 1)
+            *flags |= MBEDTLS_X509_BADCERT_OTHER; // chain longer than allowed
+        const verify_callback& cb = self.verify_cb_ ? self.verify_cb_ : self.ctx_->verify_cb;
+        if (cb) {
+            verify_context vc(crt, depth, flags);
+            bool ok = false;
+            try {
+                ok = cb(*flags == 0, vc);
+            } catch (...) {
+                ok = false; // never let an exception unwind through mbedTLS
+            }
+            if (ok) {
+                *flags = 0;
+            } else if (*flags == 0) {
+                *flags = MBEDTLS_X509_BADCERT_OTHER;
+                self.callback_rejected_ = true;
+            }
+        }
+        return 0;
+    }
+
+    bool reserve_output(std::size_t len) {
+        if (out_begin_ == out_end_)
+            out_begin_ = out_end_ = 0;
+        if (out_cap_ - out_end_ >= len)
+            return true;
+        std::size_t size = out_end_ - out_begin_;
+        if (!pinned_ && out_begin_ > 0 && out_cap_ - size >= len) {
+            std::memmove(out_.get(), out_.get() + out_begin_, size);
+            out_begin_ = 0;
+            out_end_ = size;
+            return true;
+        }
+        std::size_t cap = std::max({out_cap_ * 2, size + len, initial_output_capacity});
+        std::unique_ptr<unsigned char[]> bigger(new (std::nothrow) unsigned char[cap]);
+        if (!bigger)
+            return false;
+        if (size != 0)
+            std::memcpy(bigger.get(), out_.get() + out_begin_, size);
+        if (pinned_ && !retired_)
+            retired_ = std::move(out_); // a transport write is reading it: free it on consume
+        out_ = std::move(bigger);
+        out_cap_ = cap;
+        out_begin_ = 0;
+        out_end_ = size;
+        return true;
+    }
+
+    std::shared_ptr<context_impl> ctx_;
+    mbedtls_ssl_context ssl_;
+    std::unique_ptr<mbedtls_ssl_config> own_conf_;
+    bool setup_ = false;
+    stream_base::handshake_type role_ = stream_base::client;
+
+    std::string hostname_;
+    verify_mode mode_override_ = verify_mode::required;
+    bool has_mode_override_ = false;
+    verify_callback verify_cb_;
+    int depth_override_ = -1;
+    bool callback_rejected_ = false;
+
+    std::unique_ptr<unsigned char[]> in_;
+    std::size_t in_begin_ = 0;
+    std::size_t in_end_ = 0;
+    bool in_eof_ = false;
+
+    std::unique_ptr<unsigned char[]> out_;
+    std::unique_ptr<unsigned char[]> retired_;
+    mutable bool pinned_ = false;
+    std::size_t out_cap_ = 0;
+    std::size_t out_begin_ = 0;
+    std::size_t out_end_ = 0;
+
+    bool hs_done_ = false;
+    bool peer_closed_ = false;
+    bool close_sent_ = false;
+    error_code failure_;
+    error_code output_failure_;
+    std::string suite_;
+};
+
+} // namespace detail
+
+//----------------------------------------------------------------------------------------------
+
+engine::engine(const context& ctx) {
+    if (!ctx.impl())
+        throw boost::system::system_error(error::invalid_argument,
+                                          "tlsx::engine: the context was moved from");
+    impl_ = std::make_unique<detail::engine_impl>(ctx.impl());
+}
+
+engine::engine(engine&&) noexcept = default;
+engine& engine::operator=(engine&&) noexcept = default;
+engine::~engine() = default;
+
+void engine::set_server_name(std::string_view host, error_code& ec) {
+    impl_->set_server_name(host, ec);
+}
+void engine::set_verify_mode(verify_mode mode) {
+    impl_->set_verify_mode(mode);
+}
+void engine::set_verify_callback(verify_callback cb) {
+    impl_->set_verify_callback(std::move(cb));
+}
+void engine::set_verify_depth(int depth) {
+    impl_->set_verify_depth(depth);
+}
+
+engine::result engine::handshake(stream_base::handshake_type type) {
+    return impl_->handshake(type);
+}
+engine::result engine::read(boost::asio::mutable_buffer buf) {
+    return impl_->read(static_cast<unsigned char*>(buf.data()), buf.size());
+}
+engine::result engine::write(boost::asio::const_buffer buf) {
+    return impl_->write(static_cast<const unsigned char*>(buf.data()), buf.size());
+}
+engine::result engine::close() {
+    return impl_->close();
+}
+
+boost::asio::mutable_buffer engine::prepare_input() noexcept {
+    return impl_->prepare_input();
+}
+void engine::commit_input(std::size_t n) noexcept {
+    impl_->commit_input(n);
+}
+std::size_t engine::put_input(boost::asio::const_buffer data) noexcept {
+    return impl_->put_input(static_cast<const unsigned char*>(data.data()), data.size());
+}
+void engine::input_eof() noexcept {
+    impl_->input_eof();
+}
+std::size_t engine::input_size() const noexcept {
+    return impl_->input_size();
+}
+
+boost::asio::const_buffer engine::output() const noexcept {
+    return impl_->output();
+}
+void engine::consume_output(std::size_t n) noexcept {
+    impl_->consume_output(n);
+}
+bool engine::has_output() const noexcept {
+    return impl_->has_output();
+}
+std::uint64_t engine::output_produced() const noexcept {
+    return impl_->produced_;
+}
+std::uint64_t engine::output_consumed() const noexcept {
+    return impl_->consumed_;
+}
+
+bool engine::handshake_done() const noexcept {
+    return impl_->handshake_done();
+}
+bool engine::peer_closed() const noexcept {
+    return impl_->peer_closed();
+}
+bool engine::close_sent() const noexcept {
+    return impl_->close_sent();
+}
+bool engine::failed() const noexcept {
+    return impl_->failed();
+}
+error_code engine::failure() const noexcept {
+    return impl_->failure();
+}
+void engine::fail(error_code ec) noexcept {
+    impl_->fail_hard(ec);
+}
+void engine::fail_output(error_code ec) noexcept {
+    impl_->fail_output(ec);
+}
+error_code engine::map_eof(error_code ec) const noexcept {
+    return impl_->map_eof(ec);
+}
+
+std::string_view engine::cipher_suite() const noexcept {
+    return impl_->cipher_suite();
+}
+std::string_view engine::protocol_version() const noexcept {
+    return impl_->protocol_version();
+}
+std::string_view engine::alpn_protocol() const noexcept {
+    return impl_->alpn_protocol();
+}
+std::vector<unsigned char> engine::peer_certificate() const {
+    return impl_->peer_certificate();
+}
+std::uint32_t engine::verify_result() const noexcept {
+    return impl_->verify_result();
+}
+mbedtls_ssl_context* engine::native_handle() noexcept {
+    return impl_->native_handle();
+}
+
+} // namespace tlsx
