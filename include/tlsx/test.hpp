@@ -21,6 +21,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
@@ -33,7 +34,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
+#include <vector>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -51,13 +52,41 @@ struct channel {
     struct pending_read {
         virtual void fill(channel& c) = 0;     // copy data (or EOF) and post
         virtual void abort(error_code ec) = 0; // post with an error
+        virtual void cancelled() = 0;          // the handler's cancellation slot fired
         virtual void destroy() noexcept = 0;
 
     protected:
         ~pending_read() = default;
     };
 
-    std::deque<unsigned char> data;
+    /// Bytes in flight; a vector with a read offset keeps its capacity, so steady-state traffic
+    /// does not allocate (a deque would allocate and free blocks all the time).
+    struct byte_queue {
+        std::vector<unsigned char> buf;
+        std::size_t head = 0;
+
+        bool empty() const noexcept { return head == buf.size(); }
+        std::size_t size() const noexcept { return buf.size() - head; }
+        const unsigned char* begin() const noexcept { return buf.data() + head; }
+        const unsigned char* end() const noexcept { return buf.data() + buf.size(); }
+        template <class It>
+        void insert(const unsigned char*, It first, It last) {
+            if (empty())
+                clear();
+            buf.insert(buf.end(), first, last);
+        }
+        void pop(std::size_t n) noexcept {
+            head += n;
+            if (empty())
+                clear();
+        }
+        void clear() noexcept {
+            buf.clear();
+            head = 0;
+        }
+    };
+
+    byte_queue data;
     bool eof = false;
     pending_read* reader = nullptr;
     std::condition_variable cv;
@@ -282,7 +311,7 @@ private:
             boost::asio::mutable_buffer b(*it);
             std::size_t k = std::min(b.size(), limit - n);
             std::copy_n(c.data.begin(), k, static_cast<unsigned char*>(b.data()));
-            c.data.erase(c.data.begin(), c.data.begin() + static_cast<std::ptrdiff_t>(k));
+            c.data.pop(k);
             n += k;
         }
         ec = {};
@@ -347,15 +376,20 @@ private:
         void fill(detail::channel& c) override {
             error_code ec;
             std::size_t n = self_->take(c, buffers_, ec);
-            finish(ec, n);
+            finish(ec, n, true);
         }
 
-        void abort(error_code ec) override { finish(ec, 0); }
+        void abort(error_code ec) override { finish(ec, 0, true); }
 
-        void finish(error_code ec, std::size_t n) {
+        // Runs inside the slot's handler, which must not be destroyed from within: leave it.
+        void cancelled() override { finish(boost::asio::error::operation_aborted, 0, false); }
+
+        void finish(error_code ec, std::size_t n, bool clear_slot) {
             basic_pipe* self = self_;
             Handler h(std::move(handler_));
             destroy();
+            if (clear_slot)
+                boost::asio::get_associated_cancellation_slot(h).clear();
             self->post_handler(std::move(h), ec, n);
         }
 
@@ -369,6 +403,16 @@ private:
         Handler handler_;
         MutableBufferSequence buffers_;
         work_type work_;
+    };
+
+    struct read_canceller {
+        basic_pipe* self;
+        void operator()(boost::asio::cancellation_type) {
+            std::lock_guard<std::mutex> lock(self->state_->mutex);
+            auto& in = self->inbox();
+            if (in.reader)
+                std::exchange(in.reader, nullptr)->cancelled();
+        }
     };
 
     template <class Handler, class MutableBufferSequence>
@@ -387,6 +431,9 @@ private:
             post_handler(std::forward<Handler>(h), ec, n);
             return;
         }
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected())
+            slot.template emplace<read_canceller>(this);
         using op = read_op<std::decay_t<Handler>, MutableBufferSequence>;
         auto a = op::allocator(h);
         op* p = std::allocator_traits<typename op::alloc_type>::allocate(a, 1);

@@ -1,0 +1,179 @@
+// Steady state: reading and writing application data allocates nothing on the heap, and a gather
+// write of many small buffers leaves as one record.
+#include <tlsx/stream.hpp>
+
+#include <tlsx/test.hpp>
+
+#include "support/run.hpp"
+
+#include <boost/asio/local/connect_pair.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+// Counting global allocator: every operator new in the process goes through here.
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<std::size_t> allocations{0};
+} // namespace
+
+void* operator new(std::size_t n) {
+    if (counting.load(std::memory_order_relaxed))
+        allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1))
+        return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+    return operator new(n);
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+
+namespace net = boost::asio;
+using tlsx::error_code;
+using tlsx_test::run_bounded;
+
+namespace {
+
+/// Ping-pong `rounds` messages of `size` bytes: client writes, server echoes, client reads.
+/// Returns the heap allocations made while the I/O ran (the harness's own set-up not counted).
+template <class Stream>
+std::size_t ping_pong(net::io_context& io, Stream& client, Stream& server, std::size_t size,
+                      int rounds) {
+    std::vector<char> out(size, 'p'), sbuf(size), cbuf(size);
+    int left = rounds;
+    std::function<void()> round; // set up before counting starts
+    error_code failure;
+    round = [&] {
+        net::async_write(client, net::buffer(out), [&](error_code ec, std::size_t) {
+            if (ec)
+                failure = ec;
+        });
+        net::async_read(server, net::buffer(sbuf), [&](error_code ec, std::size_t) {
+            if (ec) {
+                failure = ec;
+                return;
+            }
+            net::async_write(server, net::buffer(sbuf), [&](error_code ec, std::size_t) {
+                if (ec)
+                    failure = ec;
+            });
+            net::async_read(client, net::buffer(cbuf), [&](error_code ec, std::size_t) {
+                if (ec)
+                    failure = ec;
+                else if (--left > 0)
+                    round();
+            });
+        });
+    };
+    io.restart();
+    allocations = 0;
+    counting = true;
+    round();
+    io.run_for(std::chrono::seconds(60));
+    counting = false;
+    BOOST_REQUIRE(!failure);
+    BOOST_REQUIRE(left == 0);
+    return allocations.load();
+}
+
+template <class Stream>
+void handshake(net::io_context& io, Stream& client, Stream& server) {
+    error_code cec = net::error::would_block, sec = net::error::would_block;
+    client.async_handshake(tlsx::stream_base::client, [&](error_code ec) { cec = ec; });
+    server.async_handshake(tlsx::stream_base::server, [&](error_code ec) { sec = ec; });
+    run_bounded(io);
+    BOOST_REQUIRE(!cec);
+    BOOST_REQUIRE(!sec);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(alloc)
+
+BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_pipes) {
+    net::io_context io;
+    tlsx::test::tls_pair p(io);
+    handshake(io, p.client, p.server);
+    ping_pong(io, p.client, p.server, 64, 20);   // warm up: buffers reach their size,
+    ping_pong(io, p.client, p.server, 40000, 3); // Asio's recycling caches fill
+    BOOST_TEST(ping_pong(io, p.client, p.server, 64, 500) == 0u);
+    BOOST_TEST(ping_pong(io, p.client, p.server, 40000, 20) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_local_sockets) {
+    net::io_context io;
+    auto cred = tlsx::generate_self_signed("localhost");
+    tlsx::context cctx(tlsx::context::tls_client), sctx(tlsx::context::tls_server);
+    sctx.use_certificate_chain(net::buffer(cred.certificate_pem));
+    sctx.use_private_key(net::buffer(cred.private_key_pem), tlsx::context::pem);
+    cctx.add_certificate_authority(net::buffer(cred.certificate_pem));
+    using socket = net::local::stream_protocol::socket;
+    tlsx::stream<socket> client(io, cctx), server(io, sctx);
+    net::local::connect_pair(client.next_layer(), server.next_layer());
+    handshake(io, client, server);
+    ping_pong(io, client, server, 64, 20);
+    ping_pong(io, client, server, 40000, 3);
+    BOOST_TEST(ping_pong(io, client, server, 64, 300) == 0u);
+    BOOST_TEST(ping_pong(io, client, server, 40000, 10) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(gather_write_of_small_buffers_becomes_one_record) {
+    net::io_context io;
+    tlsx::test::tls_pair p(io);
+    handshake(io, p.client, p.server);
+    std::array<std::string, 100> parts;
+    std::vector<net::const_buffer> bufs;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        parts[i] = std::string(10, static_cast<char>('a' + i % 26));
+        bufs.push_back(net::buffer(parts[i]));
+    }
+    std::size_t before = p.client.next_layer().bytes_written();
+    error_code wec = net::error::would_block;
+    std::size_t written = 0;
+    p.client.async_write_some(bufs, [&](error_code ec, std::size_t n) { wec = ec, written = n; });
+    run_bounded(io);
+    BOOST_REQUIRE(!wec);
+    BOOST_TEST(written == 1000u);
+    // One record: 5-byte header + 8-byte explicit nonce + 1000 bytes + 16-byte tag (AEAD), or
+    // with ChaCha20-Poly1305 no explicit nonce. Either way far below 100 records' overhead.
+    std::size_t wire = p.client.next_layer().bytes_written() - before;
+    BOOST_TEST(wire <= 1000u + 5 + 8 + 16);
+    std::string raw(p.server.next_layer().available(), '\0');
+    net::read(p.server.next_layer(), net::buffer(raw));
+    BOOST_TEST(raw.size() == wire);
+    BOOST_TEST(static_cast<unsigned char>(raw[0]) == 23u); // application_data
+    std::size_t len =
+        (static_cast<unsigned char>(raw[3]) << 8) | static_cast<unsigned char>(raw[4]);
+    BOOST_TEST(len + 5 == raw.size()); // exactly one record header covers it all
+}
+
+BOOST_AUTO_TEST_CASE(large_write_some_takes_one_record_and_async_write_takes_all) {
+    net::io_context io;
+    tlsx::test::tls_pair p(io);
+    handshake(io, p.client, p.server);
+    std::string data = tlsx_test::pattern(100000);
+    std::size_t n = 0;
+    p.client.async_write_some(net::buffer(data), [&](error_code, std::size_t k) { n = k; });
+    run_bounded(io);
+    BOOST_TEST(n == tlsx::engine::max_record_plaintext);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
