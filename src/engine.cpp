@@ -1,7 +1,11 @@
 //
 // tlsx — TLS streams for Boost.Asio over mbedTLS
 //
-// The sans-I/O engine. mbedTLS is driven through two callbacks:
+// The sans-I/O engine. Nothing here creates an Asio error code: a program may compile Asio in
+// another mode (BOOST_ASIO_SEPARATE_COMPILATION) than this library, and then it has two copies
+// of Asio's error categories. The inline parts of engine.hpp do that mapping in the user's mode.
+//
+// mbedTLS is driven through two callbacks:
 // - send: always accepts the whole record and appends it to the output queue, so mbedTLS never
 //   sees MBEDTLS_ERR_SSL_WANT_WRITE and never keeps a half-sent record in its out_buf (which
 //   would make the "same arguments" rule of mbedtls_ssl_write bind the next caller, whoever it is).
@@ -12,8 +16,6 @@
 #include <tlsx/engine.hpp>
 
 #include "detail/context_impl.hpp"
-
-#include <boost/asio/error.hpp>
 
 #include <mbedtls/ssl.h>
 #include <mbedtls/version.h>
@@ -105,7 +107,7 @@ public:
         if (!hs_done_)
             return done(error::not_handshaken);
         if (peer_closed_)
-            return done(boost::asio::error::eof);
+            return done(error::closed); // engine::read (inline) reports this as asio eof
         if (n == 0)
             return done({});
         int ret = mbedtls_ssl_read(&ssl_, p, n);
@@ -117,7 +119,7 @@ public:
             return fail(error::stream_truncated);
         if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
             peer_closed_ = true;
-            return done(boost::asio::error::eof);
+            return done(error::closed); // engine::read (inline) reports this as asio eof
         }
         return fail(translate(ret));
     }
@@ -231,12 +233,6 @@ public:
         // Whatever is queued can no longer be framed correctly on the wire.
         consumed_ += out_end_ - out_begin_;
         out_begin_ = out_end_ = 0; // the buffer itself stays: a transport write may still use it
-    }
-
-    error_code map_eof(error_code ec) const noexcept {
-        if (ec == boost::asio::error::eof && !peer_closed_)
-            return error::stream_truncated;
-        return ec;
     }
 
     // ---- info ------------------------------------------------------------------------------
@@ -512,7 +508,7 @@ void engine::set_verify_depth(int depth) {
 engine::result engine::handshake(stream_base::handshake_type type) {
     return impl_->handshake(type);
 }
-engine::result engine::read(boost::asio::mutable_buffer buf) {
+engine::result engine::read_some_impl(boost::asio::mutable_buffer buf) {
     return impl_->read(static_cast<unsigned char*>(buf.data()), buf.size());
 }
 engine::result engine::write(boost::asio::const_buffer buf) {
@@ -574,9 +570,6 @@ void engine::fail(error_code ec) noexcept {
 }
 void engine::fail_output(error_code ec) noexcept {
     impl_->fail_output(ec);
-}
-error_code engine::map_eof(error_code ec) const noexcept {
-    return impl_->map_eof(ec);
 }
 
 std::string_view engine::cipher_suite() const noexcept {

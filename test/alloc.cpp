@@ -23,6 +23,25 @@ std::atomic<bool> counting{false};
 std::atomic<std::size_t> allocations{0};
 } // namespace
 
+// AddressSanitizer needs its own operator new; under it the I/O still runs (and is checked for
+// memory errors) but allocations are not counted.
+#if defined(__SANITIZE_ADDRESS__)
+#define TLSX_TEST_COUNT_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TLSX_TEST_COUNT_ALLOCATIONS 0
+#endif
+#endif
+#ifndef TLSX_TEST_COUNT_ALLOCATIONS
+#define TLSX_TEST_COUNT_ALLOCATIONS 1
+#endif
+
+#if TLSX_TEST_COUNT_ALLOCATIONS
+// GCC 12 pairs malloc with operator delete in its analysis and warns: these replace both sides.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t n) {
     if (counting.load(std::memory_order_relaxed))
         allocations.fetch_add(1, std::memory_order_relaxed);
@@ -45,6 +64,10 @@ void operator delete(void* p, std::size_t) noexcept {
 void operator delete[](void* p, std::size_t) noexcept {
     std::free(p);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
 
 namespace net = boost::asio;
 using tlsx::error_code;
@@ -94,6 +117,15 @@ std::size_t ping_pong(net::io_context& io, Stream& client, Stream& server, std::
     return allocations.load();
 }
 
+void expect_no_allocations(std::size_t n) {
+#if TLSX_TEST_COUNT_ALLOCATIONS
+    BOOST_TEST(n == 0u);
+#else
+    (void)n;
+    BOOST_TEST_MESSAGE("allocations are not counted under AddressSanitizer");
+#endif
+}
+
 template <class Stream>
 void handshake(net::io_context& io, Stream& client, Stream& server) {
     error_code cec = net::error::would_block, sec = net::error::would_block;
@@ -114,8 +146,9 @@ BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_pipes) {
     handshake(io, p.client, p.server);
     ping_pong(io, p.client, p.server, 64, 20);   // warm up: buffers reach their size,
     ping_pong(io, p.client, p.server, 40000, 3); // Asio's recycling caches fill
-    BOOST_TEST(ping_pong(io, p.client, p.server, 64, 500) == 0u);
-    BOOST_TEST(ping_pong(io, p.client, p.server, 40000, 20) == 0u);
+    std::size_t small = ping_pong(io, p.client, p.server, 64, 500);
+    std::size_t large = ping_pong(io, p.client, p.server, 40000, 20);
+    expect_no_allocations(small + large);
 }
 
 BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_local_sockets) {
@@ -131,8 +164,9 @@ BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_local_sockets) {
     handshake(io, client, server);
     ping_pong(io, client, server, 64, 20);
     ping_pong(io, client, server, 40000, 3);
-    BOOST_TEST(ping_pong(io, client, server, 64, 300) == 0u);
-    BOOST_TEST(ping_pong(io, client, server, 40000, 10) == 0u);
+    std::size_t small = ping_pong(io, client, server, 64, 300);
+    std::size_t large = ping_pong(io, client, server, 40000, 10);
+    expect_no_allocations(small + large);
 }
 
 BOOST_AUTO_TEST_CASE(gather_write_of_small_buffers_becomes_one_record) {

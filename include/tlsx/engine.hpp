@@ -9,6 +9,7 @@
 #include <tlsx/stream_base.hpp>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -84,7 +85,13 @@ public:
     /// Run the handshake in the given role until it needs input or is done.
     result handshake(stream_base::handshake_type type);
     /// Decrypt application data into `buf`. Reports `asio::error::eof` after close_notify.
-    result read(boost::asio::mutable_buffer buf);
+    result read(boost::asio::mutable_buffer buf) {
+        // Inline: asio::error::eof must come from the caller's copy of Asio (see engine.cpp).
+        result r = read_some_impl(buf);
+        if (r.ec == error::closed)
+            r.ec = boost::asio::error::eof;
+        return r;
+    }
     /// Encrypt up to one record of `buf` into the output queue; `bytes` says how much was taken.
     result write(boost::asio::const_buffer buf);
     /// Queue our close_notify (once).
@@ -132,7 +139,11 @@ public:
         further writes and close() report `ec`; reads go on. */
     void fail_output(error_code ec) noexcept;
     /// Translate a transport EOF: stream_truncated unless the peer's close_notify was seen.
-    error_code map_eof(error_code ec) const noexcept;
+    error_code map_eof(error_code ec) const noexcept {
+        if (ec == boost::asio::error::eof && !peer_closed())
+            return error::stream_truncated;
+        return ec;
+    }
 
     // ---- Information after the handshake ----------------------------------------------------
 
@@ -151,6 +162,8 @@ public:
     mbedtls_ssl_context* native_handle() noexcept;
 
 private:
+    result read_some_impl(boost::asio::mutable_buffer buf);
+
     std::unique_ptr<detail::engine_impl> impl_;
 };
 
