@@ -91,6 +91,7 @@ public:
             if (ec)
                 return fail(ec);
         }
+        std::uint64_t produced_before = produced_;
         int ret = mbedtls_ssl_handshake(&ssl_);
         if (ret == 0) {
             on_handshake_done();
@@ -98,6 +99,7 @@ public:
         }
         if (ret == MBEDTLS_ERR_SSL_WANT_READ)
             return {engine::want::input, 0, {}};
+        tell_peer(ret, produced_before);
         return fail(translate(ret));
     }
 
@@ -326,6 +328,22 @@ private:
         std::replace(suite_.begin(), suite_.end(), '-', '_');
     }
 
+    /** Make sure the peer learns that the handshake failed.
+
+        mbedTLS sends an alert on most failure paths, but not on all (2.28 returns
+        MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE silently, say), which leaves the peer waiting for a
+        flight that never comes. If this step queued no alert record, queue handshake_failure.
+    */
+    void tell_peer(int ret, std::uint64_t produced_before) {
+        if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
+            output_failure_)
+            return; // the peer ended it, or nothing can reach it
+        if (produced_ > produced_before && last_record_type_ == MBEDTLS_SSL_MSG_ALERT)
+            return;
+        mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                       MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+    }
+
     /// Turn an mbedTLS failure into the most telling error_code.
     error_code translate(int ret) const {
         switch (ret) {
@@ -376,6 +394,8 @@ private:
             return static_cast<int>(len); // the transport is gone for writing: drop
         if (!self.reserve_output(len))
             return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+        // mbedTLS 2.x/3.x hand over whole records, so the first byte is the content type.
+        self.last_record_type_ = len != 0 ? buf[0] : 0;
         std::memcpy(self.out_.get() + self.out_end_, buf, len);
         self.out_end_ += len;
         self.produced_ += len;
@@ -469,6 +489,7 @@ private:
     std::size_t out_begin_ = 0;
     std::size_t out_end_ = 0;
 
+    unsigned char last_record_type_ = 0;
     bool hs_done_ = false;
     bool peer_closed_ = false;
     bool close_sent_ = false;

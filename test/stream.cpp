@@ -158,6 +158,29 @@ BOOST_AUTO_TEST_CASE(buffered_handshake_uses_bytes_already_read) {
     BOOST_TEST(used == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(buffered_handshake_with_more_bytes_than_one_record) {
+    net::io_context io;
+    pair_t p(io);
+    // The whole client flight plus garbage-free padding: more than the input queue holds at once.
+    // Here: the complete ClientHello, read by a "sniffer" before the TLS stream existed.
+    p.client.async_handshake(tlsx::stream_base::client, [](error_code) {});
+    io.restart();
+    io.poll();
+    std::string hello(p.server.next_layer().available(), '\0');
+    net::read(p.server.next_layer(), net::buffer(hello));
+    // Deliver it in 1-byte buffers, so the policy walks a long buffer sequence.
+    std::vector<net::const_buffer> pieces;
+    for (std::size_t i = 0; i < hello.size(); ++i)
+        pieces.push_back(net::buffer(&hello[i], 1));
+    error_code sec = net::error::would_block;
+    std::size_t used = 0;
+    p.server.async_handshake(tlsx::stream_base::server, pieces,
+                             [&](error_code ec, std::size_t n) { sec = ec, used = n; });
+    run_bounded(io);
+    BOOST_TEST(!sec);
+    BOOST_TEST(used == hello.size());
+}
+
 BOOST_AUTO_TEST_CASE(echo_of_one_byte_16k_and_4m) {
     net::io_context io;
     pair_t p(io);

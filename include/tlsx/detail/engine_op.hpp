@@ -137,8 +137,15 @@ struct buffered_handshake_policy : handshake_policy {
         , buffers(b) {}
 
     engine::result step(stream_core& core) {
-        feed(core);
-        return core.engine_.handshake(type);
+        // The caller's bytes may not all fit in the input queue at once: keep feeding them as
+        // the engine consumes, so that "wants input" only ever means the transport.
+        for (;;) {
+            std::size_t before = used;
+            feed(core);
+            engine::result r = core.engine_.handshake(type);
+            if (r.next != engine::want::input || used == before)
+                return r;
+        }
     }
 
     // Serve the caller's bytes before reading the transport.
