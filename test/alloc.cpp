@@ -128,10 +128,7 @@ void expect_no_allocations(std::size_t n) {
 
 template <class Stream>
 void handshake(net::io_context& io, Stream& client, Stream& server) {
-    error_code cec = net::error::would_block, sec = net::error::would_block;
-    client.async_handshake(tlsx::stream_base::client, [&](error_code ec) { cec = ec; });
-    server.async_handshake(tlsx::stream_base::server, [&](error_code ec) { sec = ec; });
-    run_bounded(io);
+    auto [cec, sec] = tlsx_test::handshake_both(io, client, server);
     BOOST_REQUIRE(!cec);
     BOOST_REQUIRE(!sec);
 }
@@ -153,11 +150,8 @@ BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_pipes) {
 
 BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_local_sockets) {
     net::io_context io;
-    auto cred = tlsx::generate_self_signed("localhost");
-    tlsx::context cctx(tlsx::context::tls_client), sctx(tlsx::context::tls_server);
-    sctx.use_certificate_chain(net::buffer(cred.certificate_pem));
-    sctx.use_private_key(net::buffer(cred.private_key_pem), tlsx::context::pem);
-    cctx.add_certificate_authority(net::buffer(cred.certificate_pem));
+    tlsx_test::context_pair ctx;
+    tlsx::context &cctx = ctx.client, &sctx = ctx.server;
     using socket = net::local::stream_protocol::socket;
     tlsx::stream<socket> client(io, cctx), server(io, sctx);
     net::local::connect_pair(client.next_layer(), server.next_layer());

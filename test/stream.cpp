@@ -29,13 +29,8 @@ namespace {
 
 using pair_t = tlsx::test::tls_pair;
 
-/// Handshake both ends with callbacks; returns {client ec, server ec}.
 std::pair<error_code, error_code> handshake(net::io_context& io, pair_t& p) {
-    error_code cec = net::error::would_block, sec = net::error::would_block;
-    p.client.async_handshake(tlsx::stream_base::client, [&](error_code ec) { cec = ec; });
-    p.server.async_handshake(tlsx::stream_base::server, [&](error_code ec) { sec = ec; });
-    run_bounded(io);
-    return {cec, sec};
+    return tlsx_test::handshake_both(io, p.client, p.server);
 }
 
 /// Send `data` from one stream to the other with async_write/async_read; returns what arrived.
@@ -106,11 +101,8 @@ BOOST_AUTO_TEST_CASE(handshake_with_futures_and_deferred) {
 
 BOOST_AUTO_TEST_CASE(handshake_sync_on_two_threads_over_tcp) {
     net::io_context io;
-    auto cred = tlsx::generate_self_signed("localhost");
-    tlsx::context sctx(tlsx::context::tls_server), cctx(tlsx::context::tls_client);
-    sctx.use_certificate_chain(net::buffer(cred.certificate_pem));
-    sctx.use_private_key(net::buffer(cred.private_key_pem), tlsx::context::pem);
-    cctx.add_certificate_authority(net::buffer(cred.certificate_pem));
+    tlsx_test::context_pair ctx;
+    tlsx::context &sctx = ctx.server, &cctx = ctx.client;
 
     net::ip::tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
     auto endpoint = acceptor.local_endpoint();
@@ -211,10 +203,7 @@ BOOST_AUTO_TEST_CASE(secure_default_refuses_an_untrusted_server) {
     p.client_ctx = tlsx::context(tlsx::context::tls_client); // the stream keeps the old config
     tlsx::context bare(tlsx::context::tls_client);
     tlsx::stream<tlsx::test::pipe> client(std::move(p.client.next_layer()), bare);
-    error_code cec = net::error::would_block, sec = net::error::would_block;
-    client.async_handshake(tlsx::stream_base::client, [&](error_code ec) { cec = ec; });
-    p.server.async_handshake(tlsx::stream_base::server, [&](error_code ec) { sec = ec; });
-    run_bounded(io);
+    auto [cec, sec] = tlsx_test::handshake_both(io, client, p.server);
     BOOST_TEST(cec == tlsx::error::certificate_untrusted);
     BOOST_TEST(sec); // the client's alert or the closed transport
 }

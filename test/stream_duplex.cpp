@@ -86,10 +86,7 @@ struct duplex_peer {
 };
 
 void handshake(net::io_context& io, tlsx::test::tls_pair& p) {
-    error_code cec = net::error::would_block, sec = net::error::would_block;
-    p.client.async_handshake(tlsx::stream_base::client, [&](error_code ec) { cec = ec; });
-    p.server.async_handshake(tlsx::stream_base::server, [&](error_code ec) { sec = ec; });
-    run_bounded(io);
+    auto [cec, sec] = tlsx_test::handshake_both(io, p.client, p.server);
     BOOST_REQUIRE(!cec);
     BOOST_REQUIRE(!sec);
 }
@@ -134,11 +131,8 @@ BOOST_AUTO_TEST_CASE(read_and_write_pending_on_both_ends_two_threads_with_strand
     // Each stream on its own strand: the two ends really run in parallel.
     auto cstrand = net::make_strand(io);
     auto sstrand = net::make_strand(io);
-    auto cred = tlsx::generate_self_signed("localhost");
-    tlsx::context cctx(tlsx::context::tls_client), sctx(tlsx::context::tls_server);
-    sctx.use_certificate_chain(net::buffer(cred.certificate_pem));
-    sctx.use_private_key(net::buffer(cred.private_key_pem), tlsx::context::pem);
-    cctx.add_certificate_authority(net::buffer(cred.certificate_pem));
+    tlsx_test::context_pair ctx;
+    tlsx::context &cctx = ctx.client, &sctx = ctx.server;
     auto [cp, sp] = tlsx::test::make_pipe(net::any_io_executor(io.get_executor()));
     tls_stream client(tlsx::test::pipe(std::move(cp)), cctx);
     tls_stream server(tlsx::test::pipe(std::move(sp)), sctx);

@@ -4,12 +4,19 @@
 #ifndef TLSX_TEST_SUPPORT_RUN_HPP
 #define TLSX_TEST_SUPPORT_RUN_HPP
 
+#include <tlsx/context.hpp>
+#include <tlsx/error.hpp>
+#include <tlsx/stream_base.hpp>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace tlsx_test {
 
@@ -44,6 +51,34 @@ inline std::uint64_t checksum(const char* p, std::size_t n,
     }
     return h;
 }
+
+/// Run both handshakes with callbacks until the io_context is idle; returns {client, server}.
+/// An operation that never completed reports would_block.
+template <class ClientStream, class ServerStream>
+std::pair<tlsx::error_code, tlsx::error_code>
+handshake_both(boost::asio::io_context& io, ClientStream& client, ServerStream& server) {
+    tlsx::error_code cec = boost::asio::error::would_block;
+    tlsx::error_code sec = boost::asio::error::would_block;
+    client.async_handshake(tlsx::stream_base::client, [&](tlsx::error_code ec) { cec = ec; });
+    server.async_handshake(tlsx::stream_base::server, [&](tlsx::error_code ec) { sec = ec; });
+    run_bounded(io);
+    return {cec, sec};
+}
+
+/// A server context with a fresh self-signed certificate for "localhost" and a client context
+/// that trusts exactly that certificate.
+struct context_pair {
+    tlsx::self_signed_credentials credentials = tlsx::generate_self_signed("localhost");
+    tlsx::context client{tlsx::context::tls_client};
+    tlsx::context server{tlsx::context::tls_server};
+
+    context_pair() {
+        server.use_certificate_chain(boost::asio::buffer(credentials.certificate_pem));
+        server.use_private_key(boost::asio::buffer(credentials.private_key_pem),
+                               tlsx::context::pem);
+        client.add_certificate_authority(boost::asio::buffer(credentials.certificate_pem));
+    }
+};
 
 } // namespace tlsx_test
 
