@@ -25,15 +25,43 @@ namespace tlsx {
 
 namespace detail {
 
+// The lowest layer, as asio::ssl::stream finds it: the next layer's public lowest_layer(), else
+// its socket() (beast::basic_stream keeps lowest_layer() for asio::ssl::stream, a friend, but
+// offers socket()), else the next layer itself.
+template <class T, class = void>
+struct has_lowest_layer : std::false_type {};
+template <class T>
+struct has_lowest_layer<
+    T, std::void_t<typename T::lowest_layer_type, decltype(std::declval<T&>().lowest_layer())>>
+    : std::true_type {};
+
+template <class T, class = void>
+struct has_socket : std::false_type {};
+template <class T>
+struct has_socket<T, std::void_t<decltype(std::declval<T&>().socket())>> : std::true_type {};
+
 template <class T, class = void>
 struct lowest_layer_of {
     using type = T;
 };
-
 template <class T>
-struct lowest_layer_of<T, std::void_t<typename T::lowest_layer_type>> {
+struct lowest_layer_of<T, std::enable_if_t<has_lowest_layer<T>::value>> {
     using type = typename T::lowest_layer_type;
 };
+template <class T>
+struct lowest_layer_of<T, std::enable_if_t<!has_lowest_layer<T>::value && has_socket<T>::value>> {
+    using type = std::remove_reference_t<decltype(std::declval<T&>().socket())>;
+};
+
+template <class T>
+auto& lowest_layer(T& t) noexcept {
+    if constexpr (has_lowest_layer<std::remove_const_t<T>>::value)
+        return t.lowest_layer();
+    else if constexpr (has_socket<std::remove_const_t<T>>::value)
+        return t.socket();
+    else
+        return t;
+}
 
 inline void throw_if(const error_code& ec, const char* what) {
     if (ec)
@@ -113,10 +141,12 @@ public:
     /// @copydoc next_layer
     const next_layer_type& next_layer() const noexcept { return next_layer_; }
 
-    /// The lowest layer.
-    lowest_layer_type& lowest_layer() noexcept { return lowest(next_layer_); }
+    /// The lowest layer: the socket, as with `asio::ssl::stream`.
+    lowest_layer_type& lowest_layer() noexcept { return detail::lowest_layer(next_layer_); }
     /// @copydoc lowest_layer
-    const lowest_layer_type& lowest_layer() const noexcept { return lowest(next_layer_); }
+    const lowest_layer_type& lowest_layer() const noexcept {
+        return detail::lowest_layer(next_layer_);
+    }
 
     /// The mbedTLS session; null before the handshake starts.
     native_handle_type native_handle() noexcept { return core_.engine_.native_handle(); }
@@ -389,15 +419,6 @@ public:
     std::vector<unsigned char> peer_certificate() const { return core_.engine_.peer_certificate(); }
 
 private:
-    template <class T>
-    static auto lowest(T& t) noexcept -> decltype(t.lowest_layer()) {
-        return t.lowest_layer();
-    }
-    template <class T, class... Ignored>
-    static T& lowest(T& t, Ignored...) noexcept {
-        return t;
-    }
-
     NextLayer next_layer_;
     detail::stream_core core_;
 };
