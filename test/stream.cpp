@@ -6,6 +6,7 @@
 
 #include "support/run.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
@@ -28,6 +30,31 @@ using tlsx_test::run_bounded;
 namespace {
 
 using pair_t = tlsx::test::tls_pair;
+
+/// An allocator that counts what it hands out, to see that handlers' allocators are used.
+template <class T>
+struct counting_allocator {
+    using value_type = T;
+    std::size_t* count;
+    explicit counting_allocator(std::size_t* c) noexcept
+        : count(c) {}
+    template <class U>
+    counting_allocator(const counting_allocator<U>& o) noexcept
+        : count(o.count) {}
+    T* allocate(std::size_t n) {
+        ++*count;
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+    template <class U>
+    bool operator==(const counting_allocator<U>& o) const noexcept {
+        return count == o.count;
+    }
+    template <class U>
+    bool operator!=(const counting_allocator<U>& o) const noexcept {
+        return count != o.count;
+    }
+};
 
 std::pair<error_code, error_code> handshake(net::io_context& io, pair_t& p) {
     return tlsx_test::handshake_both(io, p.client, p.server);
@@ -184,6 +211,63 @@ BOOST_AUTO_TEST_CASE(echo_of_one_byte_16k_and_4m) {
     }
 }
 
+// 64 MiB out and back, streamed in 1 MiB writes, compared by checksum on arrival.
+BOOST_AUTO_TEST_CASE(echo_of_64_mib_checksummed) {
+    net::io_context io;
+    pair_t p(io);
+    BOOST_REQUIRE(!handshake(io, p).first);
+    const std::size_t chunk = std::size_t(1) << 20, total = std::size_t(64) << 20;
+    const std::string block = pattern(chunk, 64);
+    std::uint64_t expected = tlsx_test::checksum(nullptr, 0);
+    for (std::size_t i = 0; i < total / chunk; ++i)
+        expected = tlsx_test::checksum(block.data(), block.size(), expected);
+
+    std::size_t written = 0, echoed = 0, received = 0;
+    std::uint64_t sum = tlsx_test::checksum(nullptr, 0);
+    std::vector<char> sbuf(50000), cbuf(30000);
+    error_code failure;
+    std::function<void()> client_write = [&] {
+        net::async_write(p.client, net::buffer(block), [&](error_code ec, std::size_t n) {
+            written += n;
+            if (ec)
+                failure = ec;
+            else if (written < total)
+                client_write();
+        });
+    };
+    std::function<void()> server_echo = [&] {
+        p.server.async_read_some(net::buffer(sbuf), [&](error_code ec, std::size_t n) {
+            if (ec)
+                return void(failure = ec);
+            net::async_write(p.server, net::buffer(sbuf.data(), n),
+                             [&](error_code ec, std::size_t n) {
+                                 echoed += n;
+                                 if (ec)
+                                     failure = ec;
+                                 else if (echoed < total)
+                                     server_echo();
+                             });
+        });
+    };
+    std::function<void()> client_read = [&] {
+        p.client.async_read_some(net::buffer(cbuf), [&](error_code ec, std::size_t n) {
+            sum = tlsx_test::checksum(cbuf.data(), n, sum);
+            received += n;
+            if (ec)
+                failure = ec;
+            else if (received < total)
+                client_read();
+        });
+    };
+    client_write();
+    server_echo();
+    client_read();
+    run_bounded(io, std::chrono::seconds(300));
+    BOOST_TEST(!failure);
+    BOOST_TEST(received == total);
+    BOOST_TEST(sum == expected);
+}
+
 BOOST_AUTO_TEST_CASE(one_byte_fragments_both_ways) {
     net::io_context io;
     pair_t p(io);
@@ -195,6 +279,21 @@ BOOST_AUTO_TEST_CASE(one_byte_fragments_both_ways) {
     std::string data = pattern(40000, 7);
     BOOST_TEST(transfer(io, p.client, p.server, data) == data);
     BOOST_TEST(transfer(io, p.server, p.client, data) == data);
+}
+
+// The handler's associated allocator provides the memory of intermediate operations.
+BOOST_AUTO_TEST_CASE(associated_allocator_is_used_for_intermediate_storage) {
+    std::size_t used_allocations = 0;
+    net::io_context io;
+    pair_t p(io);
+    error_code cec = net::error::would_block;
+    p.client.async_handshake(tlsx::stream_base::client,
+                             net::bind_allocator(counting_allocator<char>(&used_allocations),
+                                                 [&](error_code ec) { cec = ec; }));
+    p.server.async_handshake(tlsx::stream_base::server, [](error_code) {});
+    run_bounded(io);
+    BOOST_TEST(!cec);
+    BOOST_TEST(used_allocations > 0u); // the pending transport reads used it
 }
 
 BOOST_AUTO_TEST_CASE(secure_default_refuses_an_untrusted_server) {

@@ -171,6 +171,35 @@ BOOST_AUTO_TEST_CASE(read_and_write_pending_on_both_ends_two_threads_with_strand
     BOOST_TEST(!s.read_ec);
 }
 
+// One pair of contexts shared by many streams handshaking at once on two threads: the context's
+// random generator and configuration are shared, never copied per stream.
+BOOST_AUTO_TEST_CASE(one_context_serves_many_streams_on_two_threads) {
+    net::io_context io;
+    tlsx_test::context_pair ctx;
+    constexpr int pairs = 24;
+    std::vector<std::unique_ptr<tls_stream>> clients, servers;
+    std::atomic<int> ok{0}, failed{0};
+    for (int i = 0; i < pairs; ++i) {
+        auto strand = net::make_strand(io);
+        auto [cp, sp] = tlsx::test::make_pipe(net::any_io_executor(strand));
+        clients.push_back(
+            std::make_unique<tls_stream>(tlsx::test::pipe(std::move(cp)), ctx.client));
+        servers.push_back(
+            std::make_unique<tls_stream>(tlsx::test::pipe(std::move(sp)), ctx.server));
+        clients.back()->set_server_name("localhost");
+        auto done = [&](error_code ec) { ++(ec ? failed : ok); };
+        net::dispatch(strand, [&, i, done] {
+            clients[static_cast<std::size_t>(i)]->async_handshake(tlsx::stream_base::client, done);
+            servers[static_cast<std::size_t>(i)]->async_handshake(tlsx::stream_base::server, done);
+        });
+    }
+    std::thread t([&] { io.run_for(std::chrono::seconds(120)); });
+    io.run_for(std::chrono::seconds(120));
+    t.join();
+    BOOST_TEST(ok.load() == 2 * pairs);
+    BOOST_TEST(failed.load() == 0);
+}
+
 // A read that produces output (here: the fatal alert for a tampered record) must get it onto
 // the wire at once, with no write pending anywhere (the Botan stream bug).
 BOOST_AUTO_TEST_CASE(alert_produced_by_a_read_is_sent_without_a_pending_write) {
