@@ -26,6 +26,7 @@
 #include <mbedtls/version.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -590,6 +591,8 @@ void release(context_impl& impl) noexcept {
     impl.has_config[stream_base::client] = impl.has_config[stream_base::server] = false;
     mbedtls_x509_crt_free(&impl.ca);
     mbedtls_x509_crl_free(&impl.crl);
+    mbedtls_ssl_ticket_free(&impl.ticket);
+    mbedtls_ssl_cache_free(&impl.cache);
     mbedtls_ctr_drbg_free(&impl.drbg);
     mbedtls_entropy_free(&impl.entropy);
 }
@@ -597,6 +600,26 @@ void release(context_impl& impl) noexcept {
 void check(int ret, const char* what) {
     if (ret != 0)
         throw boost::system::system_error(make_mbedtls_error(ret), what);
+}
+
+/// Issue and accept session tickets on the server configuration; the ticket module's key
+/// rotates every `lifetime`, and a ticket is accepted for at most `lifetime`.
+void enable_tickets(context_impl& impl, std::chrono::seconds lifetime) {
+    if (!impl.has_config[stream_base::server])
+        return;
+    if (lifetime.count() <= 0 || lifetime.count() > 7 * 24 * 3600)
+        throw_error(error::invalid_argument, "tlsx::context::enable_session_tickets",
+                    "the lifetime must be between 1 second and 7 days", {});
+    mbedtls_ssl_ticket_free(&impl.ticket);
+    mbedtls_ssl_ticket_init(&impl.ticket);
+    impl.has_ticket = false;
+    check(mbedtls_ssl_ticket_setup(&impl.ticket, context_impl::random, &impl,
+                                   MBEDTLS_CIPHER_AES_256_GCM,
+                                   static_cast<std::uint32_t>(lifetime.count())),
+          "tlsx::context::enable_session_tickets: mbedtls_ssl_ticket_setup");
+    impl.has_ticket = true;
+    mbedtls_ssl_conf_session_tickets_cb(&impl.config[stream_base::server], mbedtls_ssl_ticket_write,
+                                        mbedtls_ssl_ticket_parse, &impl.ticket);
 }
 
 void set_up(context_impl& impl) {
@@ -638,11 +661,12 @@ void set_up(context_impl& impl) {
         mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 #endif
         mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
-        // Server session tickets stay off (no ticket callbacks installed) for now; clients keep
-        // mbedTLS's default.
+        // Resumption: clients always offer tickets (mbedTLS's default); servers issue them.
         apply_trust(impl, conf);
         apply_keylog(impl, conf);
     }
+    if (impl.has_config[stream_base::server])
+        enable_tickets(impl, std::chrono::hours(1));
 }
 
 // ---- generate_self_signed -------------------------------------------------------------------
@@ -723,6 +747,8 @@ context_impl::context_impl(context::method m)
     mbedtls_ssl_config_init(&config[stream_base::server]);
     mbedtls_x509_crt_init(&ca);
     mbedtls_x509_crl_init(&crl);
+    mbedtls_ssl_ticket_init(&ticket);
+    mbedtls_ssl_cache_init(&cache);
     try {
         set_up(*this);
     } catch (...) {
@@ -972,6 +998,52 @@ void context::set_verify_mode(verify_mode mode) {
 void context::set_verify_callback(verify_callback cb) {
     // The engine installs a per-session verify function that consults this.
     need(impl_, "tlsx::context::set_verify_callback").verify_cb = std::move(cb);
+}
+
+void context::set_renegotiation(renegotiation_policy policy) {
+    need(impl_, "tlsx::context::set_renegotiation").renegotiation = policy;
+}
+
+void context::set_renegotiation_enforcement(int max_records) {
+    need(impl_, "tlsx::context::set_renegotiation_enforcement").renegotiation_max_records =
+        max_records;
+}
+
+void context::enable_session_tickets(std::chrono::seconds lifetime) {
+    enable_tickets(need(impl_, "tlsx::context::enable_session_tickets"), lifetime);
+}
+
+void context::disable_session_tickets() {
+    auto& impl = need(impl_, "tlsx::context::disable_session_tickets");
+    if (impl.has_config[stream_base::server])
+        mbedtls_ssl_conf_session_tickets_cb(&impl.config[stream_base::server], nullptr, nullptr,
+                                            nullptr);
+    mbedtls_ssl_ticket_free(&impl.ticket);
+    mbedtls_ssl_ticket_init(&impl.ticket);
+    impl.has_ticket = false;
+}
+
+void context::enable_session_cache(std::size_t max_entries, std::chrono::seconds timeout) {
+    const char* fn = "tlsx::context::enable_session_cache";
+    auto& impl = need(impl_, fn);
+    if (max_entries == 0 || max_entries > 1000000 || timeout.count() <= 0 ||
+        timeout.count() > 7 * 24 * 3600)
+        throw_error(error::invalid_argument, fn,
+                    "max_entries must be 1..1000000 and the timeout 1 s..7 days", {});
+    mbedtls_ssl_cache_set_max_entries(&impl.cache, static_cast<int>(max_entries));
+    mbedtls_ssl_cache_set_timeout(&impl.cache, static_cast<int>(timeout.count()));
+    impl.has_cache = true;
+    if (impl.has_config[stream_base::server])
+        mbedtls_ssl_conf_session_cache(&impl.config[stream_base::server], &impl.cache,
+                                       mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
+}
+
+void context::disable_session_cache() {
+    auto& impl = need(impl_, "tlsx::context::disable_session_cache");
+    if (impl.has_config[stream_base::server])
+        mbedtls_ssl_conf_session_cache(&impl.config[stream_base::server], nullptr, nullptr,
+                                       nullptr);
+    impl.has_cache = false;
 }
 
 void context::set_verify_depth(int depth) {

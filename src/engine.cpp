@@ -17,8 +17,12 @@
 
 #include "detail/context_impl.hpp"
 
-#include <mbedtls/ssl.h>
 #include <mbedtls/version.h>
+#include <mbedtls/ssl.h>
+#if MBEDTLS_VERSION_MAJOR < 3
+#include <mbedtls/ssl_internal.h> // mbedtls_ssl_handshake_params::resume
+#endif
+#include <mbedtls/platform_util.h>
 #include <mbedtls/x509.h>
 
 #include <algorithm>
@@ -78,6 +82,27 @@ public:
     }
     void set_verify_callback(verify_callback cb) { verify_cb_ = std::move(cb); }
     void set_verify_depth(int depth) { depth_override_ = depth; }
+    void set_session(const session& s) { offered_session_ = s; }
+
+    session get_session() const {
+        if (!hs_done_ || role_ != stream_base::client)
+            return {};
+        mbedtls_ssl_session saved;
+        mbedtls_ssl_session_init(&saved);
+        session result;
+        if (mbedtls_ssl_get_session(&ssl_, &saved) == 0) {
+            std::size_t n = 0;
+            mbedtls_ssl_session_save(&saved, nullptr, 0, &n); // asks for the size
+            std::unique_ptr<unsigned char[]> buf(new unsigned char[n]);
+            if (mbedtls_ssl_session_save(&saved, buf.get(), n, &n) == 0)
+                result = session::from_mbedtls(buf.get(), n);
+            mbedtls_platform_zeroize(buf.get(), n);
+        }
+        mbedtls_ssl_session_free(&saved);
+        return result;
+    }
+
+    bool session_reused() const noexcept { return hs_done_ && resumed_; }
 
     // ---- steps -----------------------------------------------------------------------------
 
@@ -92,7 +117,7 @@ public:
                 return fail(ec);
         }
         std::uint64_t produced_before = produced_;
-        int ret = mbedtls_ssl_handshake(&ssl_);
+        int ret = run_handshake();
         if (ret == 0) {
             on_handshake_done();
             return done({});
@@ -317,7 +342,35 @@ private:
             if (ret != 0)
                 return make_mbedtls_error(ret);
         }
+        if (type == stream_base::client && !offered_session_.empty()) {
+            auto bytes = offered_session_.mbedtls_bytes();
+            mbedtls_ssl_session s;
+            mbedtls_ssl_session_init(&s);
+            ret = mbedtls_ssl_session_load(&s, static_cast<const unsigned char*>(bytes.data()),
+                                           bytes.size());
+            if (ret == 0)
+                ret = mbedtls_ssl_set_session(&ssl_, &s);
+            mbedtls_ssl_session_free(&s);
+            if (ret != 0)
+                return error::invalid_session;
+        }
         return {};
+    }
+
+    /// mbedtls_ssl_handshake, one step at a time, so that whether the session was resumed can
+    /// be read before mbedTLS frees its handshake parameters.
+    int run_handshake() {
+        int ret = 0;
+        while (ssl_.TLSX_MBEDTLS_FIELD(state) != MBEDTLS_SSL_HANDSHAKE_OVER) {
+#if MBEDTLS_VERSION_MAJOR < 3
+            if (ssl_.handshake)
+                resumed_ = ssl_.handshake->resume != 0;
+#endif
+            ret = mbedtls_ssl_handshake_step(&ssl_);
+            if (ret != 0)
+                break;
+        }
+        return ret;
     }
 
     void on_handshake_done() {
@@ -471,6 +524,8 @@ private:
     stream_base::handshake_type role_ = stream_base::client;
 
     std::string hostname_;
+    session offered_session_;
+    bool resumed_ = false;
     verify_mode mode_override_ = verify_mode::required;
     bool has_mode_override_ = false;
     verify_callback verify_cb_;
@@ -521,6 +576,15 @@ void engine::set_verify_mode(verify_mode mode) {
 }
 void engine::set_verify_callback(verify_callback cb) {
     impl_->set_verify_callback(std::move(cb));
+}
+void engine::set_session(const session& s) {
+    impl_->set_session(s);
+}
+session engine::get_session() const {
+    return impl_->get_session();
+}
+bool engine::session_reused() const noexcept {
+    return impl_->session_reused();
 }
 void engine::set_verify_depth(int depth) {
     impl_->set_verify_depth(depth);

@@ -9,6 +9,7 @@
 
 #include <boost/asio/buffer.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -283,6 +284,38 @@ public:
     void set_alpn_protocols(const std::vector<std::string>& protocols);
     /// Set the server-side SNI callback that may choose the certificate per host name.
     void set_sni_callback(sni_callback cb);
+
+    // ---- Renegotiation ----------------------------------------------------------------------
+
+    /** Set how streams answer a peer's request to renegotiate (default: refuse).
+
+        Only secure renegotiation (RFC 5746) is ever performed; a peer without it is refused.
+        Streams may override this with stream::set_renegotiation.
+    */
+    void set_renegotiation(renegotiation_policy policy);
+
+    /** Set how many records a server accepts after asking to renegotiate before it gives up on
+        the peer (its async_renegotiate then completes with error::renegotiation_ignored).
+        Negative: wait forever. Default: 16.
+    */
+    void set_renegotiation_enforcement(int max_records);
+
+    // ---- Resumption (server) ---------------------------------------------------------------
+
+    /** Issue session tickets (RFC 5077) valid for `lifetime`, and accept them.
+
+        On by default for server contexts, with a lifetime of one hour. The ticket key is
+        generated at random and rotated every lifetime; the previous key stays valid for one more
+        lifetime so that fresh tickets survive a rotation.
+    */
+    void enable_session_tickets(std::chrono::seconds lifetime = std::chrono::hours(1));
+    /// Issue no session tickets and accept none.
+    void disable_session_tickets();
+    /// Keep up to `max_entries` sessions for `timeout` for session-ID resumption (off by default).
+    void enable_session_cache(std::size_t max_entries = 1000,
+                              std::chrono::seconds timeout = std::chrono::hours(1));
+    /// Stop session-ID resumption.
+    void disable_session_cache();
 
     // ---- Observability ----------------------------------------------------------------------
 

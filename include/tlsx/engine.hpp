@@ -6,6 +6,7 @@
 
 #include <tlsx/context.hpp>
 #include <tlsx/error.hpp>
+#include <tlsx/session.hpp>
 #include <tlsx/stream_base.hpp>
 
 #include <boost/asio/buffer.hpp>
@@ -79,6 +80,8 @@ public:
     void set_verify_callback(verify_callback cb);
     /// Override the context's verify depth for this session.
     void set_verify_depth(int depth);
+    /// Offer to resume `s` in the next client handshake (an empty session: a full handshake).
+    void set_session(const session& s);
 
     // ---- Steps ------------------------------------------------------------------------------
 
@@ -155,6 +158,10 @@ public:
     std::string_view alpn_protocol() const noexcept;
     /// The peer's certificate, DER; empty when none.
     std::vector<unsigned char> peer_certificate() const;
+    /// The session to resume later (client, after the handshake); empty when there is none.
+    session get_session() const;
+    /// Whether the handshake resumed an earlier session (by ticket or session ID).
+    bool session_reused() const noexcept;
     /// mbedTLS's verification flags for the peer's certificate (0 = verified).
     std::uint32_t verify_result() const noexcept;
 

@@ -9,6 +9,7 @@
 #include <tlsx/detail/stream_core.hpp>
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
+#include <tlsx/session.hpp>
 #include <tlsx/stream_base.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -178,6 +179,20 @@ public:
         core_.engine_.set_verify_mode(mode);
         ec = {};
     }
+
+    /** Offer to resume a saved session in the next client handshake (gnutls_session_set_data).
+
+        If the server cannot resume it, a full handshake runs instead; session_reused() tells.
+    */
+    void set_session(const session& s) { core_.engine_.set_session(s); }
+
+    /** The session to save for a later resumption, after a client handshake
+        (gnutls_session_get_data2); empty before the handshake or on a server.
+    */
+    session get_session() const { return core_.engine_.get_session(); }
+
+    /// Whether the handshake resumed an earlier session (on either end).
+    bool session_reused() const noexcept { return core_.engine_.session_reused(); }
 
     /// Override the context's verify depth for this stream.
     void set_verify_depth(int depth) { core_.engine_.set_verify_depth(depth); }

@@ -9,6 +9,8 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/ssl_cache.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
@@ -68,9 +70,21 @@ struct context_impl {
     verify_callback verify_cb;
     int verify_depth = -1; // -1: mbedTLS's default
 
-    std::vector<int> ciphersuites;            // 0-terminated when set
-    std::vector<std::string> alpn;            // storage for alpn_ptrs
-    std::vector<const char*> alpn_ptrs;       // nullptr-terminated when set
+    std::vector<int> ciphersuites;      // 0-terminated when set
+    std::vector<std::string> alpn;      // storage for alpn_ptrs
+    std::vector<const char*> alpn_ptrs; // nullptr-terminated when set
+
+    // Server-side resumption. Tickets are on by default (lifetime 1 h, the ticket module rotates
+    // its key every lifetime); the session-ID cache is off until enabled.
+    mbedtls_ssl_ticket_context ticket;
+    bool has_ticket = false;
+    mbedtls_ssl_cache_context cache;
+    bool has_cache = false;
+
+    // Renegotiation: how streams answer a peer's request, and how many records a server
+    // accepts after its own request before giving up on the peer (negative: unlimited).
+    renegotiation_policy renegotiation = renegotiation_policy::refuse;
+    int renegotiation_max_records = 16;
 
     sni_callback sni_cb;
     keylog_callback keylog_cb;
