@@ -22,12 +22,22 @@
 #if MBEDTLS_VERSION_MAJOR < 3
 #include <mbedtls/ssl_internal.h> // mbedtls_ssl_handshake_params::resume
 #endif
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509.h>
 
 #include <algorithm>
+#include <limits>
 #include <cstring>
 #include <string>
+
+// Renegotiation policies need mbedTLS 2.x internals (ssl_internal.h); with 3.x only refusing
+// is available until ported.
+#if MBEDTLS_VERSION_MAJOR < 3 && defined(MBEDTLS_SSL_RENEGOTIATION)
+#define TLSX_RENEGOTIATION 1
+#else
+#define TLSX_RENEGOTIATION 0
+#endif
 
 #if MBEDTLS_VERSION_MAJOR >= 3
 #define TLSX_MBEDTLS_FIELD(x) MBEDTLS_PRIVATE(x)
@@ -109,6 +119,10 @@ public:
     engine::result handshake(stream_base::handshake_type type) {
         if (failure_)
             return done(failure_);
+#if TLSX_RENEGOTIATION
+        if (hs_done_ && (request_pending_ || accepting_))
+            return accept_request();
+#endif
         if (hs_done_)
             return done({});
         if (!setup_) {
@@ -137,15 +151,43 @@ public:
             return done(error::closed); // engine::read (inline) reports this as asio eof
         if (n == 0)
             return done({});
+        if (stash_end_ != stash_begin_) {
+            // Application data that arrived while a renegotiation step was reading.
+            std::size_t k = std::min(n, stash_end_ - stash_begin_);
+            std::memcpy(p, stash_.get() + stash_begin_, k);
+            stash_begin_ += k;
+            if (stash_begin_ == stash_end_)
+                stash_begin_ = stash_end_ = 0;
+            return {engine::want::nothing, k, {}};
+        }
+#if TLSX_RENEGOTIATION
+        if (request_pending_) {
+            // The application read on after renegotiation_requested: that refuses it. mbedTLS
+            // answers the kept request with no_renegotiation (renegotiation is off).
+            request_pending_ = false;
+            settle();
+        }
+        if (int ret = peek(); ret != 0) {
+            if (ret == peek_request)
+                return done(error::renegotiation_requested);
+            return finish_read_error(ret);
+        }
+#endif
         int ret = mbedtls_ssl_read(&ssl_, p, n);
+        observe();
         if (ret > 0)
             return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+        return finish_read_error(ret);
+    }
+
+    engine::result finish_read_error(int ret) {
         if (ret == MBEDTLS_ERR_SSL_WANT_READ)
             return {engine::want::input, 0, {}};
         if (ret == 0) // mbedtls_ssl_read's way of saying MBEDTLS_ERR_SSL_CONN_EOF
             return fail(error::stream_truncated);
         if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
             peer_closed_ = true;
+            ++events_;
             return done(error::closed); // engine::read (inline) reports this as asio eof
         }
         return fail(translate(ret));
@@ -164,12 +206,30 @@ public:
             return done({});
         if (out_end_ - out_begin_ >= output_high_water)
             return {engine::want::output, 0, {}};
-        int ret = mbedtls_ssl_write(&ssl_, p, std::min(n, engine::max_record_plaintext));
-        if (ret >= 0)
-            return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
-        if (ret == MBEDTLS_ERR_SSL_WANT_READ)
-            return {engine::want::input, 0, {}};
-        return fail(translate(ret));
+        for (;;) {
+#if TLSX_RENEGOTIATION
+            if (int ret = peek_during_renegotiation(); ret != 0)
+                return ret == MBEDTLS_ERR_SSL_WANT_READ ? engine::result{engine::want::input, 0, {}}
+                                                        : fail(translate(ret));
+#endif
+            int ret = mbedtls_ssl_write(&ssl_, p, std::min(n, engine::max_record_plaintext));
+            observe();
+            if (ret >= 0)
+                return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+            if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+                return {engine::want::input, 0, {}};
+#if TLSX_RENEGOTIATION
+            if (ret == MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO) {
+                // Application data came before the server's answer to our renegotiation: keep
+                // it for the next read, then go on.
+                engine::result r = read_into_stash();
+                if (r.ec || r.next != engine::want::nothing)
+                    return r;
+                continue;
+            }
+#endif
+            return fail(translate(ret));
+        }
     }
 
     engine::result close() {
@@ -217,8 +277,12 @@ public:
         return k;
     }
 
-    void input_eof() noexcept { in_eof_ = true; }
-    std::size_t input_size() const noexcept { return in_end_ - in_begin_; }
+    void input_eof() noexcept {
+        in_eof_ = true;
+    }
+    std::size_t input_size() const noexcept {
+        return in_end_ - in_begin_;
+    }
 
     // ---- output queue ----------------------------------------------------------------------
 
@@ -239,15 +303,27 @@ public:
             out_begin_ = out_end_ = 0;
     }
 
-    bool has_output() const noexcept { return out_end_ != out_begin_; }
+    bool has_output() const noexcept {
+        return out_end_ != out_begin_;
+    }
 
     // ---- state -----------------------------------------------------------------------------
 
-    bool handshake_done() const noexcept { return hs_done_; }
-    bool peer_closed() const noexcept { return peer_closed_; }
-    bool close_sent() const noexcept { return close_sent_; }
-    bool failed() const noexcept { return static_cast<bool>(failure_); }
-    error_code failure() const noexcept { return failure_; }
+    bool handshake_done() const noexcept {
+        return hs_done_;
+    }
+    bool peer_closed() const noexcept {
+        return peer_closed_;
+    }
+    bool close_sent() const noexcept {
+        return close_sent_;
+    }
+    bool failed() const noexcept {
+        return static_cast<bool>(failure_);
+    }
+    error_code failure() const noexcept {
+        return failure_;
+    }
 
     void fail_hard(error_code ec) noexcept {
         if (!failure_)
@@ -264,7 +340,9 @@ public:
 
     // ---- info ------------------------------------------------------------------------------
 
-    std::string_view cipher_suite() const noexcept { return suite_; }
+    std::string_view cipher_suite() const noexcept {
+        return suite_;
+    }
 
     std::string_view protocol_version() const noexcept {
         if (!hs_done_)
@@ -295,13 +373,322 @@ public:
         return mbedtls_ssl_get_verify_result(&ssl_);
     }
 
-    mbedtls_ssl_context* native_handle() noexcept { return setup_ ? &ssl_ : nullptr; }
+    mbedtls_ssl_context* native_handle() noexcept {
+        return setup_ ? &ssl_ : nullptr;
+    }
 
     std::uint64_t produced_ = 0;
     std::uint64_t consumed_ = 0;
 
+    void set_renegotiation(renegotiation_policy p) {
+        policy_ = p;
+        has_policy_override_ = true;
+#if TLSX_RENEGOTIATION
+        if (setup_)
+            settle();
+#endif
+    }
+
+    /// Changes whenever something a parked operation may wait for happened inside a step.
+    std::uint64_t events() const noexcept {
+        return events_;
+    }
+
+    /// Ask the peer to renegotiate and run the new handshake (gnutls_rehandshake + handshake).
+    engine::result renegotiate() {
+        if (failure_)
+            return done(failure_);
+        if (output_failure_)
+            return done(output_failure_);
+        if (!hs_done_)
+            return done(error::not_handshaken);
+        if (close_sent_ || peer_closed_)
+            return done(error::closed);
+#if TLSX_RENEGOTIATION
+        if (!asked_ && !asked_done_ && !answer_) {
+            // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
+            if (ssl_.secure_renegotiation != MBEDTLS_SSL_SECURE_RENEGOTIATION)
+                return done(error::renegotiation_refused);
+            asked_ = true;
+            answer_ = {};
+            target_ = renegotiations_ + 1;
+            records_since_request_ = 0;
+            status_before_request_ = ssl_.renego_status;
+            allow_renegotiation(true);
+            int ret = mbedtls_ssl_renegotiate(&ssl_);
+            // mbedTLS 2.28's server re-sends HelloRequest for each application record that
+            // arrives while its request is pending (a DTLS retransmission rule it applies to TLS
+            // too); a client already waiting for ServerHello rejects the duplicate with
+            // decode_error. With enforcement off it stops once this counter is past a few
+            // "doublings": start it there. tlsx counts records itself (peek()).
+            if (role_ == stream_base::server)
+                ssl_.renego_records_seen = std::numeric_limits<int>::max() / 2;
+            observe();
+            if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
+                return fail(translate(ret));
+        }
+        return drive_renegotiation();
+#else
+        return done(make_mbedtls_error(MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
+#endif
+    }
+
+    /// Whether renegotiate() waits for records that a pending read will process anyway.
+    bool renegotiating() const noexcept {
+        return asked_ || accepting_;
+    }
+
 private:
-    static engine::result done(error_code ec) { return {engine::want::nothing, 0, ec}; }
+#if TLSX_RENEGOTIATION
+    static constexpr int peek_request = 1; // peek(): the peer asks to renegotiate (ask policy)
+
+    /// Whether mbedTLS may renegotiate now: while we asked or accepted, or always under the
+    /// accept policy (a server: until the peer used up its bound).
+    bool renegotiation_allowed() const noexcept {
+        if (asked_ || accepting_)
+            return true;
+        if (policy_ != renegotiation_policy::accept)
+            return false;
+        return role_ != stream_base::server || peer_renegotiations_ < max_peer_renegotiations;
+    }
+
+    void settle() {
+        allow_renegotiation(renegotiation_allowed());
+    }
+
+    void allow_renegotiation(bool on) {
+        mbedtls_ssl_conf_renegotiation(own_conf_.get(), on ? MBEDTLS_SSL_RENEGOTIATION_ENABLED
+                                                           : MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+    }
+
+    /// Count finished renegotiations: mbedTLS leaves IN_PROGRESS when one completes.
+    void observe() {
+        int status = ssl_.renego_status;
+        if (last_status_ == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
+            status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
+            ssl_.state == MBEDTLS_SSL_HANDSHAKE_OVER) {
+            ++renegotiations_;
+            on_handshake_done(); // the suite may have changed
+            if (!asked_ && !accepting_)
+                ++peer_renegotiations_;
+            if (renegotiations_ >= target_) {
+                asked_done_ = asked_; // renegotiate() reports it once
+                asked_ = false;
+                accepting_ = false;
+            }
+            settle();
+            ++events_;
+        }
+        last_status_ = status;
+    }
+
+    /** Read the next record ahead of mbedtls_ssl_read, to see what mbedTLS does not report:
+        a peer's request (ask policy, and the per-connection bound on requests), the peer's
+        no_renegotiation answer to ours, and records that count against enforcement. The record
+        stays current (keep_current_message), so mbedTLS processes it as if unread.
+
+        Needs mbedTLS 2.x internals (ssl_internal.h); only runs when renegotiation is in play.
+    */
+    int peek() {
+        bool server = role_ == stream_base::server;
+        bool interested = policy_ == renegotiation_policy::ask || asked_ ||
+                          (server && policy_ == renegotiation_policy::accept);
+        if (!interested || ssl_.state != MBEDTLS_SSL_HANDSHAKE_OVER || ssl_.in_offt != nullptr ||
+            ssl_.keep_current_message)
+            return peek_during_renegotiation();
+        int ret = mbedtls_ssl_read_record(&ssl_, 1);
+        if (ret != 0)
+            return ret; // exactly what mbedtls_ssl_read would have returned
+        ssl_.keep_current_message = 1;
+        const unsigned char* msg = ssl_.in_msg;
+        if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_HANDSHAKE && ssl_.in_hslen >= 4) {
+            bool request = server ? msg[0] == MBEDTLS_SSL_HS_CLIENT_HELLO
+                                  : msg[0] == MBEDTLS_SSL_HS_HELLO_REQUEST;
+            if (request && !(server && asked_)) {
+                bool bounded = server && peer_renegotiations_ >= max_peer_renegotiations;
+                if (policy_ == renegotiation_policy::ask && !bounded) {
+                    request_pending_ = true;
+                    ++events_;
+                    return peek_request;
+                }
+                settle(); // refuse (also over the bound) or accept
+            }
+        } else if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_ALERT && ssl_.in_msglen >= 2 &&
+                   msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
+                   msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION && asked_) {
+            // The peer refused our request (server side: answer to HelloRequest). mbedTLS
+            // would ignore this alert and wait on; the session stays usable as it was.
+            ssl_.keep_current_message = 0; // dropped by the next read
+            ssl_.renego_status = status_before_request_;
+            last_status_ = status_before_request_;
+            end_request(error::renegotiation_refused);
+        } else if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_APPLICATION_DATA && asked_ && server &&
+                   ssl_.renego_status == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
+            // Enforcement, done here rather than by mbedTLS, which would drop this record.
+            if (max_records_ >= 0 && ++records_since_request_ > max_records_) {
+                ssl_.renego_status = status_before_request_;
+                last_status_ = status_before_request_;
+                end_request(error::renegotiation_ignored);
+            }
+        }
+        return 0;
+    }
+
+    /** A client that asked to renegotiate waits for ServerHello; a refusing server sends a
+        no_renegotiation warning instead, which mbedTLS 2.x would ignore forever. Peek for it
+        and, when it comes, undo the unfinished handshake so the old session goes on.
+    */
+    int peek_during_renegotiation() {
+        if (!asked_ || role_ != stream_base::client ||
+            ssl_.renego_status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
+            ssl_.state != MBEDTLS_SSL_SERVER_HELLO || ssl_.keep_current_message)
+            return 0;
+        int ret = mbedtls_ssl_read_record(&ssl_, 1);
+        if (ret != 0)
+            return ret;
+        ssl_.keep_current_message = 1;
+        if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_ALERT && ssl_.in_msglen >= 2 &&
+            ssl_.in_msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
+            ssl_.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION) {
+            ssl_.keep_current_message = 0;
+            abandon_client_renegotiation();
+            end_request(error::renegotiation_refused);
+        }
+        return 0;
+    }
+
+    /// Undo a client renegotiation that the server refused: free what mbedTLS allocated for
+    /// it; the current transform and session were never touched.
+    void abandon_client_renegotiation() {
+        mbedtls_ssl_handshake_free(&ssl_);
+        mbedtls_free(ssl_.handshake);
+        ssl_.handshake = nullptr;
+        if (ssl_.transform_negotiate) {
+            mbedtls_ssl_transform_free(ssl_.transform_negotiate);
+            mbedtls_free(ssl_.transform_negotiate);
+            ssl_.transform_negotiate = nullptr;
+        }
+        if (ssl_.session_negotiate) {
+            mbedtls_ssl_session_free(ssl_.session_negotiate);
+            mbedtls_free(ssl_.session_negotiate);
+            ssl_.session_negotiate = nullptr;
+        }
+        ssl_.state = MBEDTLS_SSL_HANDSHAKE_OVER;
+        ssl_.renego_status = status_before_request_;
+        last_status_ = status_before_request_;
+    }
+
+    void end_request(error_code answer) {
+        asked_ = false;
+        answer_ = answer;
+        settle();
+        ++events_;
+    }
+
+    /// The application accepted the peer's request (handshake after renegotiation_requested).
+    engine::result accept_request() {
+        if (request_pending_) {
+            request_pending_ = false;
+            accepting_ = true;
+            target_ = renegotiations_ + 1;
+            allow_renegotiation(true);
+            if (role_ == stream_base::client) {
+                // Drop the kept HelloRequest and start the handshake ourselves: on the wire the
+                // same ClientHello as mbedTLS would send in answer.
+                ssl_.keep_current_message = 0;
+                status_before_request_ = ssl_.renego_status;
+                int ret = mbedtls_ssl_renegotiate(&ssl_);
+                observe();
+                if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
+                    return fail(translate(ret));
+            }
+        }
+        return drive_renegotiation();
+    }
+
+    /// Run the renegotiation handshake until it is done, refused or ignored.
+    engine::result drive_renegotiation() {
+        for (;;) {
+            if (asked_done_) { // our request: the new handshake is done
+                asked_done_ = false;
+                return done({});
+            }
+            if (answer_) { // our request: refused or ignored
+                error_code ec = std::exchange(answer_, {});
+                return done(ec);
+            }
+            if (!asked_ && !accepting_) // the peer's request that we accepted: done
+                return done({});
+            int ret;
+            if (ssl_.renego_status == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
+                ssl_.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+                ret = peek_during_renegotiation();
+                if (ret == 0 && !answer_)
+                    ret = mbedtls_ssl_handshake(&ssl_);
+                observe();
+            } else {
+                // Waiting for the peer to start (server), or for the kept ClientHello to be
+                // processed: let mbedtls_ssl_read do it, keeping any application data.
+                engine::result r = read_into_stash();
+                if (r.ec || r.next != engine::want::nothing)
+                    return r;
+                continue;
+            }
+            if (ret == 0 || answer_)
+                continue;
+            if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+                return {engine::want::input, 0, {}};
+            if (ret == MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO) {
+                engine::result r = read_into_stash();
+                if (r.ec || r.next != engine::want::nothing)
+                    return r;
+                continue;
+            }
+            return fail(translate(ret));
+        }
+    }
+
+    /// One mbedtls_ssl_read whose application data (if any) is kept for the next read.
+    engine::result read_into_stash() {
+        if (!stash_)
+            stash_.reset(new (std::nothrow) unsigned char[engine::max_record_plaintext]);
+        if (!stash_)
+            return fail(make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED));
+        if (stash_begin_ == stash_end_)
+            stash_begin_ = stash_end_ = 0;
+        std::size_t space = engine::max_record_plaintext - stash_end_;
+        if (space == 0)
+            return {engine::want::input, 0, {}}; // a read must drain it first
+        if (int ret = peek(); ret != 0) {
+            if (ret == peek_request)
+                return {engine::want::nothing, 0, {}};
+            return finish_read_error(ret);
+        }
+        if (answer_)
+            return {engine::want::nothing, 0, {}}; // the peek saw the peer's answer
+        int ret = mbedtls_ssl_read(&ssl_, stash_.get() + stash_end_, space);
+        observe();
+        if (ret > 0) {
+            stash_end_ += static_cast<std::size_t>(ret);
+            return {engine::want::nothing, 0, {}};
+        }
+        return finish_read_error(ret);
+    }
+
+    /// How many renegotiations a peer may start on one connection before it is refused: a
+    /// client asking again and again cannot pin a server's CPU with full handshakes.
+    static constexpr int max_peer_renegotiations = 3;
+#else
+    int peek() {
+        return 0;
+    }
+    void observe() {}
+#endif
+
+private:
+    static engine::result done(error_code ec) {
+        return {engine::want::nothing, 0, ec};
+    }
 
     engine::result fail(error_code ec) {
         fail_hard(ec);
@@ -320,14 +707,23 @@ private:
         mbedtls_ssl_config* conf = ctx_->config_for(type);
         if (!conf)
             return error::operation_not_permitted;
-        if (has_mode_override_ && mode_override_ != ctx_->mode[type]) {
-            // A per-stream verify mode needs its own authmode. mbedtls_ssl_config in 2.x/3.x is
-            // plain data pointing into the context (certificates, lists), which the shared_ptr
-            // keeps alive, so a shallow copy is a complete configuration and costs no parsing.
-            own_conf_.reset(new mbedtls_ssl_config(*conf));
-            mbedtls_ssl_conf_authmode(own_conf_.get(), context_impl::authmode(mode_override_));
-            conf = own_conf_.get();
-        }
+        // Each session gets its own copy of the configuration: renegotiation is switched on
+        // and off per session (only while we accept one), and a per-stream verify mode needs
+        // its own authmode. mbedtls_ssl_config is plain data pointing into the context
+        // (certificates, lists, ticket keys), which the shared_ptr keeps alive, so a shallow
+        // copy is complete and costs no parsing. Later changes to the context do not reach
+        // sessions already set up (as with OpenSSL's SSL_new).
+        own_conf_.reset(new mbedtls_ssl_config(*conf));
+        conf = own_conf_.get();
+        if (has_mode_override_)
+            mbedtls_ssl_conf_authmode(conf, context_impl::authmode(mode_override_));
+        if (!has_policy_override_)
+            policy_ = ctx_->renegotiation;
+        max_records_ = ctx_->renegotiation_max_records;
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
+        mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
+        mbedtls_ssl_conf_renegotiation_enforced(conf, MBEDTLS_SSL_RENEGOTIATION_NOT_ENFORCED);
+#endif
         if (!ensure_input())
             return make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED);
         int ret = mbedtls_ssl_setup(&ssl_, conf);
@@ -335,6 +731,9 @@ private:
             return make_mbedtls_error(ret);
         setup_ = true;
         role_ = type;
+#if TLSX_RENEGOTIATION
+        settle();
+#endif
         mbedtls_ssl_set_bio(&ssl_, this, &engine_impl::send_cb, &engine_impl::recv_cb, nullptr);
         mbedtls_ssl_set_verify(&ssl_, &engine_impl::verify_cb, this);
         if (!hostname_.empty()) {
@@ -525,6 +924,26 @@ private:
 
     std::string hostname_;
     session offered_session_;
+
+    // Renegotiation state (see peek()).
+    renegotiation_policy policy_ = renegotiation_policy::refuse;
+    bool has_policy_override_ = false;
+    int max_records_ = 256;
+    bool asked_ = false;           // we asked (server: HelloRequest sent; client: ClientHello)
+    bool asked_done_ = false;      // our request's handshake finished; renegotiate() reports it
+    bool accepting_ = false;       // we accepted the peer's request after asking the app
+    bool request_pending_ = false; // ask policy: the peer's request awaits the app's answer
+    error_code answer_;            // refused or ignored, for renegotiate()
+    int status_before_request_ = 0;
+    int last_status_ = 0;
+    int records_since_request_ = 0;
+    int peer_renegotiations_ = 0;
+    std::uint64_t renegotiations_ = 0;
+    std::uint64_t events_ = 0;
+    std::uint64_t target_ = 0;
+    std::unique_ptr<unsigned char[]> stash_; // application data read by renegotiation steps
+    std::size_t stash_begin_ = 0;
+    std::size_t stash_end_ = 0;
     bool resumed_ = false;
     verify_mode mode_override_ = verify_mode::required;
     bool has_mode_override_ = false;
@@ -576,6 +995,15 @@ void engine::set_verify_mode(verify_mode mode) {
 }
 void engine::set_verify_callback(verify_callback cb) {
     impl_->set_verify_callback(std::move(cb));
+}
+void engine::set_renegotiation(renegotiation_policy policy) {
+    impl_->set_renegotiation(policy);
+}
+engine::result engine::renegotiate() {
+    return impl_->renegotiate();
+}
+std::uint64_t engine::events() const noexcept {
+    return impl_->events();
 }
 void engine::set_session(const session& s) {
     impl_->set_session(s);

@@ -4,6 +4,7 @@
 
 #include <tlsx/test.hpp>
 
+#include "support/duplex.hpp"
 #include "support/run.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -25,65 +26,8 @@ using tlsx_test::run_bounded;
 
 namespace {
 
+using tlsx_test::duplex_peer;
 using tls_stream = tlsx::stream<tlsx::test::pipe>;
-
-/// Streams `data` out of `s` with chained async_write_some, while a chained async_read_some on
-/// the same stream collects `expect` bytes. Both chains run at once: that is full duplex.
-struct duplex_peer {
-    duplex_peer(tls_stream& stream, const std::string& d, std::size_t e, net::any_io_executor x)
-        : s(stream)
-        , data(d)
-        , expect(e)
-        , ex(std::move(x)) {}
-
-    tls_stream& s;
-    const std::string& data;
-    std::size_t expect;
-    net::any_io_executor ex; // every completion of this peer runs here (a strand when threaded)
-    std::size_t sent = 0;
-    std::size_t received = 0;
-    std::uint64_t sum = checksum(nullptr, 0);
-    std::vector<char> buf = std::vector<char>(7000);
-    error_code write_ec, read_ec;
-    bool write_done = false, read_done = false;
-
-    void start() {
-        write();
-        read();
-    }
-
-    void write() {
-        std::size_t n = std::min<std::size_t>(data.size() - sent, 10000);
-        s.async_write_some(net::buffer(data.data() + sent, n),
-                           net::bind_executor(ex, [this](error_code ec, std::size_t k) {
-                               sent += k;
-                               if (ec) {
-                                   write_ec = ec;
-                                   write_done = true;
-                               } else if (sent < data.size()) {
-                                   write();
-                               } else {
-                                   write_done = true;
-                               }
-                           }));
-    }
-
-    void read() {
-        s.async_read_some(net::buffer(buf),
-                          net::bind_executor(ex, [this](error_code ec, std::size_t k) {
-                              sum = checksum(buf.data(), k, sum);
-                              received += k;
-                              if (ec) {
-                                  read_ec = ec;
-                                  read_done = true;
-                              } else if (received < expect) {
-                                  read();
-                              } else {
-                                  read_done = true;
-                              }
-                          }));
-    }
-};
 
 void handshake(net::io_context& io, tlsx::test::tls_pair& p) {
     auto [cec, sec] = tlsx_test::handshake_both(io, p.client, p.server);

@@ -296,7 +296,8 @@ public:
 
     /** Set how many records a server accepts after asking to renegotiate before it gives up on
         the peer (its async_renegotiate then completes with error::renegotiation_ignored).
-        Negative: wait forever. Default: 16.
+        Negative: wait forever. Default: 256 records (up to 4 MiB that may already be in flight
+        when the request is sent; mbedTLS's own default of 16 trips on bulk transfers).
     */
     void set_renegotiation_enforcement(int max_records);
 

@@ -80,6 +80,8 @@ public:
     void set_verify_callback(verify_callback cb);
     /// Override the context's verify depth for this session.
     void set_verify_depth(int depth);
+    /// Override the context's answer to a peer's renegotiation request for this session.
+    void set_renegotiation(renegotiation_policy policy);
     /// Offer to resume `s` in the next client handshake (an empty session: a full handshake).
     void set_session(const session& s);
 
@@ -99,6 +101,11 @@ public:
     result write(boost::asio::const_buffer buf);
     /// Queue our close_notify (once).
     result close();
+    /** Ask the peer to renegotiate and run the new handshake. Done when it completes, or with
+        error::renegotiation_refused / renegotiation_ignored; the session goes on either way.
+        Application data read meanwhile is kept for the next read().
+    */
+    result renegotiate();
 
     // ---- Ciphertext queues ------------------------------------------------------------------
 
@@ -126,6 +133,9 @@ public:
 
     // ---- State ------------------------------------------------------------------------------
 
+    /// A counter that changes when a step changed state that other operations may wait for
+    /// (a renegotiation ended, a request arrived, close_notify was seen).
+    std::uint64_t events() const noexcept;
     /// The first handshake has completed.
     bool handshake_done() const noexcept;
     /// The peer's close_notify was received.

@@ -180,6 +180,13 @@ public:
         ec = {};
     }
 
+    /** Set how this stream answers the peer's requests to renegotiate (overrides the
+        context's setting).
+
+        Call it before the handshake, or at any time to change the answer to future requests.
+    */
+    void set_renegotiation(renegotiation_policy policy) { core_.engine_.set_renegotiation(policy); }
+
     /** Offer to resume a saved session in the next client handshake (gnutls_session_set_data).
 
         If the server cannot resume it, a full handshake runs instead; session_reused() tells.
@@ -275,6 +282,55 @@ public:
         using policy = detail::buffered_handshake_policy<ConstBufferSequence>;
         return boost::asio::async_compose<BufferedHandshakeToken, void(error_code, std::size_t)>(
             detail::engine_op<next_layer_type, policy>(next_layer_, core_, policy(type, buffers)),
+            token, next_layer_);
+    }
+
+    // ---- Renegotiation ----------------------------------------------------------------------
+
+    /** Renegotiate, blocking (gnutls_rehandshake + gnutls_handshake on a server; a
+        client-initiated renegotiation on a client).
+
+        @throws boost::system::system_error: error::renegotiation_refused when the peer answers
+        no_renegotiation, error::renegotiation_ignored when a client goes past the context's
+        enforcement limit. In both cases the stream stays usable.
+    */
+    void renegotiate() {
+        error_code ec;
+        renegotiate(ec);
+        detail::throw_if(ec, "tlsx::stream::renegotiate");
+    }
+
+    /// @copydoc renegotiate()
+    void renegotiate(error_code& ec) {
+        detail::renegotiate_policy p;
+        detail::run_sync(next_layer_, core_, p, ec);
+    }
+
+    /** Start a renegotiation: ask the peer for a new handshake and run it.
+
+        A server sends HelloRequest; a client sends a new ClientHello. Completes when the new
+        handshake is done, or with error::renegotiation_refused (the peer said no_renegotiation)
+        or error::renegotiation_ignored (a client sent more records than the enforcement limit
+        without renegotiating). Either way the stream stays usable. Application data arriving
+        meanwhile goes to a pending read, or is kept for the next one. Only secure
+        renegotiation (RFC 5746) is performed: with a peer that lacks it, this completes with
+        renegotiation_refused at once.
+
+        May read and write the next layer; with a read pending, that read processes the
+        incoming records and this operation waits for it.
+
+        @par Completion Signature
+        @code void(error_code) @endcode
+
+        @par Per-Operation Cancellation
+        Terminal and partial. A cancelled renegotiation leaves the stream failed: close it.
+    */
+    template <class RenegotiateToken = boost::asio::default_completion_token_t<executor_type>>
+    auto async_renegotiate(
+        RenegotiateToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
+        return boost::asio::async_compose<RenegotiateToken, void(error_code)>(
+            detail::engine_op<next_layer_type, detail::renegotiate_policy>(
+                next_layer_, core_, detail::renegotiate_policy{}),
             token, next_layer_);
     }
 

@@ -84,7 +84,7 @@ struct context_impl {
     // Renegotiation: how streams answer a peer's request, and how many records a server
     // accepts after its own request before giving up on the peer (negative: unlimited).
     renegotiation_policy renegotiation = renegotiation_policy::refuse;
-    int renegotiation_max_records = 16;
+    int renegotiation_max_records = 256;
 
     sni_callback sni_cb;
     keylog_callback keylog_cb;

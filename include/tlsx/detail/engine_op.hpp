@@ -178,6 +178,27 @@ private:
     }
 };
 
+/// async_renegotiate: ask the peer to renegotiate and run the new handshake.
+struct renegotiate_policy : policy_base {
+    static constexpr op_kind kind = op_kind::handshake;
+    static constexpr bool needs_flush = true;
+    static constexpr const char* tracking_name() noexcept {
+        return "tlsx::stream::async_renegotiate";
+    }
+
+    engine::result step(stream_core& core) { return core.engine_.renegotiate(); }
+
+    // A pending read processes the records (and keeps their data); only read the transport
+    // when nobody else will.
+    bool may_read_transport(const stream_core& core) const noexcept {
+        return !core.busy(op_kind::read);
+    }
+
+    static void on_error(stream_core& core, const error_code& ec) noexcept {
+        core.engine_.fail(ec);
+    }
+};
+
 /// async_shutdown: queue close_notify, and for shutdown_type::both wait for the peer's.
 struct shutdown_policy : policy_base {
     static constexpr op_kind kind = op_kind::shutdown;
@@ -296,11 +317,16 @@ private:
         engine& e = core_.engine_;
         for (;;) {
             if (!done_) {
+                std::uint64_t events = e.events();
                 result_ = policy_.step(core_);
                 if (result_.next == engine::want::nothing) {
                     done_ = true;
                     flush_target_ = e.output_produced();
                 }
+                // E.g. a read finished a renegotiation that a parked renegotiate waits for,
+                // with no transport event to wake it.
+                if (e.events() != events)
+                    core_.wake_all();
             }
             if (e.has_output() && !core_.write_locked_) {
                 core_.write_locked_ = true;
