@@ -622,6 +622,22 @@ void enable_tickets(context_impl& impl, std::chrono::seconds lifetime) {
                                         mbedtls_ssl_ticket_parse, &impl.ticket);
 }
 
+/// The default suites, fastest first as measured on this mbedTLS build (docs/performance.md:
+/// ChaCha20-Poly1305 runs ~1.5x AES-GCM here): forward secrecy and AEAD only.
+const int default_ciphersuites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                                    0};
+
+/// Key-exchange curves, cheapest first (mbedTLS's default puts P-521 first, which made
+/// handshakes with GnuTLS peers several times slower).
+const mbedtls_ecp_group_id default_curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
+                                               MBEDTLS_ECP_DP_NONE};
+
 void set_up(context_impl& impl) {
     static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
     check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
@@ -656,6 +672,8 @@ void set_up(context_impl& impl) {
         mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
                                      MBEDTLS_SSL_MINOR_VERSION_3);
         mbedtls_ssl_conf_authmode(conf, context_impl::authmode(impl.mode[role]));
+        mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
+        mbedtls_ssl_conf_curves(conf, default_curves);
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
         // Secure defaults until the streams implement renegotiation_policy.
         mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);

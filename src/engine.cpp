@@ -773,6 +773,13 @@ private:
     }
 
     void on_handshake_done() {
+        if (!hs_done_ && out_begin_ == out_end_ && !pinned_) {
+            // The handshake's flights needed a few KiB; an idle connection needs none. The
+            // first write allocates again, once (steady state stays allocation-free).
+            out_.reset();
+            retired_.reset();
+            out_cap_ = out_begin_ = out_end_ = 0;
+        }
         hs_done_ = true;
         // mbedTLS names suites as IANA does but with dashes.
         const char* name = mbedtls_ssl_get_ciphersuite(&ssl_);

@@ -84,26 +84,28 @@ std::size_t ping_pong(net::io_context& io, Stream& client, Stream& server, std::
     int left = rounds;
     std::function<void()> round; // set up before counting starts
     error_code failure;
+    // Each read starts before the write that feeds it, so reads wait in the transport (and
+    // their handlers' memory comes from the allocator the stream passes down).
     round = [&] {
-        net::async_write(client, net::buffer(out), [&](error_code ec, std::size_t) {
-            if (ec)
-                failure = ec;
-        });
         net::async_read(server, net::buffer(sbuf), [&](error_code ec, std::size_t) {
             if (ec) {
                 failure = ec;
                 return;
             }
-            net::async_write(server, net::buffer(sbuf), [&](error_code ec, std::size_t) {
-                if (ec)
-                    failure = ec;
-            });
             net::async_read(client, net::buffer(cbuf), [&](error_code ec, std::size_t) {
                 if (ec)
                     failure = ec;
                 else if (--left > 0)
                     round();
             });
+            net::async_write(server, net::buffer(sbuf), [&](error_code ec, std::size_t) {
+                if (ec)
+                    failure = ec;
+            });
+        });
+        net::async_write(client, net::buffer(out), [&](error_code ec, std::size_t) {
+            if (ec)
+                failure = ec;
         });
     };
     io.restart();

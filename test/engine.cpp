@@ -191,6 +191,16 @@ BOOST_AUTO_TEST_CASE(garbage_after_the_handshake_fails_the_read) {
     BOOST_TEST(p.server.failed());
 }
 
+BOOST_AUTO_TEST_CASE(a_client_offering_only_unsupported_suites_fails_on_both_sides) {
+    contexts c;
+    c.client.set_ciphersuites({"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"}); // not a default
+    engine_pair p(c.client, c.server);
+    auto ec = p.handshake();
+    BOOST_TEST(ec);
+    BOOST_TEST(ec != boost::asio::error::would_block, ec.message()); // failed, did not stall
+    BOOST_TEST(p.server.failed());
+}
+
 BOOST_AUTO_TEST_CASE(steps_before_the_handshake_fail_with_not_handshaken) {
     contexts c;
     engine_t e(c.client);

@@ -16,6 +16,7 @@
 */
 
 #include <tlsx/context.hpp>
+#include <tlsx/detail/waiter.hpp>
 #include <tlsx/stream.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -359,8 +360,8 @@ private:
     template <class Handler, class MutableBufferSequence>
     struct read_op final : detail::channel::pending_read {
         using work_type = boost::asio::executor_work_guard<Executor>;
-        using alloc_type = typename std::allocator_traits<boost::asio::associated_allocator_t<
-            Handler, boost::asio::recycling_allocator<void>>>::template rebind_alloc<read_op>;
+        using alloc_type = typename std::allocator_traits<typename tlsx::detail::handler_allocator<
+            Handler>::type>::template rebind_alloc<read_op>;
 
         read_op(basic_pipe* self, Handler&& h, const MutableBufferSequence& b)
             : self_(self)
@@ -369,8 +370,7 @@ private:
             , work_(self->ex_) {}
 
         static alloc_type allocator(const Handler& h) {
-            return alloc_type(
-                boost::asio::get_associated_allocator(h, boost::asio::recycling_allocator<void>()));
+            return alloc_type(tlsx::detail::handler_allocator<Handler>::get(h));
         }
 
         void fill(detail::channel& c) override {

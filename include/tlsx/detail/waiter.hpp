@@ -9,10 +9,31 @@
 #include <boost/asio/recycling_allocator.hpp>
 
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace tlsx {
 namespace detail {
+
+/** The allocator for memory that lives as long as a pending operation of `Handler`.
+
+    The handler's associated allocator; but where that is `std::allocator<void>` (the default,
+    which Boost 1.81's composed operations report even when the user gave none), Asio's per-thread
+    recycling allocator, as Asio's own operations do, so steady-state I/O does not touch the heap.
+*/
+template <class Handler>
+struct handler_allocator {
+    using associated = boost::asio::associated_allocator_t<Handler, std::allocator<void>>;
+    using type = std::conditional_t<std::is_same<associated, std::allocator<void>>::value,
+                                    boost::asio::recycling_allocator<void>, associated>;
+
+    static type get(const Handler& h) {
+        if constexpr (std::is_same<associated, std::allocator<void>>::value)
+            return type();
+        else
+            return boost::asio::get_associated_allocator(h);
+    }
+};
 
 /** A slot for one parked operation: a type-erased nullary handler.
 
@@ -85,12 +106,11 @@ private:
 
     template <class Handler>
     struct impl final : base {
-        using alloc_type = typename std::allocator_traits<boost::asio::associated_allocator_t<
-            Handler, boost::asio::recycling_allocator<void>>>::template rebind_alloc<impl>;
+        using alloc_type = typename std::allocator_traits<
+            typename handler_allocator<Handler>::type>::template rebind_alloc<impl>;
 
         static alloc_type rebind(const Handler& h) {
-            return alloc_type(
-                boost::asio::get_associated_allocator(h, boost::asio::recycling_allocator<void>()));
+            return alloc_type(handler_allocator<Handler>::get(h));
         }
 
         explicit impl(Handler&& h)
