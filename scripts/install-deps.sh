@@ -10,6 +10,7 @@ packages=(
     cmake g++ ninja-build         # build
     libboost1.81-dev libmbedtls-dev
     openssl gnutls-bin curl       # interop tests and certificate tooling
+    libssl-dev                    # bench/: the asio::ssl::stream baseline
     clang-format                  # formatting checks
     ca-certificates               # the system trust store (set_default_verify_paths)
 )

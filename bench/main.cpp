@@ -1,0 +1,1021 @@
+//
+// tlsx_bench — tlsx against boost::asio::ssl::stream (OpenSSL) and raw mbedTLS.
+//
+//   tlsx_bench [--quick] [--runs N] [--only w1,w2,w3,w4,w5,w6,aead,suites] [--out PREFIX]
+//              [--instructions FILE] [--label TEXT]
+//
+// Workloads (issue 5), each run for every stack, `runs` times, the stacks of one run back to
+// back in a rotating order; reported as medians, with ratios tlsx/other computed run by run:
+//   W1  bulk in memory: 256 MiB client -> server in 16 KiB writes, one thread
+//   W2  the same over TCP loopback, client and server on their own threads
+//   W3  64-byte ping-pong, 100k round trips in memory; allocations per round trip here,
+//       instructions per round trip from callgrind (bench/callgrind.sh, --instructions FILE)
+//   W4  full handshakes/s in memory
+//   W5  resumed handshakes/s, by ticket and by session ID
+//   W6  memory per idle established client+server pair (RSS and heap, 2000 pairs, each
+//       stack in a fresh child process); allocations per record in W1
+//   aead    mbedTLS's and OpenSSL's AEAD speed on 16 KiB records
+//   suites  W1 (64 MiB) with each ECDHE-ECDSA AEAD suite
+// Writes Markdown tables to stdout; with --out PREFIX also PREFIX.csv, .json, .md and .dat
+// (the data bench/plot.gp draws). Child modes: --child w1|w3|w4|w5-*|w6 --stack NAME (used by
+// bench/callgrind.sh, for profiling, and by W6).
+//
+#include "bench.hpp"
+
+#include <tlsx/context.hpp>
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <new>
+#include <sstream>
+#include <string>
+#include <vector>
+
+//----------------------------------------------------------------------------------------------
+// Allocation counting. Replacing malloc, calloc and realloc (forwarding to glibc's own) sees
+// every heap allocation in the process, also those of mbedTLS and OpenSSL, which do not use
+// operator new; operator new is counted on its own as well.
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<std::uint64_t> malloc_count{0};
+std::atomic<std::uint64_t> new_count{0};
+
+inline void count(std::atomic<std::uint64_t>& c) noexcept {
+    if (counting.load(std::memory_order_relaxed))
+        c.fetch_add(1, std::memory_order_relaxed);
+}
+} // namespace
+
+extern "C" {
+void* __libc_malloc(std::size_t) noexcept;
+void* __libc_calloc(std::size_t, std::size_t) noexcept;
+void* __libc_realloc(void*, std::size_t) noexcept;
+
+void* malloc(std::size_t n) noexcept {
+    count(malloc_count);
+    return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t size) noexcept {
+    count(malloc_count);
+    return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t n) noexcept {
+    count(malloc_count);
+    return __libc_realloc(p, n);
+}
+
+__attribute__((noinline)) void tlsx_bench_region(void (*fn)(void*), void* arg) {
+    fn(arg);
+    asm volatile("" ::: "memory"); // no tail call: callgrind sees the region's end
+}
+}
+
+// GCC 12 pairs malloc with operator delete in its analysis and warns: these replace both sides.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+    count(new_count);
+    if (void* p = std::malloc(n ? n : 1))
+        return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+    return operator new(n);
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    count(new_count);
+    return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+    return operator new(n, std::nothrow);
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace bench {
+
+void count_allocations(bool on) noexcept {
+    counting.store(on, std::memory_order_relaxed);
+}
+std::uint64_t malloc_calls() noexcept {
+    return malloc_count.load(std::memory_order_relaxed);
+}
+std::uint64_t new_calls() noexcept {
+    return new_count.load(std::memory_order_relaxed);
+}
+
+const char* iana_name(suite s) noexcept {
+    switch (s) {
+    case suite::aes128_gcm:
+        return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+    case suite::aes256_gcm:
+        return "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
+    case suite::chacha20_poly1305:
+        return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256";
+    }
+    return "";
+}
+
+std::vector<unsigned char> pattern(std::size_t n) {
+    std::vector<unsigned char> v(n);
+    std::uint32_t x = 2463534242u;
+    for (auto& b : v) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b = static_cast<unsigned char>(x);
+    }
+    return v;
+}
+
+namespace {
+
+const char* aead_name(suite s) {
+    switch (s) {
+    case suite::aes128_gcm:
+        return "AES-128-GCM";
+    case suite::aes256_gcm:
+        return "AES-256-GCM";
+    case suite::chacha20_poly1305:
+        return "ChaCha20-Poly1305";
+    }
+    return "";
+}
+
+const char* suite_key(suite s) {
+    switch (s) {
+    case suite::aes128_gcm:
+        return "aes128_gcm";
+    case suite::aes256_gcm:
+        return "aes256_gcm";
+    case suite::chacha20_poly1305:
+        return "chacha20_poly1305";
+    }
+    return "";
+}
+
+constexpr suite all_suites[] = {suite::aes128_gcm, suite::aes256_gcm, suite::chacha20_poly1305};
+const std::vector<std::string> tls_stacks = {"tlsx", "asio_ssl", "mbedtls"};
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+constexpr double MB = 1e6;
+constexpr double KiB = 1024;
+
+std::unique_ptr<stack> make_stack(const std::string& name, const credentials& c, suite s) {
+    if (name == "tlsx")
+        return make_tlsx_stack(c, s);
+    if (name == "asio_ssl")
+        return make_asio_ssl_stack(c, s);
+    if (name == "mbedtls")
+        return make_mbedtls_stack(c, s);
+    throw std::runtime_error("unknown stack " + name);
+}
+
+credentials make_credentials() {
+    auto sc = tlsx::generate_self_signed("localhost");
+    return {sc.certificate_pem, sc.private_key_pem};
+}
+
+std::size_t rss_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t size = 0, resident = 0;
+    statm >> size >> resident;
+    return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+double load_average() {
+    std::ifstream f("/proc/loadavg");
+    double one = nan;
+    f >> one;
+    return one;
+}
+
+std::size_t heap_bytes() {
+    struct mallinfo2 mi = ::mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+//----------------------------------------------------------------------------------------------
+// Parameters
+
+struct params {
+    std::string label; // what was measured, e.g. the commit (bench/run.sh passes git's)
+    bool quick = false;
+    int runs = 5;
+    std::uint64_t bulk_bytes = 256ull << 20;
+    std::uint64_t bulk_warmup = 1ull << 20;
+    std::size_t chunk = 16384;
+    std::size_t rounds = 100000;
+    std::size_t round_size = 64;
+    std::size_t round_warmup = 1000;
+    std::size_t full_handshakes = 200;
+    std::size_t resumed_handshakes = 2000;
+    std::size_t pairs = 2000;
+    int memory_runs = 3;
+    std::uint64_t aead_bytes = 64ull << 20;
+    std::uint64_t suite_bytes = 64ull << 20;
+
+    void make_quick() {
+        quick = true;
+        runs = 1;
+        bulk_bytes = 4ull << 20;
+        bulk_warmup = 256ull << 10;
+        rounds = 2000;
+        round_warmup = 100;
+        full_handshakes = 4;
+        resumed_handshakes = 20;
+        pairs = 20;
+        memory_runs = 1;
+        aead_bytes = 4ull << 20;
+        suite_bytes = 2ull << 20;
+    }
+};
+
+//----------------------------------------------------------------------------------------------
+// Results
+
+double median(std::vector<double> v) {
+    v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+    if (v.empty())
+        return nan;
+    std::sort(v.begin(), v.end());
+    std::size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+double min_of(const std::vector<double>& v) {
+    double m = nan;
+    for (double x : v)
+        if (!std::isnan(x) && (std::isnan(m) || x < m))
+            m = x;
+    return m;
+}
+
+double max_of(const std::vector<double>& v) {
+    double m = nan;
+    for (double x : v)
+        if (!std::isnan(x) && (std::isnan(m) || x > m))
+            m = x;
+    return m;
+}
+
+/// One measured quantity for several stacks, one sample per run.
+struct series {
+    std::string id;       // e.g. "w1.throughput"
+    std::string workload; // e.g. "W1 bulk, in memory"
+    std::string metric;   // e.g. "throughput"
+    std::string unit;     // e.g. "MB/s"
+    bool higher_better = true;
+    std::vector<std::string> stacks;
+    std::map<std::string, std::vector<double>> samples;
+    std::map<std::string, std::string> notes; // why a stack has no value
+    bool hidden = false;                      // in the CSV and JSON only (wall-clock twins)
+
+    double med(const std::string& s) const {
+        auto it = samples.find(s);
+        return it == samples.end() ? nan : median(it->second);
+    }
+
+    /// tlsx/other, run by run (the two measured back to back).
+    std::vector<double> ratios(const std::string& other) const {
+        std::vector<double> r;
+        auto a = samples.find("tlsx"), b = samples.find(other);
+        if (a == samples.end() || b == samples.end())
+            return r;
+        for (std::size_t i = 0; i < std::min(a->second.size(), b->second.size()); ++i) {
+            double x = a->second[i], y = b->second[i];
+            r.push_back(std::isnan(x) || std::isnan(y) || y == 0 ? nan : x / y);
+        }
+        return r;
+    }
+};
+
+struct report {
+    std::deque<series> all; // add() hands out references: they must stay valid
+    bool failed = false;
+    double load_start = nan; // 1-minute load average when the run began and ended
+    double load_end = nan;
+
+    series& add(std::string id, std::string workload, std::string metric, std::string unit,
+                bool higher_better, std::vector<std::string> stacks) {
+        series s;
+        s.id = std::move(id);
+        s.workload = std::move(workload);
+        s.metric = std::move(metric);
+        s.unit = std::move(unit);
+        s.higher_better = higher_better;
+        s.stacks = std::move(stacks);
+        all.push_back(std::move(s));
+        return all.back();
+    }
+
+    const series* find(const std::string& id) const {
+        for (const auto& s : all)
+            if (s.id == id)
+                return &s;
+        return nullptr;
+    }
+};
+
+/// The wall-clock twin of a CPU-time series, for the CSV and JSON.
+series& wall_twin(report& rep, const series& s) {
+    series& w = rep.add(s.id + "_wall", s.workload, s.metric + ", wall clock", s.unit,
+                        s.higher_better, s.stacks);
+    w.hidden = true;
+    return w;
+}
+
+std::string fmt(double v, bool ratio = false) {
+    if (std::isnan(v))
+        return "n/a";
+    char buf[64];
+    if (ratio)
+        std::snprintf(buf, sizeof buf, "%.2f", v);
+    else if (std::fabs(v) >= 1000)
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+    else if (std::fabs(v) >= 100)
+        std::snprintf(buf, sizeof buf, "%.1f", v);
+    else if (std::fabs(v) >= 10 || v == 0)
+        std::snprintf(buf, sizeof buf, "%.2f", v);
+    else
+        std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+void progress(const std::string& what, int run, int runs, const std::string& stack_name,
+              double value, const std::string& unit) {
+    std::cerr << "  " << what << " run " << run + 1 << "/" << runs << " " << stack_name << ": "
+              << fmt(value) << " " << unit << std::endl;
+}
+
+//----------------------------------------------------------------------------------------------
+// Running workloads
+
+/// Runs `one(stack)` for each stack, `runs` times, rotating the order run by run; `one`
+/// returns the values of the series (one per series, same order).
+template <class One>
+void run_workload(report& rep, const std::string& what, std::vector<series*> out, int runs,
+                  const std::vector<std::string>& stacks, One one) {
+    std::cerr << what << std::endl;
+    for (int r = 0; r < runs; ++r) {
+        for (std::size_t k = 0; k < stacks.size(); ++k) {
+            const std::string& name = stacks[(k + static_cast<std::size_t>(r)) % stacks.size()];
+            std::vector<double> values(out.size(), nan);
+            try {
+                values = one(name);
+            } catch (const unsupported& e) {
+                for (series* s : out)
+                    s->notes[name] = e.what();
+            } catch (const std::exception& e) {
+                std::cerr << "  " << what << " " << name << " FAILED: " << e.what() << std::endl;
+                for (series* s : out)
+                    s->notes[name] = std::string("failed: ") + e.what();
+                rep.failed = true;
+            }
+            for (std::size_t i = 0; i < out.size(); ++i) {
+                auto& v = out[i]->samples[name];
+                v.resize(static_cast<std::size_t>(runs), nan);
+                v[static_cast<std::size_t>(r)] = values[i];
+                if (!std::isnan(values[i]) && !out[i]->hidden)
+                    progress(out[i]->metric, r, runs, name, values[i], out[i]->unit);
+            }
+        }
+    }
+}
+
+std::string self_exe() {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        throw std::runtime_error("cannot find /proc/self/exe");
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+/// W6 in a fresh process: returns {RSS bytes per pair, heap bytes per pair}.
+std::pair<double, double> memory_child(const std::string& stack_name, std::size_t pairs) {
+    std::string cmd = "'" + self_exe() + "' --child w6 --stack " + stack_name + " --pairs " +
+                      std::to_string(pairs);
+    FILE* f = ::popen(cmd.c_str(), "r");
+    if (!f)
+        throw std::runtime_error("popen failed");
+    double rss = nan, heap = nan;
+    int got = std::fscanf(f, "%lf %lf", &rss, &heap);
+    int status = ::pclose(f);
+    if (got != 2 || status != 0)
+        throw std::runtime_error("the memory child failed (" + cmd + ")");
+    return {rss, heap};
+}
+
+void run_all(report& rep, const params& p, const std::vector<std::string>& only,
+             const std::string& instructions_file) {
+    auto wanted = [&](const char* w) {
+        return only.empty() || std::find(only.begin(), only.end(), w) != only.end();
+    };
+    rep.load_start = load_average();
+    if (rep.load_start > 0.5)
+        std::cerr << "tlsx_bench: warning: load average " << rep.load_start
+                  << ": other processes compete for the CPU; wall-clock numbers will be noisy"
+                  << std::endl;
+    credentials creds = make_credentials();
+    std::map<std::string, std::unique_ptr<stack>> stacks;
+    for (const auto& n : tls_stacks)
+        stacks[n] = make_stack(n, creds, suite::aes128_gcm);
+
+    if (wanted("w1")) {
+        auto& tp =
+            rep.add("w1.throughput", "W1 bulk, in memory", "throughput", "MB/s", true, tls_stacks);
+        auto& al = rep.add("w1.allocs", "W1 bulk, in memory", "allocations per record",
+                           "allocs/record", false, tls_stacks);
+        auto& an = rep.add("w1.news", "W1 bulk, in memory", "operator new per record",
+                           "news/record", false, tls_stacks);
+        auto& wall = wall_twin(rep, tp);
+        run_workload(rep, "W1 bulk, in memory", {&tp, &al, &an, &wall}, p.runs, tls_stacks,
+                     [&](const std::string& n) {
+                         bulk_result r =
+                             stacks[n]->bulk_memory(p.bulk_bytes, p.chunk, p.bulk_warmup);
+                         double recs = static_cast<double>(r.records);
+                         double mb = static_cast<double>(r.bytes) / MB;
+                         return std::vector<double>{
+                             mb / r.stats.cpu_seconds, static_cast<double>(r.stats.mallocs) / recs,
+                             static_cast<double>(r.stats.news) / recs, mb / r.stats.seconds};
+                     });
+    }
+    if (wanted("w2")) {
+        auto& tp = rep.add("w2.throughput", "W2 bulk, TCP loopback", "throughput", "MB/s", true,
+                           tls_stacks);
+        run_workload(
+            rep, "W2 bulk, TCP loopback", {&tp}, p.runs, tls_stacks, [&](const std::string& n) {
+                bulk_result r = stacks[n]->bulk_tcp(p.bulk_bytes, p.chunk, p.bulk_warmup);
+                return std::vector<double>{static_cast<double>(r.bytes) / MB / r.stats.seconds};
+            });
+    }
+    if (wanted("w3")) {
+        std::vector<std::string> with_pipe = tls_stacks;
+        with_pipe.push_back("pipe");
+        auto& rt = rep.add("w3.rate", "W3 ping-pong 64 B, in memory", "round trips/s", "rt/s", true,
+                           with_pipe);
+        auto& al = rep.add("w3.allocs", "W3 ping-pong 64 B, in memory",
+                           "allocations per round trip", "allocs/rt", false, with_pipe);
+        auto& an = rep.add("w3.news", "W3 ping-pong 64 B, in memory", "operator new per round trip",
+                           "news/rt", false, with_pipe);
+        auto& wall = wall_twin(rep, rt);
+        run_workload(rep, "W3 ping-pong", {&rt, &al, &an, &wall}, p.runs, with_pipe,
+                     [&](const std::string& n) {
+                         pingpong_result r =
+                             n == "pipe"
+                                 ? pipe_pingpong(p.rounds, p.round_size, p.round_warmup)
+                                 : stacks[n]->pingpong(p.rounds, p.round_size, p.round_warmup);
+                         double rounds = static_cast<double>(r.rounds);
+                         return std::vector<double>{rounds / r.stats.cpu_seconds,
+                                                    static_cast<double>(r.stats.mallocs) / rounds,
+                                                    static_cast<double>(r.stats.news) / rounds,
+                                                    rounds / r.stats.seconds};
+                     });
+    }
+    if (!instructions_file.empty()) {
+        // Written by bench/callgrind.sh: "stack,rounds,instructions" per line.
+        std::vector<std::string> with_pipe = tls_stacks;
+        with_pipe.push_back("pipe");
+        auto& in = rep.add("w3.instructions", "W3 ping-pong 64 B, in memory",
+                           "instructions per round trip (callgrind)", "instr/rt", false, with_pipe);
+        std::ifstream f(instructions_file);
+        if (!f)
+            throw std::runtime_error("cannot read " + instructions_file);
+        std::string line;
+        while (std::getline(f, line)) {
+            std::istringstream ls(line);
+            std::string name, rounds, instr;
+            if (!std::getline(ls, name, ',') || !std::getline(ls, rounds, ',') ||
+                !std::getline(ls, instr) || name == "stack")
+                continue;
+            in.samples[name] = {std::stod(instr) / std::stod(rounds)};
+        }
+    }
+    if (wanted("w4")) {
+        auto& hs =
+            rep.add("w4.rate", "W4 full handshakes", "handshakes/s", "hs/s", true, tls_stacks);
+        auto& wall = wall_twin(rep, hs);
+        run_workload(
+            rep, "W4 full handshakes", {&hs, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
+                handshake_result r = stacks[n]->handshakes(p.full_handshakes, resumption::none);
+                double count = static_cast<double>(r.count);
+                return std::vector<double>{count / r.stats.cpu_seconds, count / r.stats.seconds};
+            });
+    }
+    if (wanted("w5")) {
+        for (resumption how : {resumption::ticket, resumption::session_id}) {
+            bool ticket = how == resumption::ticket;
+            auto& hs = rep.add(ticket ? "w5.ticket" : "w5.session_id",
+                               ticket ? "W5 resumed handshakes, ticket"
+                                      : "W5 resumed handshakes, session ID",
+                               "handshakes/s", "hs/s", true, tls_stacks);
+            auto& wall = wall_twin(rep, hs);
+            run_workload(rep, hs.workload, {&hs, &wall}, p.runs, tls_stacks,
+                         [&](const std::string& n) {
+                             handshake_result r = stacks[n]->handshakes(p.resumed_handshakes, how);
+                             double count = static_cast<double>(r.count);
+                             return std::vector<double>{count / r.stats.cpu_seconds,
+                                                        count / r.stats.seconds};
+                         });
+        }
+    }
+    if (wanted("w6")) {
+        auto& rss =
+            rep.add("w6.rss", "W6 idle established pair", "RSS per pair", "KiB", false, tls_stacks);
+        auto& heap = rep.add("w6.heap", "W6 idle established pair", "heap per pair", "KiB", false,
+                             tls_stacks);
+        run_workload(rep, "W6 memory per idle pair (" + std::to_string(p.pairs) + " pairs)",
+                     {&rss, &heap}, p.memory_runs, tls_stacks, [&](const std::string& n) {
+                         auto [r, h] = memory_child(n, p.pairs);
+                         return std::vector<double>{r / KiB, h / KiB};
+                     });
+    }
+    if (wanted("aead")) {
+        for (suite s : all_suites) {
+            std::string name = aead_name(s);
+            auto& enc = rep.add(std::string("aead.") + suite_key(s) + ".encrypt", "AEAD " + name,
+                                "encrypt", "MB/s", true, {"mbedtls", "openssl"});
+            auto& dec = rep.add(std::string("aead.") + suite_key(s) + ".decrypt", "AEAD " + name,
+                                "decrypt", "MB/s", true, {"mbedtls", "openssl"});
+            run_workload(
+                rep, "AEAD " + name, {&enc, &dec}, p.runs, {"mbedtls", "openssl"},
+                [&](const std::string& n) {
+                    aead_result r = n == "mbedtls" ? mbedtls_aead_speed(s, p.aead_bytes)
+                                                   : openssl_aead_speed(s, p.aead_bytes);
+                    double b = static_cast<double>(r.bytes) / MB;
+                    return std::vector<double>{b / r.encrypt_seconds, b / r.decrypt_seconds};
+                });
+        }
+    }
+    if (wanted("suites")) {
+        for (suite s : all_suites) {
+            std::map<std::string, std::unique_ptr<stack>> by_suite;
+            for (const auto& n : tls_stacks)
+                by_suite[n] = make_stack(n, creds, s);
+            auto& tp = rep.add(std::string("suite.") + suite_key(s),
+                               std::string("W1 bulk (") + std::to_string(p.suite_bytes >> 20) +
+                                   " MiB), " + aead_name(s) + " suite",
+                               "throughput", "MB/s", true, tls_stacks);
+            auto& wall = wall_twin(rep, tp);
+            run_workload(
+                rep, tp.workload, {&tp, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
+                    bulk_result r = by_suite[n]->bulk_memory(p.suite_bytes, p.chunk, p.bulk_warmup);
+                    double mb = static_cast<double>(r.bytes) / MB;
+                    return std::vector<double>{mb / r.stats.cpu_seconds, mb / r.stats.seconds};
+                });
+        }
+    }
+}
+
+//----------------------------------------------------------------------------------------------
+// Targets (issue 5)
+
+struct target {
+    std::string name;
+    std::string series_id;
+    std::string against; // empty: tlsx's own value; else the ratio tlsx/against
+    bool at_least;
+    double threshold;
+};
+
+const std::vector<target> targets = {
+    {"W1 bulk in memory >= 0.95x raw mbedTLS", "w1.throughput", "mbedtls", true, 0.95},
+    {"W2 bulk TCP >= 0.95x raw mbedTLS", "w2.throughput", "mbedtls", true, 0.95},
+    {"W3 <= 36k instructions per round trip", "w3.instructions", "", false, 36000},
+    {"W3 instructions <= 0.75x asio::ssl", "w3.instructions", "asio_ssl", false, 0.75},
+    {"W3 round trips/s >= 1.3x asio::ssl", "w3.rate", "asio_ssl", true, 1.3},
+    {"W4 full handshakes >= 0.95x raw mbedTLS", "w4.rate", "mbedtls", true, 0.95},
+    {"W5 ticket resumption >= 0.95x raw mbedTLS", "w5.ticket", "mbedtls", true, 0.95},
+    {"W5 session-ID resumption >= 0.95x raw mbedTLS", "w5.session_id", "mbedtls", true, 0.95},
+    {"W6 <= 92 KiB RSS per pair", "w6.rss", "", false, 92},
+    {"W6 RSS <= 0.62x asio::ssl", "w6.rss", "asio_ssl", false, 0.62},
+    {"W6 0 allocations per record (W1)", "w1.allocs", "", false, 0},
+    {"W6 0 allocations per round trip (W3)", "w3.allocs", "", false, 0},
+};
+
+struct verdict {
+    const target* t;
+    double measured;
+    std::string status; // met, MISSED, n/a
+    std::string note;
+};
+
+std::vector<verdict> evaluate(const report& rep) {
+    std::vector<verdict> out;
+    for (const auto& t : targets) {
+        verdict v{&t, nan, "n/a", ""};
+        if (const series* s = rep.find(t.series_id)) {
+            v.measured = t.against.empty() ? s->med("tlsx") : median(s->ratios(t.against));
+            auto note = s->notes.find("tlsx");
+            if (note != s->notes.end())
+                v.note = note->second;
+        } else {
+            v.note = "not measured in this run";
+        }
+        if (!std::isnan(v.measured)) {
+            bool ok = t.at_least ? v.measured >= t.threshold : v.measured <= t.threshold;
+            v.status = ok ? "met" : "MISSED";
+        }
+        out.push_back(v);
+    }
+    return out;
+}
+
+//----------------------------------------------------------------------------------------------
+// Output
+
+std::string now_utc() {
+    std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+std::string cpu_model() {
+    std::ifstream f("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("model name", 0) == 0) {
+            auto c = line.find(':');
+            return c == std::string::npos ? line : line.substr(c + 2);
+        }
+    return "unknown";
+}
+
+std::string markdown(const report& rep, const params& p) {
+    std::ostringstream o;
+    if (!p.label.empty())
+        o << "Measured: " << p.label << ". ";
+    o << "Medians of " << p.runs << " runs (W6: " << p.memory_runs
+      << "); ratios are medians of the run-by-run ratios. Rates of the one-thread workloads "
+         "(W1, W3, W4, W5, AEAD) are per second of the benchmark thread's CPU time; W2's are "
+         "per wall-clock second (the JSON and CSV have the wall-clock twins). Load average "
+      << fmt(rep.load_start, true) << " at the start, " << fmt(rep.load_end, true)
+      << " at the end.\n\n";
+    o << "| Workload | Metric | tlsx | asio_ssl | mbedtls | tlsx/asio_ssl | tlsx/mbedtls |\n";
+    o << "|---|---|---:|---:|---:|---:|---:|\n";
+    for (const auto& s : rep.all) {
+        if (s.hidden || s.id.rfind("aead.", 0) == 0)
+            continue;
+        o << "| " << s.workload << " | " << s.metric << " (" << s.unit << ")";
+        for (const char* n : {"tlsx", "asio_ssl", "mbedtls"}) {
+            auto note = s.notes.find(n);
+            o << " | " << (note != s.notes.end() ? note->second : fmt(s.med(n)));
+        }
+        for (const char* n : {"asio_ssl", "mbedtls"})
+            o << " | " << fmt(median(s.ratios(n)), true);
+        o << " |\n";
+        if (s.samples.count("pipe"))
+            o << "| " << s.workload << " | " << s.metric << ", transport alone (tlsx::test::pipe)"
+              << " | " << fmt(s.med("pipe")) << " | | | | |\n";
+    }
+    bool any_aead = false;
+    for (const auto& s : rep.all)
+        any_aead = any_aead || s.id.rfind("aead.", 0) == 0;
+    if (any_aead) {
+        o << "\n| AEAD (16 KiB records, 13-byte AD) | Direction | mbedTLS 2.28 (MB/s) | OpenSSL 3 "
+             "(MB/s) | OpenSSL/mbedTLS |\n";
+        o << "|---|---|---:|---:|---:|\n";
+        for (const auto& s : rep.all) {
+            if (s.id.rfind("aead.", 0) != 0)
+                continue;
+            double m = s.med("mbedtls"), q = s.med("openssl");
+            o << "| " << s.workload.substr(5) << " | " << s.metric << " | " << fmt(m) << " | "
+              << fmt(q) << " | " << fmt(q / m, true) << " |\n";
+        }
+    }
+    o << "\n| Target (issue 5) | Measured | Status |\n|---|---:|---|\n";
+    for (const auto& v : evaluate(rep)) {
+        bool ratio = !v.t->against.empty();
+        o << "| " << v.t->name << " | " << (std::isnan(v.measured) ? "n/a" : fmt(v.measured, ratio))
+          << " | " << v.status << (v.note.empty() ? "" : " — " + v.note) << " |\n";
+    }
+    return o.str();
+}
+
+std::string json_number(double v) {
+    if (std::isnan(v))
+        return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+std::string json_string(const std::string& s) {
+    std::string o = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\')
+            o += '\\';
+        if (static_cast<unsigned char>(c) < 0x20)
+            continue;
+        o += c;
+    }
+    return o + "\"";
+}
+
+std::string json(const report& rep, const params& p) {
+    std::ostringstream o;
+    o << "{\n  \"meta\": {\"date\": " << json_string(now_utc())
+      << ", \"cpu\": " << json_string(cpu_model())
+      << ", \"cores\": " << ::sysconf(_SC_NPROCESSORS_ONLN)
+      << ", \"label\": " << json_string(p.label)
+      << ", \"load_start\": " << json_number(rep.load_start)
+      << ", \"load_end\": " << json_number(rep.load_end)
+      << ", \"quick\": " << (p.quick ? "true" : "false") << ", \"runs\": " << p.runs
+      << ", \"memory_runs\": " << p.memory_runs << ", \"bulk_bytes\": " << p.bulk_bytes
+      << ", \"chunk\": " << p.chunk << ", \"rounds\": " << p.rounds
+      << ", \"round_size\": " << p.round_size << ", \"full_handshakes\": " << p.full_handshakes
+      << ", \"resumed_handshakes\": " << p.resumed_handshakes << ", \"pairs\": " << p.pairs
+      << ", \"suite\": \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\", \"curve\": \"P-256\"},\n";
+    o << "  \"series\": [\n";
+    for (std::size_t i = 0; i < rep.all.size(); ++i) {
+        const series& s = rep.all[i];
+        o << "    {\"id\": " << json_string(s.id) << ", \"workload\": " << json_string(s.workload)
+          << ", \"metric\": " << json_string(s.metric) << ", \"unit\": " << json_string(s.unit)
+          << ", \"better\": \"" << (s.higher_better ? "higher" : "lower") << "\",\n";
+        o << "     \"stacks\": {";
+        bool first = true;
+        for (const auto& n : s.stacks) {
+            o << (first ? "" : ", ") << json_string(n) << ": {";
+            first = false;
+            auto it = s.samples.find(n);
+            std::vector<double> v = it == s.samples.end() ? std::vector<double>{} : it->second;
+            o << "\"median\": " << json_number(median(v)) << ", \"min\": " << json_number(min_of(v))
+              << ", \"max\": " << json_number(max_of(v)) << ", \"samples\": [";
+            for (std::size_t k = 0; k < v.size(); ++k)
+                o << (k ? ", " : "") << json_number(v[k]);
+            o << "]";
+            auto note = s.notes.find(n);
+            if (note != s.notes.end())
+                o << ", \"note\": " << json_string(note->second);
+            o << "}";
+        }
+        o << "},\n     \"ratios\": {";
+        first = true;
+        for (const char* other : {"asio_ssl", "mbedtls"}) {
+            if (!s.samples.count("tlsx") || !s.samples.count(other))
+                continue;
+            auto r = s.ratios(other);
+            o << (first ? "" : ", ") << "\"tlsx/" << other
+              << "\": {\"median\": " << json_number(median(r)) << ", \"samples\": [";
+            first = false;
+            for (std::size_t k = 0; k < r.size(); ++k)
+                o << (k ? ", " : "") << json_number(r[k]);
+            o << "]}";
+        }
+        o << "}}" << (i + 1 < rep.all.size() ? "," : "") << "\n";
+    }
+    o << "  ],\n  \"targets\": [\n";
+    auto verdicts = evaluate(rep);
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+        const verdict& v = verdicts[i];
+        o << "    {\"target\": " << json_string(v.t->name)
+          << ", \"series\": " << json_string(v.t->series_id)
+          << ", \"of\": " << json_string(v.t->against.empty() ? "tlsx" : "tlsx/" + v.t->against)
+          << ", \"bound\": \"" << (v.t->at_least ? ">=" : "<=") << "\""
+          << ", \"threshold\": " << json_number(v.t->threshold)
+          << ", \"measured\": " << json_number(v.measured)
+          << ", \"status\": " << json_string(v.status);
+        if (!v.note.empty())
+            o << ", \"note\": " << json_string(v.note);
+        o << "}" << (i + 1 < verdicts.size() ? "," : "") << "\n";
+    }
+    o << "  ]\n}\n";
+    return o.str();
+}
+
+std::string csv(const report& rep) {
+    std::ostringstream o;
+    o << "id,workload,metric,unit,better,stack,runs,median,min,max,note\n";
+    auto row = [&](const series& s, const std::string& who, const std::vector<double>& v,
+                   const std::string& unit, const std::string& note) {
+        std::size_t n = 0;
+        for (double x : v)
+            n += std::isnan(x) ? 0 : 1;
+        o << s.id << ",\"" << s.workload << "\",\"" << s.metric << "\"," << unit << ","
+          << (s.higher_better ? "higher" : "lower") << "," << who << "," << n << ","
+          << json_number(median(v)) << "," << json_number(min_of(v)) << ","
+          << json_number(max_of(v)) << ",\"" << note << "\"\n";
+    };
+    for (const auto& s : rep.all) {
+        for (const auto& n : s.stacks) {
+            auto it = s.samples.find(n);
+            auto note = s.notes.find(n);
+            row(s, n, it == s.samples.end() ? std::vector<double>{} : it->second, s.unit,
+                note == s.notes.end() ? "" : note->second);
+        }
+        for (const char* other : {"asio_ssl", "mbedtls"})
+            if (s.samples.count("tlsx") && s.samples.count(other))
+                row(s, std::string("tlsx/") + other, s.ratios(other), "ratio", "");
+    }
+    return o.str();
+}
+
+/// Blocks for bench/plot.gp, in a fixed order: "name value colour label" per stack.
+std::string plot_data(const report& rep) {
+    static const char* const panels[] = {
+        "w1.throughput", "w2.throughput", "w3.rate", "w3.instructions", "w4.rate",  "w5.ticket",
+        "w5.session_id", "w6.rss",        "w6.heap", "w1.allocs",       "w3.allocs"};
+    static const std::map<std::string, std::string> colour = {
+        {"tlsx", "2062260"}, {"asio_ssl", "16744206"}, {"mbedtls", "8355711"}}; // RGB
+    std::ostringstream o;
+    o << "# tlsx_bench: one block per panel of bench/plot.gp (index 0..11)\n";
+    for (const char* id : panels) {
+        o << "# " << id << "\n";
+        const series* s = rep.find(id);
+        for (const auto& n : tls_stacks) {
+            double v = s ? s->med(n) : nan;
+            o << n << " " << (std::isnan(v) ? 0.0 : v) << " " << colour.at(n) << " \"" << fmt(v)
+              << "\"\n";
+        }
+        o << "\n\n";
+    }
+    o << "# aead (index 11): name mbedtls-encrypt openssl-encrypt\n";
+    for (suite st : all_suites) {
+        const series* s = rep.find(std::string("aead.") + suite_key(st) + ".encrypt");
+        double m = s ? s->med("mbedtls") : nan, q = s ? s->med("openssl") : nan;
+        static const char* const short_name[] = {"AES128-GCM", "AES256-GCM", "ChaCha20-Poly"};
+        o << short_name[static_cast<int>(st)] << " " << (std::isnan(m) ? 0.0 : m) << " "
+          << (std::isnan(q) ? 0.0 : q) << "\n";
+    }
+    return o.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream f(path);
+    f << text;
+    if (!f)
+        throw std::runtime_error("cannot write " + path);
+}
+
+//----------------------------------------------------------------------------------------------
+// Child modes
+
+int child_w6(const std::string& stack_name, std::size_t pairs) {
+    credentials creds = make_credentials();
+    auto s = make_stack(stack_name, creds, suite::aes128_gcm);
+    s->hold_idle_pairs(2, [] {}); // lazily initialised library state, Asio's caches
+    std::size_t rss0 = rss_bytes(), heap0 = heap_bytes();
+    std::size_t rss1 = 0, heap1 = 0;
+    s->hold_idle_pairs(pairs, [&] {
+        rss1 = rss_bytes();
+        heap1 = heap_bytes();
+    });
+    double n = static_cast<double>(pairs);
+    std::printf("%.1f %.1f\n", (static_cast<double>(rss1) - static_cast<double>(rss0)) / n,
+                (static_cast<double>(heap1) - static_cast<double>(heap0)) / n);
+    return 0;
+}
+
+/// One workload for one stack, for profiling (bench/callgrind.sh runs w3 this way): only the
+/// measured region is inside tlsx_bench_region. `count` is round trips (w3), MiB (w1) or
+/// handshakes (w4, w5-ticket, w5-session-id).
+int child_profile(const std::string& workload, const std::string& stack_name, std::size_t count,
+                  std::size_t size) {
+    std::unique_ptr<stack> s;
+    if (stack_name != "pipe")
+        s = make_stack(stack_name, make_credentials(), suite::aes128_gcm);
+    else if (workload != "w3")
+        throw std::runtime_error("the pipe stack only has w3");
+    if (workload == "w3") {
+        pingpong_result r = s ? s->pingpong(count, size, 100) : pipe_pingpong(count, size, 100);
+        std::printf("%zu round trips, %.0f rt/s, %.3f allocs/rt\n",
+                    static_cast<std::size_t>(r.rounds),
+                    static_cast<double>(r.rounds) / r.stats.seconds,
+                    static_cast<double>(r.stats.mallocs) / static_cast<double>(r.rounds));
+    } else if (workload == "w1") {
+        bulk_result r = s->bulk_memory(static_cast<std::uint64_t>(count) << 20, 16384, 1 << 20);
+        std::printf("%.1f MB/s, %.3f allocs/record\n",
+                    static_cast<double>(r.bytes) / MB / r.stats.seconds,
+                    static_cast<double>(r.stats.mallocs) / static_cast<double>(r.records));
+    } else if (workload == "w4" || workload == "w5-ticket" || workload == "w5-session-id") {
+        resumption how = workload == "w4"          ? resumption::none
+                         : workload == "w5-ticket" ? resumption::ticket
+                                                   : resumption::session_id;
+        handshake_result r = s->handshakes(count, how);
+        std::printf("%.1f handshakes/s, %.1f allocs/handshake\n",
+                    static_cast<double>(r.count) / r.stats.seconds,
+                    static_cast<double>(r.stats.mallocs) / static_cast<double>(r.count));
+    } else {
+        throw std::runtime_error("unknown workload " + workload);
+    }
+    return 0;
+}
+
+void usage() {
+    std::cout
+        << "usage: tlsx_bench [--quick] [--runs N] [--only LIST] [--out PREFIX]\n"
+           "                  [--instructions FILE] [--label TEXT]\n"
+           "  --quick          a seconds-long smoke run (small sizes, one run)\n"
+           "  --runs N         repetitions of each workload (default 5)\n"
+           "  --only LIST      comma-separated subset of w1,w2,w3,w4,w5,w6,aead,suites\n"
+           "  --out PREFIX     also write PREFIX.csv, PREFIX.json, PREFIX.md, PREFIX.dat\n"
+           "  --instructions FILE  W3 instruction counts from bench/callgrind.sh\n"
+           "  --label TEXT     what is measured (e.g. a commit), kept in the JSON and tables\n"
+           "profiling: --child w1|w3|w4|w5-ticket|w5-session-id --stack NAME [--count N]\n"
+           "           (only the measured part runs inside tlsx_bench_region, for callgrind)\n"
+           "internal:  --child w6 --stack NAME [--pairs N]\n";
+}
+
+} // namespace
+} // namespace bench
+
+int main(int argc, char** argv) {
+    using namespace bench;
+    params p;
+    std::vector<std::string> only;
+    std::string out, instructions, child, child_stack;
+    std::size_t child_count = 0;
+    try {
+        for (int i = 1; i < argc; ++i) {
+            std::string a = argv[i];
+            auto value = [&]() -> std::string {
+                if (i + 1 >= argc)
+                    throw std::runtime_error(a + " needs a value");
+                return argv[++i];
+            };
+            if (a == "--quick") {
+                p.make_quick();
+            } else if (a == "--runs") {
+                p.runs = std::max(1, std::stoi(value()));
+                p.memory_runs = std::min(p.memory_runs, p.runs);
+            } else if (a == "--only") {
+                std::istringstream l(value());
+                std::string w;
+                while (std::getline(l, w, ','))
+                    only.push_back(w);
+            } else if (a == "--label") {
+                p.label = value();
+            } else if (a == "--out") {
+                out = value();
+            } else if (a == "--instructions") {
+                instructions = value();
+            } else if (a == "--child") {
+                child = value();
+            } else if (a == "--stack") {
+                child_stack = value();
+            } else if (a == "--count") {
+                child_count = std::stoul(value());
+            } else if (a == "--pairs") {
+                p.pairs = std::stoul(value());
+            } else if (a == "--help" || a == "-h") {
+                usage();
+                return 0;
+            } else {
+                std::cerr << "tlsx_bench: unknown argument " << a << "\n";
+                usage();
+                return 2;
+            }
+        }
+        if (child == "w6")
+            return child_w6(child_stack, p.pairs);
+        if (!child.empty())
+            return child_profile(child, child_stack, child_count ? child_count : 2000,
+                                 p.round_size);
+
+        report rep;
+        run_all(rep, p, only, instructions);
+        rep.load_end = load_average();
+        std::string md = markdown(rep, p);
+        std::cout << "\n" << md;
+        if (!out.empty()) {
+            write_file(out + ".md", md);
+            write_file(out + ".json", json(rep, p));
+            write_file(out + ".csv", csv(rep));
+            write_file(out + ".dat", plot_data(rep));
+            std::cerr << "wrote " << out << ".{md,json,csv,dat}" << std::endl;
+        }
+        return rep.failed ? 1 : 0;
+    } catch (const std::exception& e) {
+        std::cerr << "tlsx_bench: " << e.what() << std::endl;
+        return 1;
+    }
+}
