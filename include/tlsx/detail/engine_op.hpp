@@ -365,6 +365,7 @@ private:
     }
 
     struct unparker {
+        explicit unparker(stream_core* c) noexcept : core(c) {} // C++17: no aggregate emplace
         stream_core* core;
         void operator()(boost::asio::cancellation_type) { core->waiter_for(Policy::kind).post(); }
     };
