@@ -469,7 +469,7 @@ private:
             ssl_.state == MBEDTLS_SSL_HANDSHAKE_OVER) {
             ++renegotiations_;
             on_handshake_done(); // the suite may have changed
-            if (!asked_ && !accepting_)
+            if (!asked_) // the peer's request, whether accepted by policy or by the app (ask)
                 ++peer_renegotiations_;
             if (renegotiations_ >= target_) {
                 asked_done_ = asked_; // renegotiate() reports it once

@@ -178,10 +178,13 @@ BOOST_AUTO_TEST_CASE(data_sent_before_the_client_answers_is_kept_for_the_next_re
     // The client's data is in flight when the server asks; the server has no read pending.
     net::write(p.client, net::buffer("early data", 10));
     error_code sec = net::error::would_block;
-    p.server.async_renegotiate([&](error_code ec) { sec = ec; });
+    p.server.async_renegotiate([&](error_code ec) {
+        sec = ec;
+        net::async_write(p.server, net::buffer("ok", 2), [](error_code, std::size_t) {});
+    });
     char cbuf[16];
     p.client.async_read_some(net::buffer(cbuf), [](error_code, std::size_t) {});
-    run_bounded(io);
+    BOOST_TEST(run_bounded(io)); // nothing left waiting
     BOOST_TEST(!sec, sec.message());
     std::string got(10, '\0');
     error_code rec = net::error::would_block;
@@ -269,6 +272,46 @@ BOOST_AUTO_TEST_CASE(a_server_accepts_at_most_three_client_renegotiations_per_co
     BOOST_TEST(!results[2]);
     BOOST_TEST(results[3] == tlsx::error::renegotiation_refused);
     BOOST_TEST(results[4] == tlsx::error::renegotiation_refused);
+}
+
+// The bound holds under ask too: after three renegotiations the app accepted, the fourth request
+// is refused without asking (the app is not asked to say no to a flood).
+BOOST_AUTO_TEST_CASE(the_bound_also_applies_when_the_application_accepts) {
+    net::io_context io;
+    pair_t p(io);
+    p.server.set_renegotiation(renegotiation_policy::ask);
+    handshake(io, p);
+    int asked = 0;
+    std::vector<error_code> results;
+    char buf[64];
+    std::function<void()> read_loop = [&] {
+        p.server.async_read_some(net::buffer(buf), [&](error_code ec, std::size_t) {
+            if (ec == tlsx::error::renegotiation_requested) {
+                ++asked;
+                p.server.async_handshake(tlsx::stream_base::server,
+                                         [&](error_code) { read_loop(); });
+            } else if (!ec) {
+                read_loop();
+            }
+        });
+    };
+    read_loop();
+    std::function<void(int)> ask = [&](int left) {
+        p.client.async_renegotiate([&, left](error_code ec) {
+            results.push_back(ec);
+            if (left > 1)
+                ask(left - 1);
+            else
+                p.server.next_layer().close();
+        });
+    };
+    ask(4);
+    run_bounded(io);
+    BOOST_REQUIRE(results.size() == 4u);
+    BOOST_TEST(asked == 3);
+    BOOST_TEST(!results[0]);
+    BOOST_TEST(!results[2]);
+    BOOST_TEST(results[3] == tlsx::error::renegotiation_refused);
 }
 
 BOOST_AUTO_TEST_CASE(full_duplex_traffic_survives_renegotiation_single_thread) {

@@ -341,7 +341,11 @@ private:
                     return finish(self, result_.ec);
                 return park(self); // the writer wakes us when our records are out
             }
-            if (result_.next == engine::want::input && !core_.read_locked_ &&
+            // Read the transport only when nothing received is left unconsumed: otherwise
+            // another operation must consume it first (e.g. a read draining data that a
+            // renegotiation step kept), and a read started now might never return while that
+            // operation finishes the work this one waits for.
+            if (result_.next == engine::want::input && !core_.read_locked_ && e.input_size() == 0 &&
                 policy_.may_read_transport(core_)) {
                 core_.read_locked_ = true;
                 state_ = state::reading;
@@ -365,7 +369,8 @@ private:
     }
 
     struct unparker {
-        explicit unparker(stream_core* c) noexcept : core(c) {} // C++17: no aggregate emplace
+        explicit unparker(stream_core* c) noexcept
+            : core(c) {} // C++17: no aggregate emplace
         stream_core* core;
         void operator()(boost::asio::cancellation_type) { core->waiter_for(Policy::kind).post(); }
     };
