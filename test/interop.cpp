@@ -5,6 +5,7 @@
 #include <tlsx/stream.hpp>
 
 #include "support/certs.hpp"
+#include "support/interop.hpp"
 #include "support/peer_process.hpp"
 #include "support/run.hpp"
 
@@ -33,9 +34,16 @@ using tlsx_test::run_bounded;
 
 namespace {
 
+using tlsx_test::credential_files;
+using tlsx_test::have;
+
 using tcp_stream = tlsx::stream<tcp::socket>;
 constexpr auto awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::chrono::seconds io_limit(20);
+
+bool run_coroutine(net::io_context& io, std::function<net::awaitable<void>()> body) {
+    return tlsx_test::run_coroutine(io, std::move(body), io_limit);
+}
 
 net::const_buffer pem(std::string_view s) {
     return net::buffer(s.data(), s.size());
@@ -46,38 +54,6 @@ bool contains(std::string_view text, std::string_view what) {
 }
 
 /// The test credentials as files, for the peers' command lines.
-struct credential_files {
-    tlsx_test::temp_dir dir;
-    std::string ca = dir.write("ca.pem", certs::ca_cert);
-    std::string cert = dir.write("server.pem", certs::server_cert);
-    std::string key = dir.write("server.key", certs::server_key);
-};
-
-/// Skips the calling test case (returns false) when `program` is not installed.
-bool have(std::string_view program) {
-    if (!tlsx_test::find_program(program).empty())
-        return true;
-    BOOST_TEST_MESSAGE("skipped: `" << program << "` is not installed");
-    return false;
-}
-
-/// Run `body` as a coroutine on `io` until it finishes or the time limit passes; exceptions
-/// it throws fail the test. Returns true when it finished.
-bool run_coroutine(net::io_context& io, std::function<net::awaitable<void>()> body) {
-    bool finished = false;
-    net::co_spawn(io, std::move(body), [&](std::exception_ptr e) {
-        finished = true;
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                BOOST_ERROR("exception: " << x.what());
-            }
-        }
-    });
-    run_bounded(io, io_limit);
-    return finished;
-}
 
 tlsx::context server_context() {
     tlsx::context ctx(tlsx::context::tls_server);

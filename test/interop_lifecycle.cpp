@@ -19,6 +19,7 @@
 #include <tlsx/stream.hpp>
 
 #include "support/certs.hpp"
+#include "support/interop.hpp"
 #include "support/peer_process.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -90,10 +91,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using tlsx_test::credential_files;
+using tlsx_test::have;
+
 using tcp_stream = tlsx::stream<tcp::socket>;
 constexpr auto awaitable = net::as_tuple(net::use_awaitable);
 constexpr auto step_limit = 10s; // one step: a handshake, a reply, a peer's message
 constexpr auto io_limit = 40s;   // one whole case
+
+bool run_coroutine(net::io_context& io, std::function<net::awaitable<void>()> body) {
+    return tlsx_test::run_coroutine(io, std::move(body), io_limit);
+}
 
 // ---- Small helpers ------------------------------------------------------------------------
 
@@ -137,12 +145,6 @@ constexpr int handshake_failure = 40; // RFC 5246 AlertDescription
 constexpr int internal_error = 80;
 
 /// The test credentials as files, for the peers' command lines.
-struct credential_files {
-    tlsx_test::temp_dir dir;
-    std::string ca = dir.write("ca.pem", certs::ca_cert);
-    std::string cert = dir.write("server.pem", certs::server_cert);
-    std::string key = dir.write("server.key", certs::server_key);
-};
 
 /** Prints a peer's output (stdout and stderr) to stderr if a check failed while this lived: the
     peers' own account of the session is what explains a failure. Declare it after the peer.
@@ -172,34 +174,6 @@ private:
     std::function<std::string()> output_;
     std::size_t failed_before_;
 };
-
-/// Skips the calling test case (returns false) when `program` is not installed.
-bool have(std::string_view program) {
-    if (!tlsx_test::find_program(program).empty())
-        return true;
-    BOOST_TEST_MESSAGE("skipped: `" << program << "` is not installed");
-    return false;
-}
-
-/// Runs `body` as a coroutine on `io` until it finishes or io_limit passes; exceptions fail the
-/// test. When the body is done the io_context stops: readers it left pending are abandoned (the
-/// streams close when they go out of scope). Returns whether the body finished.
-bool run_coroutine(net::io_context& io, std::function<net::awaitable<void>()> body) {
-    bool finished = false;
-    net::co_spawn(io, std::move(body), [&](std::exception_ptr e) {
-        finished = true;
-        io.stop();
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                BOOST_ERROR("exception: " << x.what());
-            }
-        }
-    });
-    io.run_for(io_limit);
-    return finished;
-}
 
 /// Waits, without blocking the io_context, until `ready()` holds (true) or `timeout` passes
 /// (false). Polls every 10 ms: the peers' output is a file, and tlsx state changes inside
