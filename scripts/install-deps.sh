@@ -12,6 +12,7 @@ packages=(
     openssl gnutls-bin curl       # interop tests and certificate tooling
     libssl-dev                    # bench/: the asio::ssl::stream baseline
     clang-format                  # formatting checks
+    pkgconf                       # CI checks the installed tlsx.pc
     ca-certificates               # the system trust store (set_default_verify_paths)
 )
 
