@@ -406,7 +406,8 @@ private:
     };
 
     struct read_canceller {
-        explicit read_canceller(basic_pipe* p) noexcept : self(p) {} // C++17: no aggregate emplace
+        explicit read_canceller(basic_pipe* p) noexcept
+            : self(p) {} // C++17: no aggregate emplace
         basic_pipe* self;
         void operator()(boost::asio::cancellation_type) {
             std::lock_guard<std::mutex> lock(self->state_->mutex);
