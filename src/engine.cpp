@@ -194,14 +194,8 @@ public:
     }
 
     engine::result write(const unsigned char* p, std::size_t n) {
-        if (failure_)
-            return done(failure_);
-        if (output_failure_)
-            return done(output_failure_);
-        if (!hs_done_)
-            return done(error::not_handshaken);
-        if (close_sent_)
-            return done(error::closed);
+        if (error_code ec = cannot_send())
+            return done(ec);
         if (n == 0)
             return done({});
         if (out_end_ - out_begin_ >= output_high_water)
@@ -396,13 +390,9 @@ public:
 
     /// Ask the peer to renegotiate and run the new handshake (gnutls_rehandshake + handshake).
     engine::result renegotiate() {
-        if (failure_)
-            return done(failure_);
-        if (output_failure_)
-            return done(output_failure_);
-        if (!hs_done_)
-            return done(error::not_handshaken);
-        if (close_sent_ || peer_closed_)
+        if (error_code ec = cannot_send())
+            return done(ec);
+        if (peer_closed_)
             return done(error::closed);
 #if TLSX_RENEGOTIATION
         if (!asked_ && !asked_done_ && !answer_) {
@@ -496,10 +486,8 @@ private:
         if (!interested || ssl_.state != MBEDTLS_SSL_HANDSHAKE_OVER || ssl_.in_offt != nullptr ||
             ssl_.keep_current_message)
             return peek_during_renegotiation();
-        int ret = mbedtls_ssl_read_record(&ssl_, 1);
-        if (ret != 0)
+        if (int ret = read_ahead(); ret != 0)
             return ret; // exactly what mbedtls_ssl_read would have returned
-        ssl_.keep_current_message = 1;
         const unsigned char* msg = ssl_.in_msg;
         if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_HANDSHAKE && ssl_.in_hslen >= 4) {
             bool request = server ? msg[0] == MBEDTLS_SSL_HS_CLIENT_HELLO
@@ -513,23 +501,16 @@ private:
                 }
                 settle(); // refuse (also over the bound) or accept
             }
-        } else if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_ALERT && ssl_.in_msglen >= 2 &&
-                   msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
-                   msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION && asked_) {
+        } else if (asked_ && is_no_renegotiation_alert()) {
             // The peer refused our request (server side: answer to HelloRequest). mbedTLS
             // would ignore this alert and wait on; the session stays usable as it was.
             ssl_.keep_current_message = 0; // dropped by the next read
-            ssl_.renego_status = status_before_request_;
-            last_status_ = status_before_request_;
-            end_request(error::renegotiation_refused);
+            withdraw_request(error::renegotiation_refused);
         } else if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_APPLICATION_DATA && asked_ && server &&
                    ssl_.renego_status == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
             // Enforcement, done here rather than by mbedTLS, which would drop this record.
-            if (max_records_ >= 0 && ++records_since_request_ > max_records_) {
-                ssl_.renego_status = status_before_request_;
-                last_status_ = status_before_request_;
-                end_request(error::renegotiation_ignored);
-            }
+            if (max_records_ >= 0 && ++records_since_request_ > max_records_)
+                withdraw_request(error::renegotiation_ignored);
         }
         return 0;
     }
@@ -543,18 +524,39 @@ private:
             ssl_.renego_status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
             ssl_.state != MBEDTLS_SSL_SERVER_HELLO || ssl_.keep_current_message)
             return 0;
-        int ret = mbedtls_ssl_read_record(&ssl_, 1);
-        if (ret != 0)
+        if (int ret = read_ahead(); ret != 0)
             return ret;
-        ssl_.keep_current_message = 1;
-        if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_ALERT && ssl_.in_msglen >= 2 &&
-            ssl_.in_msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
-            ssl_.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION) {
+        if (is_no_renegotiation_alert()) {
             ssl_.keep_current_message = 0;
             abandon_client_renegotiation();
-            end_request(error::renegotiation_refused);
+            withdraw_request(error::renegotiation_refused);
         }
         return 0;
+    }
+
+    /// Read the next record and leave it current, so that mbedTLS processes it as if unread.
+    int read_ahead() {
+        int ret = mbedtls_ssl_read_record(&ssl_, 1);
+        if (ret == 0)
+            ssl_.keep_current_message = 1;
+        return ret;
+    }
+
+    bool is_no_renegotiation_alert() const noexcept {
+        return ssl_.in_msgtype == MBEDTLS_SSL_MSG_ALERT && ssl_.in_msglen >= 2 &&
+               ssl_.in_msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
+               ssl_.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION;
+    }
+
+    /// Our request ended without a new handshake (refused or ignored): the session goes on as
+    /// it was before the request.
+    void withdraw_request(error_code answer) {
+        ssl_.renego_status = status_before_request_;
+        last_status_ = status_before_request_;
+        asked_ = false;
+        answer_ = answer;
+        settle();
+        ++events_;
     }
 
     /// Undo a client renegotiation that the server refused: free what mbedTLS allocated for
@@ -574,15 +576,6 @@ private:
             ssl_.session_negotiate = nullptr;
         }
         ssl_.state = MBEDTLS_SSL_HANDSHAKE_OVER;
-        ssl_.renego_status = status_before_request_;
-        last_status_ = status_before_request_;
-    }
-
-    void end_request(error_code answer) {
-        asked_ = false;
-        answer_ = answer;
-        settle();
-        ++events_;
     }
 
     /// The application accepted the peer's request (handshake after renegotiation_requested).
@@ -686,6 +679,19 @@ private:
 #endif
 
 private:
+    /// Why this session can send no more application or handshake records; empty when it can.
+    error_code cannot_send() const noexcept {
+        if (failure_)
+            return failure_;
+        if (output_failure_)
+            return output_failure_;
+        if (!hs_done_)
+            return error::not_handshaken;
+        if (close_sent_)
+            return error::closed;
+        return {};
+    }
+
     static engine::result done(error_code ec) {
         return {engine::want::nothing, 0, ec};
     }
