@@ -16,6 +16,7 @@
 #include <tlsx/engine.hpp>
 
 #include "detail/context_impl.hpp"
+#include "detail/session_state.hpp"
 
 #include <mbedtls/version.h>
 #include <mbedtls/ssl.h>
@@ -97,19 +98,7 @@ public:
     session get_session() const {
         if (!hs_done_ || role_ != stream_base::client)
             return {};
-        mbedtls_ssl_session saved;
-        mbedtls_ssl_session_init(&saved);
-        session result;
-        if (mbedtls_ssl_get_session(&ssl_, &saved) == 0) {
-            std::size_t n = 0;
-            mbedtls_ssl_session_save(&saved, nullptr, 0, &n); // asks for the size
-            std::unique_ptr<unsigned char[]> buf(new unsigned char[n]);
-            if (mbedtls_ssl_session_save(&saved, buf.get(), n, &n) == 0)
-                result = session::from_mbedtls(buf.get(), n);
-            mbedtls_platform_zeroize(buf.get(), n);
-        }
-        mbedtls_ssl_session_free(&saved);
-        return result;
+        return save_session(ssl_);
     }
 
     bool session_reused() const noexcept { return hs_done_ && resumed_; }
@@ -167,6 +156,11 @@ public:
             request_pending_ = false;
             settle();
         }
+        // Nothing received and nothing mbedTLS still holds: it would only say WANT_READ, after
+        // a dozen calls deep. This is the common case of a read waiting for the next record.
+        if (in_begin_ == in_end_ && !in_eof_ && ssl_.state == MBEDTLS_SSL_HANDSHAKE_OVER &&
+            ssl_.out_left == 0 && mbedtls_ssl_check_pending(&ssl_) == 0)
+            return {engine::want::input, 0, {}};
         if (int ret = peek(); ret != 0) {
             if (ret == peek_request)
                 return done(error::renegotiation_requested);
@@ -748,15 +742,8 @@ private:
                 return make_mbedtls_error(ret);
         }
         if (type == stream_base::client && !offered_session_.empty()) {
-            auto bytes = offered_session_.mbedtls_bytes();
-            mbedtls_ssl_session s;
-            mbedtls_ssl_session_init(&s);
-            ret = mbedtls_ssl_session_load(&s, static_cast<const unsigned char*>(bytes.data()),
-                                           bytes.size());
-            if (ret == 0)
-                ret = mbedtls_ssl_set_session(&ssl_, &s);
-            mbedtls_ssl_session_free(&s);
-            if (ret != 0)
+            // A copy of the session parsed when it was saved or loaded (session_state).
+            if (mbedtls_ssl_set_session(&ssl_, &offered_session_.state()->parsed) != 0)
                 return error::invalid_session;
         }
         return {};

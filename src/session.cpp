@@ -7,6 +7,8 @@
 //
 #include <tlsx/session.hpp>
 
+#include "detail/session_state.hpp"
+
 #include <boost/system/system_error.hpp>
 
 #include <mbedtls/ssl.h>
@@ -38,18 +40,10 @@ bool header_ok(const unsigned char* p, std::size_t n) {
 
 } // namespace
 
-session session::from_mbedtls(const unsigned char* data, std::size_t size) {
-    session s;
-    s.bytes_.reserve(header_size + size);
-    put_header(s.bytes_);
-    s.bytes_.insert(s.bytes_.end(), data, data + size);
-    return s;
-}
-
-boost::asio::const_buffer session::mbedtls_bytes() const noexcept {
-    if (bytes_.size() <= header_size)
+std::vector<unsigned char> session::to_bytes() const {
+    if (!state_)
         return {};
-    return {bytes_.data() + header_size, bytes_.size() - header_size};
+    return state_->bytes;
 }
 
 session session::from_bytes(boost::asio::const_buffer bytes, error_code& ec) {
@@ -57,19 +51,33 @@ session session::from_bytes(boost::asio::const_buffer bytes, error_code& ec) {
     ec = error::invalid_session;
     if (!header_ok(p, bytes.size()))
         return {};
-    // Let mbedTLS parse it once now, so that a corrupt session is reported here and not as a
-    // failed handshake later.
-    mbedtls_ssl_session probe;
-    mbedtls_ssl_session_init(&probe);
-    int ret = mbedtls_ssl_session_load(&probe, p + header_size, bytes.size() - header_size);
-    mbedtls_ssl_session_free(&probe);
-    if (ret != 0)
+    // Parse once now: a corrupt session is reported here and not as a failed handshake later,
+    // and the streams given this session copy the parsed form instead of parsing again.
+    auto state = std::make_shared<detail::session_state>();
+    if (mbedtls_ssl_session_load(&state->parsed, p + header_size, bytes.size() - header_size) != 0)
         return {};
-    session s;
-    s.bytes_.assign(p, p + bytes.size());
+    state->bytes.assign(p, p + bytes.size());
     ec = {};
-    return s;
+    return session(std::move(state));
 }
+
+namespace detail {
+
+session save_session(const mbedtls_ssl_context& ssl) {
+    auto state = std::make_shared<session_state>();
+    if (mbedtls_ssl_get_session(&ssl, &state->parsed) != 0)
+        return {};
+    std::size_t n = 0;
+    mbedtls_ssl_session_save(&state->parsed, nullptr, 0, &n); // asks for the size
+    state->bytes.reserve(header_size + n);
+    put_header(state->bytes);
+    state->bytes.resize(header_size + n);
+    if (mbedtls_ssl_session_save(&state->parsed, state->bytes.data() + header_size, n, &n) != 0)
+        return {};
+    return session(std::move(state));
+}
+
+} // namespace detail
 
 session session::from_bytes(boost::asio::const_buffer bytes) {
     error_code ec;

@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(handshake_with_callbacks) {
     pair_t p(io);
     auto [cec, sec] = handshake(io, p);
     BOOST_TEST(!cec);
-    BOOST_TEST(!sec);
+    BOOST_TEST(!sec, sec.message());
     BOOST_TEST(p.client.protocol_version() == "TLSv1.2");
     BOOST_TEST(p.client.cipher_suite() == p.server.cipher_suite());
     BOOST_TEST(!p.client.peer_certificate().empty());
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(handshake_with_futures_and_deferred) {
     std::move(op)([&](error_code ec) { sec = ec; });
     run_bounded(io);
     BOOST_CHECK_NO_THROW(f.get());
-    BOOST_TEST(!sec);
+    BOOST_TEST(!sec, sec.message());
 }
 
 BOOST_AUTO_TEST_CASE(handshake_sync_on_two_threads_over_tcp) {
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(buffered_handshake_uses_bytes_already_read) {
     p.server.async_handshake(tlsx::stream_base::server, net::buffer(head),
                              [&](error_code ec, std::size_t n) { sec = ec, used = n; });
     run_bounded(io);
-    BOOST_TEST(!sec);
+    BOOST_TEST(!sec, sec.message());
     BOOST_TEST(used == 3u);
 }
 
@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(buffered_handshake_with_more_bytes_than_one_record) {
     p.server.async_handshake(tlsx::stream_base::server, pieces,
                              [&](error_code ec, std::size_t n) { sec = ec, used = n; });
     run_bounded(io);
-    BOOST_TEST(!sec);
+    BOOST_TEST(!sec, sec.message());
     BOOST_TEST(used == hello.size());
 }
 

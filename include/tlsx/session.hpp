@@ -9,10 +9,15 @@
 #include <boost/asio/buffer.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <utility>
 #include <vector>
 
 namespace tlsx {
+
+namespace detail {
+struct session_state;
+} // namespace detail
 
 /** Resumption data of a TLS session, owned by the application (gnutls_session_get_data2).
 
@@ -24,7 +29,8 @@ namespace tlsx {
     The bytes hold the session's master secret: store them as you would store a key.
 
     @par Thread Safety
-    Distinct objects: safe. Shared objects: safe for const members.
+    Distinct objects: safe. Shared objects: safe for const members. Copies are cheap and share
+    one immutable state, parsed once, so one saved session can be handed to many streams.
 */
 class session {
 public:
@@ -32,14 +38,14 @@ public:
     session() = default;
 
     /// Whether this holds no session.
-    bool empty() const noexcept { return bytes_.empty(); }
+    bool empty() const noexcept { return !state_; }
 
     /** The session as bytes, to store anywhere.
 
         Versioned: a `from_bytes` of another tlsx or mbedTLS build refuses them with
         error::invalid_session rather than misreading them.
     */
-    std::vector<unsigned char> to_bytes() const { return bytes_; }
+    std::vector<unsigned char> to_bytes() const;
 
     /** Rebuild a session from `to_bytes()` output.
 
@@ -66,14 +72,14 @@ public:
     }
 
     /// @cond internal
-    /// Wrap mbedtls_ssl_session_save output; used by the engine.
-    static session from_mbedtls(const unsigned char* data, std::size_t size);
-    /// The mbedtls_ssl_session_save part; used by the engine.
-    boost::asio::const_buffer mbedtls_bytes() const noexcept;
+    explicit session(std::shared_ptr<const detail::session_state> state) noexcept
+        : state_(std::move(state)) {}
+    /// The parsed session and its bytes; used by the engine.
+    const detail::session_state* state() const noexcept { return state_.get(); }
     /// @endcond
 
 private:
-    std::vector<unsigned char> bytes_; // header (see session.cpp) + mbedtls_ssl_session_save
+    std::shared_ptr<const detail::session_state> state_;
 };
 
 } // namespace tlsx

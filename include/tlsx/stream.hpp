@@ -13,7 +13,6 @@
 #include <tlsx/stream_base.hpp>
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/compose.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <cstddef>
@@ -260,10 +259,9 @@ public:
     auto async_handshake(
         handshake_type type,
         HandshakeToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
-        return boost::asio::async_compose<HandshakeToken, void(error_code)>(
-            detail::engine_op<next_layer_type, detail::handshake_policy>(
-                next_layer_, core_, detail::handshake_policy{{}, type}),
-            token, next_layer_);
+        return boost::asio::async_initiate<HandshakeToken, void(error_code)>(
+            detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token,
+            detail::handshake_policy{{}, type});
     }
 
     /** Start an asynchronous handshake with bytes already read from the transport.
@@ -280,9 +278,9 @@ public:
         handshake_type type, const ConstBufferSequence& buffers,
         BufferedHandshakeToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
         using policy = detail::buffered_handshake_policy<ConstBufferSequence>;
-        return boost::asio::async_compose<BufferedHandshakeToken, void(error_code, std::size_t)>(
-            detail::engine_op<next_layer_type, policy>(next_layer_, core_, policy(type, buffers)),
-            token, next_layer_);
+        return boost::asio::async_initiate<BufferedHandshakeToken, void(error_code, std::size_t)>(
+            detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token,
+            policy(type, buffers));
     }
 
     // ---- Renegotiation ----------------------------------------------------------------------
@@ -328,10 +326,9 @@ public:
     template <class RenegotiateToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_renegotiate(
         RenegotiateToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
-        return boost::asio::async_compose<RenegotiateToken, void(error_code)>(
-            detail::engine_op<next_layer_type, detail::renegotiate_policy>(
-                next_layer_, core_, detail::renegotiate_policy{}),
-            token, next_layer_);
+        return boost::asio::async_initiate<RenegotiateToken, void(error_code)>(
+            detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token,
+            detail::renegotiate_policy{});
     }
 
     // ---- Data -------------------------------------------------------------------------------
@@ -376,9 +373,9 @@ public:
     async_read_some(const MutableBufferSequence& buffers,
                     ReadToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
         using policy = detail::read_policy<MutableBufferSequence>;
-        return boost::asio::async_compose<ReadToken, void(error_code, std::size_t)>(
-            detail::engine_op<next_layer_type, policy>(next_layer_, core_, policy{{}, buffers}),
-            token, next_layer_);
+        return boost::asio::async_initiate<ReadToken, void(error_code, std::size_t)>(
+            detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token,
+            policy{{}, buffers});
     }
 
     /** Write some data, blocking: at most one record (16 KiB).
@@ -418,9 +415,9 @@ public:
         const ConstBufferSequence& buffers,
         WriteToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
         using policy = detail::write_policy<ConstBufferSequence>;
-        return boost::asio::async_compose<WriteToken, void(error_code, std::size_t)>(
-            detail::engine_op<next_layer_type, policy>(next_layer_, core_, policy{{}, buffers}),
-            token, next_layer_);
+        return boost::asio::async_initiate<WriteToken, void(error_code, std::size_t)>(
+            detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token,
+            policy{{}, buffers});
     }
 
     // ---- Close ------------------------------------------------------------------------------
@@ -465,10 +462,9 @@ public:
     auto async_shutdown(
         shutdown_type how,
         ShutdownToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
-        return boost::asio::async_compose<ShutdownToken, void(error_code)>(
-            detail::engine_op<next_layer_type, detail::shutdown_policy>(
-                next_layer_, core_, detail::shutdown_policy{{}, how}),
-            token, next_layer_);
+        return boost::asio::async_initiate<ShutdownToken, void(error_code)>(
+            detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token,
+            detail::shutdown_policy{{}, how});
     }
 
     /// @copydoc async_shutdown(shutdown_type,ShutdownToken&&)

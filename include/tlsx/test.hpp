@@ -387,6 +387,9 @@ private:
         void finish(error_code ec, std::size_t n, bool clear_slot) {
             basic_pipe* self = self_;
             Handler h(std::move(handler_));
+            // The executor stays busy until the handler is posted: a writer on another thread
+            // must not let the reader's io_context run out of work in between.
+            work_type work(std::move(work_));
             destroy();
             if (clear_slot)
                 boost::asio::get_associated_cancellation_slot(h).clear();

@@ -8,8 +8,11 @@
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
 
+#include <boost/asio/associator.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/detail/handler_cont_helpers.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
@@ -18,6 +21,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <type_traits>
+#include <utility>
 
 namespace tlsx {
 namespace detail {
@@ -258,67 +263,91 @@ struct shutdown_policy : policy_base {
     the whole queue before completing: output produced while reading never sits unsent
     (Botan's stream) and a read's output never waits for a write (openssl#8677, h2o#597).
 
-    Written for asio::async_compose, so it honours the handler's associated executor, allocator
-    and cancellation slot (terminal and partial cancellation).
+    Hand-written rather than built with asio::async_compose, as Asio's own ssl::detail::io_op
+    is: a composed_op holds and moves an outstanding-work guard (a type-erased executor) through
+    every intermediate step, which measured a tenth of a 64-byte round trip (docs/performance.md).
+    The transport operations started here already keep the handler's executor busy, and a
+    parked op is always woken by one of them, so no guard is needed. What async_compose gave is
+    kept: the handler's associated executor, allocator and everything else Asio associates
+    (the associator below), terminal and partial cancellation (cancel_, filtered as before),
+    and never completing inside the initiating function (a post to the handler's executor).
 */
-template <class NextLayer, class Policy>
+template <class NextLayer, class Policy, class Handler>
 class engine_op {
 public:
-    engine_op(NextLayer& next, stream_core& core, Policy policy)
-        : next_(next)
-        , core_(core)
-        , policy_(std::move(policy)) {}
+    using cancellation_slot_type = boost::asio::cancellation_slot;
 
-    template <class Self>
-    void operator()(Self& self, error_code ec = {}, std::size_t n = 0) {
-        switch (state_) {
-        case state::starting:
-            self.reset_cancellation_state(boost::asio::enable_partial_cancellation());
-            if (!core_.begin(Policy::kind))
-                return finish(self, error::operation_not_permitted);
-            owns_kind_ = true;
-            break;
+    template <class H>
+    engine_op(NextLayer& next, stream_core& core, Policy policy, H&& handler)
+        : handler_(std::forward<H>(handler))
+        , next_(&next)
+        , core_(&core)
+        , policy_(std::move(policy))
+        , cancel_(boost::asio::get_associated_cancellation_slot(handler_),
+                  boost::asio::enable_partial_cancellation()) {}
 
-        case state::writing:
-            core_.write_locked_ = false;
-            core_.engine_.consume_output(n);
-            core_.wake_all();
-            if (ec)
-                return fail(self, ec);
-            break;
+    engine_op(engine_op&&) = default;
 
-        case state::reading:
-            core_.read_locked_ = false;
-            core_.engine_.commit_input(n);
-            core_.wake_all();
-            if (ec == boost::asio::error::eof) {
-                core_.engine_.input_eof(); // the engine decides: close_notify seen or truncated
-            } else if (ec) {
-                return fail(self, ec);
-            }
-            break;
+    /// The slot of the intermediate operations (the user's, filtered to terminal and partial).
+    cancellation_slot_type get_cancellation_slot() const noexcept { return cancel_.slot(); }
 
-        case state::parked:
-            if (self.cancelled() != boost::asio::cancellation_type::none)
-                return fail(self, boost::asio::error::operation_aborted);
-            break;
-
-        case state::posted:
-            return complete(self);
-        }
-        run(self);
+    /// Begin: called once by the initiation.
+    void start() {
+        if (!core_->begin(Policy::kind))
+            return finish(error::operation_not_permitted);
+        owns_kind_ = true;
+        run();
     }
 
-private:
-    enum class state : unsigned char { starting, writing, reading, parked, posted };
+    /// A transport read or write completed.
+    void operator()(error_code ec, std::size_t n) {
+        cancel_.slot().clear();
+        if (state_ == state::writing) {
+            core_->write_locked_ = false;
+            core_->engine_.consume_output(n);
+            core_->wake_all();
+            if (ec)
+                return fail(ec);
+        } else {
+            core_->read_locked_ = false;
+            core_->engine_.commit_input(n);
+            core_->wake_all();
+            if (ec == boost::asio::error::eof) {
+                core_->engine_.input_eof(); // the engine decides: close_notify seen or truncated
+            } else if (ec) {
+                return fail(ec);
+            }
+        }
+        run();
+    }
 
-    template <class Self>
-    void run(Self& self) {
-        engine& e = core_.engine_;
+    /// Woken from parking, or the posted completion of an op that did no I/O.
+    void operator()() {
+        cancel_.slot().clear();
+        if (state_ == state::posted)
+            return complete();
+        if (cancel_.cancelled() != boost::asio::cancellation_type::none)
+            return fail(boost::asio::error::operation_aborted);
+        run();
+    }
+
+    /// Intermediate operations run as continuations of this one (Asio's scheduling hint).
+    friend bool asio_handler_is_continuation(engine_op* op) {
+        return op->initiated_ ? true
+                              : boost_asio_handler_cont_helpers::is_continuation(op->handler_);
+    }
+
+    Handler handler_; // public for the associator
+
+private:
+    enum class state : unsigned char { running, writing, reading, parked, posted };
+
+    void run() {
+        engine& e = core_->engine_;
         for (;;) {
             if (!done_) {
                 std::uint64_t events = e.events();
-                result_ = policy_.step(core_);
+                result_ = policy_.step(*core_);
                 if (result_.next == engine::want::nothing) {
                     done_ = true;
                     flush_target_ = e.output_produced();
@@ -326,46 +355,47 @@ private:
                 // E.g. a read finished a renegotiation that a parked renegotiate waits for,
                 // with no transport event to wake it.
                 if (e.events() != events)
-                    core_.wake_all();
+                    core_->wake_all();
             }
-            if (e.has_output() && !core_.write_locked_) {
-                core_.write_locked_ = true;
+            if (e.has_output() && !core_->write_locked_) {
+                core_->write_locked_ = true;
                 state_ = state::writing;
                 initiated_ = true;
-                boost::asio::async_write(next_, e.output(), std::move(self));
+                boost::asio::async_write(*next_, e.output(), std::move(*this));
                 return;
             }
             if (done_) {
                 if (e.output_consumed() >= flush_target_ ||
-                    (!Policy::needs_flush && core_.write_locked_))
-                    return finish(self, result_.ec);
-                return park(self); // the writer wakes us when our records are out
+                    (!Policy::needs_flush && core_->write_locked_))
+                    return finish(result_.ec);
+                return park(); // the writer wakes us when our records are out
             }
             // Read the transport only when nothing received is left unconsumed: otherwise
             // another operation must consume it first (e.g. a read draining data that a
             // renegotiation step kept), and a read started now might never return while that
             // operation finishes the work this one waits for.
-            if (result_.next == engine::want::input && !core_.read_locked_ && e.input_size() == 0 &&
-                policy_.may_read_transport(core_)) {
-                core_.read_locked_ = true;
+            if (result_.next == engine::want::input && !core_->read_locked_ &&
+                e.input_size() == 0 && policy_.may_read_transport(*core_)) {
+                core_->read_locked_ = true;
                 state_ = state::reading;
                 initiated_ = true;
-                next_.async_read_some(e.prepare_input(), std::move(self));
+                next_->async_read_some(e.prepare_input(), std::move(*this));
                 return;
             }
-            return park(self); // another op holds the lock we need
+            return park(); // another op holds the lock we need
         }
     }
 
     /// Wait for the lock holder; a cancellation takes us out of the slot.
-    template <class Self>
-    void park(Self& self) {
+    void park() {
         state_ = state::parked;
         initiated_ = true;
-        auto slot = self.get_cancellation_state().slot();
+        auto slot = cancel_.slot();
         if (slot.is_connected())
-            slot.template emplace<unparker>(&core_);
-        core_.waiter_for(Policy::kind).emplace(std::move(self));
+            slot.template emplace<unparker>(core_);
+        stream_core& core = *core_;
+        auto ex = next_->get_executor();
+        core.waiter_for(Policy::kind).emplace(std::move(*this), std::move(ex));
     }
 
     struct unparker {
@@ -375,52 +405,81 @@ private:
         void operator()(boost::asio::cancellation_type) { core->waiter_for(Policy::kind).post(); }
     };
 
-    template <class Self>
-    void fail(Self& self, error_code ec) {
-        Policy::on_error(core_, ec);
-        finish(self, ec);
+    void fail(error_code ec) {
+        Policy::on_error(*core_, ec);
+        finish(ec);
     }
 
-    template <class Self>
-    void finish(Self& self, error_code ec) {
+    void finish(error_code ec) {
         ec_ = ec;
         if (owns_kind_) {
             owns_kind_ = false;
-            core_.end(Policy::kind);
-            core_.wake_all(); // e.g. a shutdown waiting for this read to see close_notify
+            core_->end(Policy::kind);
+            core_->wake_all(); // e.g. a shutdown waiting for this read to see close_notify
         }
         if (!initiated_) {
-            // Never complete inside the initiating function.
+            // Never complete inside the initiating function: go through the handler's executor
+            // (the transport's by default), as a transport operation would.
             state_ = state::posted;
-            boost::asio::post(std::move(self));
+            initiated_ = true;
+            auto ex = next_->get_executor();
+            boost::asio::post(std::move(ex), std::move(*this));
             return;
         }
-        complete(self);
+        complete();
     }
 
-    template <class Self>
-    void complete(Self& self) {
+    /// Call the handler. Everything it needs is copied out first: the handler may destroy the
+    /// stream, or start another operation on it.
+    void complete() {
         if constexpr (Policy::kind == op_kind::read || Policy::kind == op_kind::write) {
-            self.complete(ec_, ec_ && ec_ != boost::asio::error::eof ? std::size_t(0)
-                                                                     : policy_.bytes(result_));
+            std::size_t n =
+                ec_ && ec_ != boost::asio::error::eof ? std::size_t(0) : policy_.bytes(result_);
+            std::move(handler_)(ec_, n);
         } else if constexpr (std::is_base_of<handshake_policy, Policy>::value &&
                              !std::is_same<handshake_policy, Policy>::value) {
-            self.complete(ec_, policy_.bytes(result_));
+            std::size_t n = policy_.bytes(result_);
+            std::move(handler_)(ec_, n);
         } else {
-            self.complete(ec_);
+            std::move(handler_)(ec_);
         }
     }
 
-    NextLayer& next_;
-    stream_core& core_;
+    NextLayer* next_;
+    stream_core* core_;
     Policy policy_;
+    boost::asio::cancellation_state cancel_;
     engine::result result_{};
     std::uint64_t flush_target_ = 0;
     error_code ec_;
-    state state_ = state::starting;
+    state state_ = state::running;
     bool done_ = false;
     bool owns_kind_ = false;
     bool initiated_ = false;
+};
+
+/// The initiation of every asynchronous operation of a stream (for asio::async_initiate).
+template <class NextLayer>
+class initiate_engine_op {
+public:
+    using executor_type = typename NextLayer::executor_type;
+
+    initiate_engine_op(NextLayer& next, stream_core& core) noexcept
+        : next_(next)
+        , core_(core) {}
+
+    executor_type get_executor() const noexcept { return next_.get_executor(); }
+
+    template <class Handler, class Policy>
+    void operator()(Handler&& handler, Policy policy) const {
+        engine_op<NextLayer, Policy, std::decay_t<Handler>>(next_, core_, std::move(policy),
+                                                            std::forward<Handler>(handler))
+            .start();
+    }
+
+private:
+    NextLayer& next_;
+    stream_core& core_;
 };
 
 //----------------------------------------------------------------------------------------------
@@ -470,5 +529,29 @@ std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_c
 
 } // namespace detail
 } // namespace tlsx
+
+namespace boost {
+namespace asio {
+
+/// An engine_op is associated with whatever its handler is: executor, allocator, and anything
+/// else Asio associates (the cancellation slot is its own: engine_op::get_cancellation_slot).
+template <template <class, class> class Associator, class NextLayer, class Policy, class Handler,
+          class DefaultCandidate>
+struct associator<Associator, tlsx::detail::engine_op<NextLayer, Policy, Handler>, DefaultCandidate>
+    : Associator<Handler, DefaultCandidate> {
+    static typename Associator<Handler, DefaultCandidate>::type
+    get(const tlsx::detail::engine_op<NextLayer, Policy, Handler>& op) noexcept {
+        return Associator<Handler, DefaultCandidate>::get(op.handler_);
+    }
+
+    static auto get(const tlsx::detail::engine_op<NextLayer, Policy, Handler>& op,
+                    const DefaultCandidate& c) noexcept
+        -> decltype(Associator<Handler, DefaultCandidate>::get(op.handler_, c)) {
+        return Associator<Handler, DefaultCandidate>::get(op.handler_, c);
+    }
+};
+
+} // namespace asio
+} // namespace boost
 
 #endif

@@ -39,7 +39,8 @@ struct handler_allocator {
 
     An operation parks here when it must wait for another operation of the same stream (the
     holder of a transport lock) instead of for the transport itself. Waking posts the handler
-    to its associated executor, so a waker never runs another operation inside its own frame.
+    to its associated executor (by default the transport's, given when parking), so a waker
+    never runs another operation inside its own frame.
 
     Memory comes from the handler's associated allocator, defaulting to Asio's per-thread
     recycling allocator, so parking and waking allocate nothing from the heap in steady state.
@@ -66,15 +67,15 @@ public:
     /// Whether a handler is parked here.
     bool empty() const noexcept { return p_ == nullptr; }
 
-    /// Park `h` (the slot must be empty).
-    template <class Handler>
-    void emplace(Handler&& h) {
+    /// Park `h`; waking posts it through `ex`, the executor it runs on unless it has its own.
+    template <class Handler, class Executor>
+    void emplace(Handler&& h, Executor ex) {
         using handler_type = std::decay_t<Handler>;
-        using node = impl<handler_type>;
+        using node = impl<handler_type, Executor>;
         auto alloc = node::rebind(h);
         node* n = std::allocator_traits<typename node::alloc_type>::allocate(alloc, 1);
         try {
-            ::new (static_cast<void*>(n)) node(std::forward<Handler>(h));
+            ::new (static_cast<void*>(n)) node(std::forward<Handler>(h), std::move(ex));
         } catch (...) {
             std::allocator_traits<typename node::alloc_type>::deallocate(alloc, n, 1);
             throw;
@@ -104,7 +105,7 @@ private:
         ~base() = default;
     };
 
-    template <class Handler>
+    template <class Handler, class Executor>
     struct impl final : base {
         using alloc_type = typename std::allocator_traits<
             typename handler_allocator<Handler>::type>::template rebind_alloc<impl>;
@@ -113,13 +114,15 @@ private:
             return alloc_type(handler_allocator<Handler>::get(h));
         }
 
-        explicit impl(Handler&& h)
-            : handler_(std::move(h)) {}
+        impl(Handler&& h, Executor ex)
+            : handler_(std::move(h))
+            , ex_(std::move(ex)) {}
 
         void post() override {
             Handler h(std::move(handler_));
+            Executor ex(std::move(ex_));
             destroy();
-            boost::asio::post(std::move(h));
+            boost::asio::post(std::move(ex), std::move(h));
         }
 
         void destroy() noexcept override {
@@ -129,6 +132,7 @@ private:
         }
 
         Handler handler_;
+        Executor ex_;
     };
 
     base* p_ = nullptr;

@@ -1,0 +1,45 @@
+//
+// tlsx — private: what a tlsx::session holds.
+//
+#ifndef TLSX_SRC_DETAIL_SESSION_STATE_HPP
+#define TLSX_SRC_DETAIL_SESSION_STATE_HPP
+
+#include <tlsx/session.hpp>
+
+#include <mbedtls/platform_util.h>
+#include <mbedtls/ssl.h>
+
+#include <memory>
+#include <vector>
+
+namespace tlsx {
+namespace detail {
+
+/** The immutable state that copies of one tlsx::session share: the session parsed once, and
+    its bytes.
+
+    Keeping the parsed form is what lets a resuming client pay for one mbedTLS copy of the
+    session (mbedtls_ssl_set_session, which parses the peer certificate again) instead of also
+    parsing the bytes first on every connection.
+*/
+struct session_state {
+    session_state() noexcept { mbedtls_ssl_session_init(&parsed); }
+    ~session_state() {
+        mbedtls_ssl_session_free(&parsed);
+        if (!bytes.empty()) // the master secret is in there
+            mbedtls_platform_zeroize(bytes.data(), bytes.size());
+    }
+    session_state(const session_state&) = delete;
+    session_state& operator=(const session_state&) = delete;
+
+    mbedtls_ssl_session parsed;
+    std::vector<unsigned char> bytes; // header (see session.cpp) + mbedtls_ssl_session_save
+};
+
+/// The session of a finished client handshake, or an empty one if mbedTLS has none to give.
+session save_session(const mbedtls_ssl_context& ssl);
+
+} // namespace detail
+} // namespace tlsx
+
+#endif
