@@ -9,6 +9,7 @@
 #include "support/run.hpp"
 
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -358,10 +359,22 @@ BOOST_AUTO_TEST_CASE(full_duplex_traffic_survives_renegotiation_two_threads_with
     tlsx_test::tls_stream client(tlsx::test::pipe(std::move(cp)), ctx.client);
     tlsx_test::tls_stream server(tlsx::test::pipe(std::move(sp)), ctx.server);
     client.set_server_name("localhost");
+    // A client only answers a HelloRequest while it reads (as with GnuTLS). So that the race of
+    // threads cannot end its reading before the renegotiation ends, the server sends one more
+    // byte once both its data and the renegotiation are done, and the client reads up to it.
     std::string up = pattern(1000000, 9), down = pattern(1000000, 10);
-    duplex_peer c{client, up, down.size(), cstrand}, s{server, down, up.size(), sstrand};
-    error_code rec = net::error::would_block;
-    std::atomic<int> ready{0};
+    const std::string trailer = "!";
+    duplex_peer c{client, up, down.size() + trailer.size(), cstrand};
+    duplex_peer s{server, down, up.size(), sstrand};
+    error_code rec = net::error::would_block, tec = net::error::would_block;
+    bool renegotiated = false;
+    auto send_trailer = [&] { // on sstrand
+        if (renegotiated && s.write_done)
+            net::async_write(
+                server, net::buffer(trailer),
+                net::bind_executor(sstrand, [&](error_code ec, std::size_t) { tec = ec; }));
+    };
+    s.on_written = send_trailer;
     net::dispatch(cstrand, [&] {
         client.async_handshake(tlsx::stream_base::client,
                                net::bind_executor(cstrand, [&](error_code) { c.start(); }));
@@ -370,18 +383,23 @@ BOOST_AUTO_TEST_CASE(full_duplex_traffic_survives_renegotiation_two_threads_with
         server.async_handshake(
             tlsx::stream_base::server, net::bind_executor(sstrand, [&](error_code) {
                 s.start();
-                server.async_renegotiate(
-                    net::bind_executor(sstrand, [&](error_code ec) { rec = ec; }));
+                server.async_renegotiate(net::bind_executor(sstrand, [&](error_code ec) {
+                    rec = ec;
+                    renegotiated = true;
+                    send_trailer();
+                }));
             }));
     });
     std::thread t([&] { io.run_for(std::chrono::seconds(60)); });
     io.run_for(std::chrono::seconds(60));
     t.join();
     BOOST_TEST(!rec, rec.message());
+    BOOST_TEST(!tec, tec.message());
     BOOST_TEST(s.received == up.size());
-    BOOST_TEST(c.received == down.size());
+    BOOST_TEST(c.received == down.size() + trailer.size());
     BOOST_TEST(s.sum == tlsx_test::checksum(up.data(), up.size()));
-    BOOST_TEST(c.sum == tlsx_test::checksum(down.data(), down.size()));
+    BOOST_TEST(c.sum == tlsx_test::checksum(trailer.data(), trailer.size(),
+                                            tlsx_test::checksum(down.data(), down.size())));
 }
 
 BOOST_AUTO_TEST_CASE(sync_renegotiate_over_tcp_on_two_threads) {

@@ -13,6 +13,7 @@
 #include <boost/asio/bind_executor.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ struct duplex_peer {
     std::vector<char> buf = std::vector<char>(7000);
     error_code write_ec, read_ec;
     bool write_done = false, read_done = false;
+    std::function<void()> on_written; // called (on ex) once all of data is written
 
     void start() {
         write();
@@ -59,6 +61,8 @@ struct duplex_peer {
                                    write();
                                } else {
                                    write_done = true;
+                                   if (on_written)
+                                       on_written();
                                }
                            }));
     }

@@ -8,6 +8,7 @@
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/associator.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/cancellation_state.hpp>
@@ -41,6 +42,8 @@ namespace detail {
 //----------------------------------------------------------------------------------------------
 
 struct policy_base {
+    static constexpr bool has_bytes = false;              // completes with a byte count
+    static constexpr bool reports_bytes_on_error = false; // ... even when it fails
     bool may_read_transport(const stream_core&) const noexcept { return true; }
     static std::size_t bytes(const engine::result& r) noexcept { return r.bytes; }
 };
@@ -50,6 +53,7 @@ template <class MutableBufferSequence>
 struct read_policy : policy_base {
     static constexpr op_kind kind = op_kind::read;
     static constexpr bool needs_flush = false;
+    static constexpr bool has_bytes = true;
     static constexpr const char* tracking_name() noexcept {
         return "tlsx::stream::async_read_some";
     }
@@ -78,6 +82,7 @@ template <class ConstBufferSequence>
 struct write_policy : policy_base {
     static constexpr op_kind kind = op_kind::write;
     static constexpr bool needs_flush = true;
+    static constexpr bool has_bytes = true;
     static constexpr const char* tracking_name() noexcept {
         return "tlsx::stream::async_write_some";
     }
@@ -134,6 +139,8 @@ struct handshake_policy : policy_base {
 /// async_handshake with bytes already read from the transport (e.g. by a protocol sniffer).
 template <class ConstBufferSequence>
 struct buffered_handshake_policy : handshake_policy {
+    static constexpr bool has_bytes = true; // how many of the caller's bytes were used
+    static constexpr bool reports_bytes_on_error = true;
     ConstBufferSequence buffers;
     std::size_t used = 0;
 
@@ -296,6 +303,7 @@ public:
         if (!core_->begin(Policy::kind))
             return finish(error::operation_not_permitted);
         owns_kind_ = true;
+        core_->progress(Policy::kind) = {};
         run();
     }
 
@@ -321,11 +329,9 @@ public:
         run();
     }
 
-    /// Woken from parking, or the posted completion of an op that did no I/O.
+    /// Woken from parking.
     void operator()() {
         cancel_.slot().clear();
-        if (state_ == state::posted)
-            return complete();
         if (cancel_.cancelled() != boost::asio::cancellation_type::none)
             return fail(boost::asio::error::operation_aborted);
         run();
@@ -340,17 +346,18 @@ public:
     Handler handler_; // public for the associator
 
 private:
-    enum class state : unsigned char { running, writing, reading, parked, posted };
+    enum class state : unsigned char { running, writing, reading, parked };
 
     void run() {
         engine& e = core_->engine_;
+        op_progress& p = core_->progress(Policy::kind);
         for (;;) {
-            if (!done_) {
+            if (!p.done) {
                 std::uint64_t events = e.events();
-                result_ = policy_.step(*core_);
-                if (result_.next == engine::want::nothing) {
-                    done_ = true;
-                    flush_target_ = e.output_produced();
+                p.result = policy_.step(*core_);
+                if (p.result.next == engine::want::nothing) {
+                    p.done = true;
+                    p.flush_target = e.output_produced();
                 }
                 // E.g. a read finished a renegotiation that a parked renegotiate waits for,
                 // with no transport event to wake it.
@@ -361,20 +368,22 @@ private:
                 core_->write_locked_ = true;
                 state_ = state::writing;
                 initiated_ = true;
-                boost::asio::async_write(*next_, e.output(), std::move(*this));
+                // One write_some at a time: the loop comes back here until the queue is empty
+                // (cheaper than a composed asio::async_write around every record).
+                next_->async_write_some(e.output(), std::move(*this));
                 return;
             }
-            if (done_) {
-                if (e.output_consumed() >= flush_target_ ||
+            if (p.done) {
+                if (e.output_consumed() >= p.flush_target ||
                     (!Policy::needs_flush && core_->write_locked_))
-                    return finish(result_.ec);
+                    return finish(p.result.ec);
                 return park(); // the writer wakes us when our records are out
             }
             // Read the transport only when nothing received is left unconsumed: otherwise
             // another operation must consume it first (e.g. a read draining data that a
             // renegotiation step kept), and a read started now might never return while that
             // operation finishes the work this one waits for.
-            if (result_.next == engine::want::input && !core_->read_locked_ &&
+            if (p.result.next == engine::want::input && !core_->read_locked_ &&
                 e.input_size() == 0 && policy_.may_read_transport(*core_)) {
                 core_->read_locked_ = true;
                 state_ = state::reading;
@@ -410,50 +419,40 @@ private:
         finish(ec);
     }
 
+    /// Complete with `ec`, and the byte count of the policy's result. Everything the handler
+    /// gets is copied out of the stream first: the handler may destroy the stream, or start
+    /// another operation of the same kind.
     void finish(error_code ec) {
-        ec_ = ec;
+        std::size_t n = 0;
         if (owns_kind_) {
             owns_kind_ = false;
+            n = policy_.bytes(core_->progress(Policy::kind).result);
+            if (ec && ec != boost::asio::error::eof && !Policy::reports_bytes_on_error)
+                n = 0;
             core_->end(Policy::kind);
             core_->wake_all(); // e.g. a shutdown waiting for this read to see close_notify
         }
         if (!initiated_) {
             // Never complete inside the initiating function: go through the handler's executor
             // (the transport's by default), as a transport operation would.
-            state_ = state::posted;
-            initiated_ = true;
             auto ex = next_->get_executor();
-            boost::asio::post(std::move(ex), std::move(*this));
+            if constexpr (Policy::has_bytes)
+                boost::asio::post(std::move(ex), boost::asio::append(std::move(handler_), ec, n));
+            else
+                boost::asio::post(std::move(ex), boost::asio::append(std::move(handler_), ec));
             return;
         }
-        complete();
-    }
-
-    /// Call the handler. Everything it needs is copied out first: the handler may destroy the
-    /// stream, or start another operation on it.
-    void complete() {
-        if constexpr (Policy::kind == op_kind::read || Policy::kind == op_kind::write) {
-            std::size_t n =
-                ec_ && ec_ != boost::asio::error::eof ? std::size_t(0) : policy_.bytes(result_);
-            std::move(handler_)(ec_, n);
-        } else if constexpr (std::is_base_of<handshake_policy, Policy>::value &&
-                             !std::is_same<handshake_policy, Policy>::value) {
-            std::size_t n = policy_.bytes(result_);
-            std::move(handler_)(ec_, n);
-        } else {
-            std::move(handler_)(ec_);
-        }
+        if constexpr (Policy::has_bytes)
+            std::move(handler_)(ec, n);
+        else
+            std::move(handler_)(ec);
     }
 
     NextLayer* next_;
     stream_core* core_;
     Policy policy_;
     boost::asio::cancellation_state cancel_;
-    engine::result result_{};
-    std::uint64_t flush_target_ = 0;
-    error_code ec_;
     state state_ = state::running;
-    bool done_ = false;
     bool owns_kind_ = false;
     bool initiated_ = false;
 };

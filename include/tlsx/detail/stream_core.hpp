@@ -8,10 +8,20 @@
 #include <tlsx/engine.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace tlsx {
 namespace detail {
+
+/** How far the outstanding operation of one kind has got: kept in the stream rather than in
+    the operation, so that the handler object Asio moves through every transport call stays
+    small. Reset when an operation of that kind begins. */
+struct op_progress {
+    engine::result result{};        // of the last engine step
+    std::uint64_t flush_target = 0; // output_produced() when the step finished
+    bool done = false;              // the step finished; waiting for its output to be written
+};
 
 /// The kinds of operation a stream may have outstanding at once, one of each.
 enum class op_kind : unsigned char { read, write, handshake, shutdown };
@@ -48,18 +58,30 @@ struct stream_core {
     /// Whether an operation of this kind is outstanding.
     bool busy(op_kind k) const noexcept { return busy_[static_cast<std::size_t>(k)]; }
 
+    /// The progress of the outstanding operation of a kind.
+    op_progress& progress(op_kind k) noexcept { return progress_[static_cast<std::size_t>(k)]; }
+
     /// The parking slot of an operation kind.
     detail::waiter& waiter_for(op_kind k) noexcept { return waiters_[static_cast<std::size_t>(k)]; }
 
     /// Something changed (a lock was released, input arrived, output drained, an operation
     /// ended): let every parked operation look again. Order: handshake, shutdown, write, read.
     void wake_all() {
+        if (waiters_[0].empty() && waiters_[1].empty() && waiters_[2].empty() &&
+            waiters_[3].empty())
+            return; // the common case, kept inline
+        wake_parked();
+    }
+
+private:
+    void wake_parked() {
         waiters_[static_cast<std::size_t>(op_kind::handshake)].post();
         waiters_[static_cast<std::size_t>(op_kind::shutdown)].post();
         waiters_[static_cast<std::size_t>(op_kind::write)].post();
         waiters_[static_cast<std::size_t>(op_kind::read)].post();
     }
 
+public:
     /// Staging buffer that coalesces a gather write into one record; allocated on first use.
     unsigned char* staging() {
         if (!staging_)
@@ -73,6 +95,7 @@ struct stream_core {
 
 private:
     bool busy_[op_kind_count] = {};
+    op_progress progress_[op_kind_count];
     detail::waiter waiters_[op_kind_count];
     std::unique_ptr<unsigned char[]> staging_;
 };
