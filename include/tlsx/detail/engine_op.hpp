@@ -310,7 +310,7 @@ public:
     /// A transport read or write completed.
     void operator()(error_code ec, std::size_t n) {
         cancel_.slot().clear();
-        if (state_ == state::writing) {
+        if (writing_) {
             core_->write_locked_ = false;
             core_->engine_.consume_output(n);
             core_->wake_all();
@@ -346,8 +346,6 @@ public:
     Handler handler_; // public for the associator
 
 private:
-    enum class state : unsigned char { running, writing, reading, parked };
-
     void run() {
         engine& e = core_->engine_;
         op_progress& p = core_->progress(Policy::kind);
@@ -366,7 +364,7 @@ private:
             }
             if (e.has_output() && !core_->write_locked_) {
                 core_->write_locked_ = true;
-                state_ = state::writing;
+                writing_ = true;
                 initiated_ = true;
                 // One write_some at a time: the loop comes back here until the queue is empty
                 // (cheaper than a composed asio::async_write around every record).
@@ -386,7 +384,7 @@ private:
             if (p.result.next == engine::want::input && !core_->read_locked_ &&
                 e.input_size() == 0 && policy_.may_read_transport(*core_)) {
                 core_->read_locked_ = true;
-                state_ = state::reading;
+                writing_ = false;
                 initiated_ = true;
                 next_->async_read_some(e.prepare_input(), std::move(*this));
                 return;
@@ -397,7 +395,6 @@ private:
 
     /// Wait for the lock holder; a cancellation takes us out of the slot.
     void park() {
-        state_ = state::parked;
         initiated_ = true;
         auto slot = cancel_.slot();
         if (slot.is_connected())
@@ -432,27 +429,30 @@ private:
             core_->end(Policy::kind);
             core_->wake_all(); // e.g. a shutdown waiting for this read to see close_notify
         }
+        if constexpr (Policy::has_bytes)
+            deliver(ec, n);
+        else
+            deliver(ec);
+    }
+
+    /// Call the handler with its completion arguments, never inside the initiating function:
+    /// an op that did no I/O posts it to the handler's executor (the transport's by default),
+    /// as a transport operation would.
+    template <class... Args>
+    void deliver(const Args&... args) {
         if (!initiated_) {
-            // Never complete inside the initiating function: go through the handler's executor
-            // (the transport's by default), as a transport operation would.
-            auto ex = next_->get_executor();
-            if constexpr (Policy::has_bytes)
-                boost::asio::post(std::move(ex), boost::asio::append(std::move(handler_), ec, n));
-            else
-                boost::asio::post(std::move(ex), boost::asio::append(std::move(handler_), ec));
+            boost::asio::post(next_->get_executor(),
+                              boost::asio::append(std::move(handler_), args...));
             return;
         }
-        if constexpr (Policy::has_bytes)
-            std::move(handler_)(ec, n);
-        else
-            std::move(handler_)(ec);
+        std::move(handler_)(args...);
     }
 
     NextLayer* next_;
     stream_core* core_;
     Policy policy_;
     boost::asio::cancellation_state cancel_;
-    state state_ = state::running;
+    bool writing_ = false; // the transport operation in flight is a write (else a read)
     bool owns_kind_ = false;
     bool initiated_ = false;
 };
