@@ -18,33 +18,15 @@
 #include "detail/context_impl.hpp"
 #include "detail/session_state.hpp"
 
-#include <mbedtls/version.h>
+#include "detail/mbedtls_internals.hpp"
+
 #include <mbedtls/ssl.h>
-#if MBEDTLS_VERSION_MAJOR < 3
-#include <mbedtls/ssl_internal.h> // mbedtls_ssl_handshake_params::resume
-#endif
-#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509.h>
 
 #include <algorithm>
-#include <limits>
 #include <cstring>
 #include <string>
-
-// Renegotiation policies need mbedTLS 2.x internals (ssl_internal.h); with 3.x only refusing
-// is available until ported.
-#if MBEDTLS_VERSION_MAJOR < 3 && defined(MBEDTLS_SSL_RENEGOTIATION)
-#define TLSX_RENEGOTIATION 1
-#else
-#define TLSX_RENEGOTIATION 0
-#endif
-
-#if MBEDTLS_VERSION_MAJOR >= 3
-#define TLSX_MBEDTLS_FIELD(x) MBEDTLS_PRIVATE(x)
-#else
-#define TLSX_MBEDTLS_FIELD(x) x
-#endif
 
 namespace tlsx {
 namespace detail {
@@ -108,7 +90,7 @@ public:
     engine::result handshake(stream_base::handshake_type type) {
         if (failure_)
             return done(failure_);
-#if TLSX_RENEGOTIATION
+#if TLSX_HAS_RENEGOTIATION
         if (hs_done_ && (request_pending_ || accepting_))
             return accept_request();
 #endif
@@ -149,7 +131,7 @@ public:
                 stash_begin_ = stash_end_ = 0;
             return {engine::want::nothing, k, {}};
         }
-#if TLSX_RENEGOTIATION
+#if TLSX_HAS_RENEGOTIATION
         if (request_pending_) {
             // The application read on after renegotiation_requested: that refuses it. mbedTLS
             // answers the kept request with no_renegotiation (renegotiation is off).
@@ -158,8 +140,8 @@ public:
         }
         // Nothing received and nothing mbedTLS still holds: it would only say WANT_READ, after
         // a dozen calls deep. This is the common case of a read waiting for the next record.
-        if (in_begin_ == in_end_ && !in_eof_ && ssl_.state == MBEDTLS_SSL_HANDSHAKE_OVER &&
-            ssl_.out_left == 0 && mbedtls_ssl_check_pending(&ssl_) == 0)
+        if (in_begin_ == in_end_ && !in_eof_ && internals::handshake_over(ssl_) &&
+            !internals::output_pending(ssl_) && mbedtls_ssl_check_pending(&ssl_) == 0)
             return {engine::want::input, 0, {}};
         if (int ret = peek(); ret != 0) {
             if (ret == peek_request)
@@ -195,7 +177,7 @@ public:
         if (out_end_ - out_begin_ >= output_high_water)
             return {engine::want::output, 0, {}};
         for (;;) {
-#if TLSX_RENEGOTIATION
+#if TLSX_HAS_RENEGOTIATION
             if (int ret = peek_during_renegotiation(); ret != 0)
                 return ret == MBEDTLS_ERR_SSL_WANT_READ ? engine::result{engine::want::input, 0, {}}
                                                         : fail(translate(ret));
@@ -206,7 +188,7 @@ public:
                 return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
             if (ret == MBEDTLS_ERR_SSL_WANT_READ)
                 return {engine::want::input, 0, {}};
-#if TLSX_RENEGOTIATION
+#if TLSX_HAS_RENEGOTIATION
             if (ret == MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO) {
                 // Application data came before the server's answer to our renegotiation: keep
                 // it for the next read, then go on.
@@ -371,7 +353,7 @@ public:
     void set_renegotiation(renegotiation_policy p) {
         policy_ = p;
         has_policy_override_ = true;
-#if TLSX_RENEGOTIATION
+#if TLSX_HAS_RENEGOTIATION
         if (setup_)
             settle();
 #endif
@@ -388,25 +370,21 @@ public:
             return done(ec);
         if (peer_closed_)
             return done(error::closed);
-#if TLSX_RENEGOTIATION
+#if TLSX_HAS_RENEGOTIATION
         if (!asked_ && !asked_done_ && !answer_) {
             // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
-            if (ssl_.secure_renegotiation != MBEDTLS_SSL_SECURE_RENEGOTIATION)
+            if (!internals::peer_supports_secure_renegotiation(ssl_))
                 return done(error::renegotiation_refused);
             asked_ = true;
             answer_ = {};
             target_ = renegotiations_ + 1;
             records_since_request_ = 0;
-            status_before_request_ = ssl_.renego_status;
+            status_before_request_ = internals::renegotiation_status(ssl_);
             allow_renegotiation(true);
             int ret = mbedtls_ssl_renegotiate(&ssl_);
-            // mbedTLS 2.28's server re-sends HelloRequest for each application record that
-            // arrives while its request is pending (a DTLS retransmission rule it applies to TLS
-            // too); a client already waiting for ServerHello rejects the duplicate with
-            // decode_error. With enforcement off it stops once this counter is past a few
-            // "doublings": start it there. tlsx counts records itself (peek()).
+            // tlsx counts records itself for enforcement (peek()).
             if (role_ == stream_base::server)
-                ssl_.renego_records_seen = std::numeric_limits<int>::max() / 2;
+                internals::suppress_hello_request_resends(ssl_);
             observe();
             if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
                 return fail(translate(ret));
@@ -423,7 +401,7 @@ public:
     }
 
 private:
-#if TLSX_RENEGOTIATION
+#if TLSX_HAS_RENEGOTIATION
     static constexpr int peek_request = 1; // peek(): the peer asks to renegotiate (ask policy)
 
     /// Whether mbedTLS may renegotiate now: while we asked or accepted, or always under the
@@ -447,10 +425,9 @@ private:
 
     /// Count finished renegotiations: mbedTLS leaves IN_PROGRESS when one completes.
     void observe() {
-        int status = ssl_.renego_status;
+        int status = internals::renegotiation_status(ssl_);
         if (last_status_ == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
-            status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
-            ssl_.state == MBEDTLS_SSL_HANDSHAKE_OVER) {
+            status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS && internals::handshake_over(ssl_)) {
             ++renegotiations_;
             on_handshake_done(); // the suite may have changed
             if (!asked_) // the peer's request, whether accepted by policy or by the app (ask)
@@ -471,19 +448,20 @@ private:
         no_renegotiation answer to ours, and records that count against enforcement. The record
         stays current (keep_current_message), so mbedTLS processes it as if unread.
 
-        Needs mbedTLS 2.x internals (ssl_internal.h); only runs when renegotiation is in play.
+        Needs mbedTLS internals (mbedtls_internals.hpp); only runs when renegotiation is in play.
     */
     int peek() {
         bool server = role_ == stream_base::server;
         bool interested = policy_ == renegotiation_policy::ask || asked_ ||
                           (server && policy_ == renegotiation_policy::accept);
-        if (!interested || ssl_.state != MBEDTLS_SSL_HANDSHAKE_OVER || ssl_.in_offt != nullptr ||
-            ssl_.keep_current_message)
+        if (!interested || !internals::handshake_over(ssl_) ||
+            internals::application_record_open(ssl_) || internals::current_record_kept(ssl_))
             return peek_during_renegotiation();
-        if (int ret = read_ahead(); ret != 0)
+        if (int ret = internals::read_record_ahead(ssl_); ret != 0)
             return ret; // exactly what mbedtls_ssl_read would have returned
-        const unsigned char* msg = ssl_.in_msg;
-        if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_HANDSHAKE && ssl_.in_hslen >= 4) {
+        const internals::record_view rec = internals::current_record(ssl_);
+        const unsigned char* msg = rec.msg;
+        if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.hs_length >= 4) {
             bool request = server ? msg[0] == MBEDTLS_SSL_HS_CLIENT_HELLO
                                   : msg[0] == MBEDTLS_SSL_HS_HELLO_REQUEST;
             if (request && !(server && asked_)) {
@@ -498,10 +476,10 @@ private:
         } else if (asked_ && is_no_renegotiation_alert()) {
             // The peer refused our request (server side: answer to HelloRequest). mbedTLS
             // would ignore this alert and wait on; the session stays usable as it was.
-            ssl_.keep_current_message = 0; // dropped by the next read
+            internals::drop_current_record(ssl_); // dropped by the next read
             withdraw_request(error::renegotiation_refused);
-        } else if (ssl_.in_msgtype == MBEDTLS_SSL_MSG_APPLICATION_DATA && asked_ && server &&
-                   ssl_.renego_status == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
+        } else if (rec.type == MBEDTLS_SSL_MSG_APPLICATION_DATA && asked_ && server &&
+                   internals::renegotiation_status(ssl_) == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
             // Enforcement, done here rather than by mbedTLS, which would drop this record.
             if (max_records_ >= 0 && ++records_since_request_ > max_records_)
                 withdraw_request(error::renegotiation_ignored);
@@ -515,61 +493,35 @@ private:
     */
     int peek_during_renegotiation() {
         if (!asked_ || role_ != stream_base::client ||
-            ssl_.renego_status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
-            ssl_.state != MBEDTLS_SSL_SERVER_HELLO || ssl_.keep_current_message)
+            internals::renegotiation_status(ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
+            !internals::awaiting_server_hello(ssl_) || internals::current_record_kept(ssl_))
             return 0;
-        if (int ret = read_ahead(); ret != 0)
+        if (int ret = internals::read_record_ahead(ssl_); ret != 0)
             return ret;
         if (is_no_renegotiation_alert()) {
-            ssl_.keep_current_message = 0;
-            abandon_client_renegotiation();
+            internals::drop_current_record(ssl_);
+            internals::abandon_renegotiation(ssl_);
             withdraw_request(error::renegotiation_refused);
         }
         return 0;
     }
 
-    /// Read the next record and leave it current, so that mbedTLS processes it as if unread.
-    int read_ahead() {
-        int ret = mbedtls_ssl_read_record(&ssl_, 1);
-        if (ret == 0)
-            ssl_.keep_current_message = 1;
-        return ret;
-    }
-
     bool is_no_renegotiation_alert() const noexcept {
-        return ssl_.in_msgtype == MBEDTLS_SSL_MSG_ALERT && ssl_.in_msglen >= 2 &&
-               ssl_.in_msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
-               ssl_.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION;
+        const internals::record_view rec = internals::current_record(ssl_);
+        return rec.type == MBEDTLS_SSL_MSG_ALERT && rec.length >= 2 &&
+               rec.msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
+               rec.msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION;
     }
 
     /// Our request ended without a new handshake (refused or ignored): the session goes on as
     /// it was before the request.
     void withdraw_request(error_code answer) {
-        ssl_.renego_status = status_before_request_;
+        internals::set_renegotiation_status(ssl_, status_before_request_);
         last_status_ = status_before_request_;
         asked_ = false;
         answer_ = answer;
         settle();
         ++events_;
-    }
-
-    /// Undo a client renegotiation that the server refused: free what mbedTLS allocated for
-    /// it; the current transform and session were never touched.
-    void abandon_client_renegotiation() {
-        mbedtls_ssl_handshake_free(&ssl_);
-        mbedtls_free(ssl_.handshake);
-        ssl_.handshake = nullptr;
-        if (ssl_.transform_negotiate) {
-            mbedtls_ssl_transform_free(ssl_.transform_negotiate);
-            mbedtls_free(ssl_.transform_negotiate);
-            ssl_.transform_negotiate = nullptr;
-        }
-        if (ssl_.session_negotiate) {
-            mbedtls_ssl_session_free(ssl_.session_negotiate);
-            mbedtls_free(ssl_.session_negotiate);
-            ssl_.session_negotiate = nullptr;
-        }
-        ssl_.state = MBEDTLS_SSL_HANDSHAKE_OVER;
     }
 
     /// The application accepted the peer's request (handshake after renegotiation_requested).
@@ -582,8 +534,8 @@ private:
             if (role_ == stream_base::client) {
                 // Drop the kept HelloRequest and start the handshake ourselves: on the wire the
                 // same ClientHello as mbedTLS would send in answer.
-                ssl_.keep_current_message = 0;
-                status_before_request_ = ssl_.renego_status;
+                internals::drop_current_record(ssl_);
+                status_before_request_ = internals::renegotiation_status(ssl_);
                 int ret = mbedtls_ssl_renegotiate(&ssl_);
                 observe();
                 if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
@@ -607,8 +559,8 @@ private:
             if (!asked_ && !accepting_) // the peer's request that we accepted: done
                 return done({});
             int ret;
-            if (ssl_.renego_status == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
-                ssl_.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+            if (internals::renegotiation_status(ssl_) == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
+                !internals::handshake_over(ssl_)) {
                 ret = peek_during_renegotiation();
                 if (ret == 0 && !answer_)
                     ret = mbedtls_ssl_handshake(&ssl_);
@@ -731,7 +683,7 @@ private:
             return make_mbedtls_error(ret);
         setup_ = true;
         role_ = type;
-#if TLSX_RENEGOTIATION
+#if TLSX_HAS_RENEGOTIATION
         settle();
 #endif
         mbedtls_ssl_set_bio(&ssl_, this, &engine_impl::send_cb, &engine_impl::recv_cb, nullptr);
@@ -753,11 +705,8 @@ private:
     /// be read before mbedTLS frees its handshake parameters.
     int run_handshake() {
         int ret = 0;
-        while (ssl_.TLSX_MBEDTLS_FIELD(state) != MBEDTLS_SSL_HANDSHAKE_OVER) {
-#if MBEDTLS_VERSION_MAJOR < 3
-            if (ssl_.handshake)
-                resumed_ = ssl_.handshake->resume != 0;
-#endif
+        while (!internals::handshake_over(ssl_)) {
+            resumed_ = internals::handshake_resumed(ssl_);
             ret = mbedtls_ssl_handshake_step(&ssl_);
             if (ret != 0)
                 break;
@@ -803,7 +752,7 @@ private:
             return error::stream_truncated;
         case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE: {
             // The record layer keeps the alert in in_msg: [level, description].
-            const unsigned char* msg = ssl_.TLSX_MBEDTLS_FIELD(in_msg);
+            const unsigned char* msg = internals::received_alert(ssl_);
             if (msg)
                 return {msg[1], alert_category()};
             break;
