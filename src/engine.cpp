@@ -16,6 +16,7 @@
 #include <tlsx/engine.hpp>
 
 #include "detail/context_impl.hpp"
+#include "detail/record_queues.hpp"
 #include "detail/session_state.hpp"
 
 #include "detail/mbedtls_internals.hpp"
@@ -33,11 +34,10 @@ namespace detail {
 
 namespace {
 
-/// Initial capacity of the output queue; it grows to the largest flight ever queued.
-constexpr std::size_t initial_output_capacity = 4096;
-
 /// write() stops taking plaintext while this much ciphertext is waiting (backpressure).
 constexpr std::size_t output_high_water = engine::input_capacity;
+
+static_assert(input_queue::capacity == engine::input_capacity);
 
 } // namespace
 
@@ -101,7 +101,7 @@ public:
             if (ec)
                 return fail(ec);
         }
-        std::uint64_t produced_before = produced_;
+        std::uint64_t produced_before = out_.produced();
         int ret = run_handshake();
         if (ret == 0) {
             on_handshake_done();
@@ -140,7 +140,7 @@ public:
         }
         // Nothing received and nothing mbedTLS still holds: it would only say WANT_READ, after
         // a dozen calls deep. This is the common case of a read waiting for the next record.
-        if (in_begin_ == in_end_ && !in_eof_ && internals::handshake_over(ssl_) &&
+        if (in_.empty() && !in_.eof() && internals::handshake_over(ssl_) &&
             !internals::output_pending(ssl_) && mbedtls_ssl_check_pending(&ssl_) == 0)
             return {engine::want::input, 0, {}};
         if (int ret = peek(); ret != 0) {
@@ -174,7 +174,7 @@ public:
             return done(ec);
         if (n == 0)
             return done({});
-        if (out_end_ - out_begin_ >= output_high_water)
+        if (out_.size() >= output_high_water)
             return {engine::want::output, 0, {}};
         for (;;) {
 #if TLSX_HAS_RENEGOTIATION
@@ -218,64 +218,10 @@ public:
         return done({});
     }
 
-    // ---- input queue -----------------------------------------------------------------------
+    // ---- ciphertext queues -----------------------------------------------------------------
 
-    boost::asio::mutable_buffer prepare_input() noexcept {
-        if (!ensure_input())
-            return {};
-        if (in_begin_ == in_end_) {
-            in_begin_ = in_end_ = 0;
-        } else if (in_begin_ > 0 && engine::input_capacity - in_end_ < 2048) {
-            // Keep reads large: compact the unconsumed tail to the front.
-            std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
-            in_end_ -= in_begin_;
-            in_begin_ = 0;
-        }
-        return {in_.get() + in_end_, engine::input_capacity - in_end_};
-    }
-
-    void commit_input(std::size_t n) noexcept {
-        in_end_ = std::min(in_end_ + n, engine::input_capacity);
-    }
-
-    std::size_t put_input(const unsigned char* p, std::size_t n) noexcept {
-        auto space = prepare_input();
-        std::size_t k = std::min(n, space.size());
-        if (k != 0)
-            std::memcpy(space.data(), p, k);
-        commit_input(k);
-        return k;
-    }
-
-    void input_eof() noexcept {
-        in_eof_ = true;
-    }
-    std::size_t input_size() const noexcept {
-        return in_end_ - in_begin_;
-    }
-
-    // ---- output queue ----------------------------------------------------------------------
-
-    boost::asio::const_buffer output() const noexcept {
-        // The caller's transport write may reference these bytes until consume_output():
-        // until then reserve_output() neither moves nor frees them.
-        pinned_ = out_end_ != out_begin_;
-        return {out_.get() + out_begin_, out_end_ - out_begin_};
-    }
-
-    void consume_output(std::size_t n) noexcept {
-        n = std::min(n, out_end_ - out_begin_);
-        out_begin_ += n;
-        consumed_ += n;
-        pinned_ = false;
-        retired_.reset();
-        if (out_begin_ == out_end_)
-            out_begin_ = out_end_ = 0;
-    }
-
-    bool has_output() const noexcept {
-        return out_end_ != out_begin_;
-    }
+    input_queue in_;
+    output_queue out_;
 
     // ---- state -----------------------------------------------------------------------------
 
@@ -304,8 +250,7 @@ public:
         if (!output_failure_)
             output_failure_ = ec;
         // Whatever is queued can no longer be framed correctly on the wire.
-        consumed_ += out_end_ - out_begin_;
-        out_begin_ = out_end_ = 0; // the buffer itself stays: a transport write may still use it
+        out_.discard();
     }
 
     // ---- info ------------------------------------------------------------------------------
@@ -346,9 +291,6 @@ public:
     mbedtls_ssl_context* native_handle() noexcept {
         return setup_ ? &ssl_ : nullptr;
     }
-
-    std::uint64_t produced_ = 0;
-    std::uint64_t consumed_ = 0;
 
     void set_renegotiation(renegotiation_policy p) {
         policy_ = p;
@@ -647,14 +589,6 @@ private:
         return done(ec);
     }
 
-    bool ensure_input() noexcept {
-        if (!in_) {
-            // Not value-initialised: untouched pages cost no memory.
-            in_.reset(new (std::nothrow) unsigned char[engine::input_capacity]);
-        }
-        return static_cast<bool>(in_);
-    }
-
     error_code setup(stream_base::handshake_type type) {
         mbedtls_ssl_config* conf = ctx_->config_for(type);
         if (!conf)
@@ -676,7 +610,7 @@ private:
         mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
         mbedtls_ssl_conf_renegotiation_enforced(conf, MBEDTLS_SSL_RENEGOTIATION_NOT_ENFORCED);
 #endif
-        if (!ensure_input())
+        if (!in_.reserve())
             return make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED);
         int ret = mbedtls_ssl_setup(&ssl_, conf);
         if (ret != 0)
@@ -715,12 +649,10 @@ private:
     }
 
     void on_handshake_done() {
-        if (!hs_done_ && out_begin_ == out_end_ && !pinned_) {
+        if (!hs_done_) {
             // The handshake's flights needed a few KiB; an idle connection needs none. The
             // first write allocates again, once (steady state stays allocation-free).
-            out_.reset();
-            retired_.reset();
-            out_cap_ = out_begin_ = out_end_ = 0;
+            out_.release();
         }
         hs_done_ = true;
         // mbedTLS names suites as IANA does but with dashes.
@@ -739,7 +671,7 @@ private:
         if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
             output_failure_)
             return; // the peer ended it, or nothing can reach it
-        if (produced_ > produced_before && last_record_type_ == MBEDTLS_SSL_MSG_ALERT)
+        if (out_.produced() > produced_before && last_record_type_ == MBEDTLS_SSL_MSG_ALERT)
             return;
         mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
                                        MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
@@ -793,25 +725,18 @@ private:
         auto& self = *static_cast<engine_impl*>(p);
         if (self.output_failure_)
             return static_cast<int>(len); // the transport is gone for writing: drop
-        if (!self.reserve_output(len))
+        if (!self.out_.append(buf, len))
             return MBEDTLS_ERR_SSL_ALLOC_FAILED;
         // mbedTLS 2.x/3.x hand over whole records, so the first byte is the content type.
         self.last_record_type_ = len != 0 ? buf[0] : 0;
-        std::memcpy(self.out_.get() + self.out_end_, buf, len);
-        self.out_end_ += len;
-        self.produced_ += len;
         return static_cast<int>(len);
     }
 
     static int recv_cb(void* p, unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
-        std::size_t avail = self.in_end_ - self.in_begin_;
-        if (avail == 0)
-            return self.in_eof_ ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
-        std::size_t n = std::min(avail, len);
-        std::memcpy(buf, self.in_.get() + self.in_begin_, n);
-        self.in_begin_ += n;
-        return static_cast<int>(n);
+        if (self.in_.empty())
+            return self.in_.eof() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
+        return static_cast<int>(self.in_.take(buf, len));
     }
 
     static int verify_cb(void* p, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {
@@ -836,33 +761,6 @@ private:
             }
         }
         return 0;
-    }
-
-    bool reserve_output(std::size_t len) {
-        if (out_begin_ == out_end_)
-            out_begin_ = out_end_ = 0;
-        if (out_cap_ - out_end_ >= len)
-            return true;
-        std::size_t size = out_end_ - out_begin_;
-        if (!pinned_ && out_begin_ > 0 && out_cap_ - size >= len) {
-            std::memmove(out_.get(), out_.get() + out_begin_, size);
-            out_begin_ = 0;
-            out_end_ = size;
-            return true;
-        }
-        std::size_t cap = std::max({out_cap_ * 2, size + len, initial_output_capacity});
-        std::unique_ptr<unsigned char[]> bigger(new (std::nothrow) unsigned char[cap]);
-        if (!bigger)
-            return false;
-        if (size != 0)
-            std::memcpy(bigger.get(), out_.get() + out_begin_, size);
-        if (pinned_ && !retired_)
-            retired_ = std::move(out_); // a transport write is reading it: free it on consume
-        out_ = std::move(bigger);
-        out_cap_ = cap;
-        out_begin_ = 0;
-        out_end_ = size;
-        return true;
     }
 
     std::shared_ptr<context_impl> ctx_;
@@ -899,18 +797,6 @@ private:
     verify_callback verify_cb_;
     int depth_override_ = -1;
     bool callback_rejected_ = false;
-
-    std::unique_ptr<unsigned char[]> in_;
-    std::size_t in_begin_ = 0;
-    std::size_t in_end_ = 0;
-    bool in_eof_ = false;
-
-    std::unique_ptr<unsigned char[]> out_;
-    std::unique_ptr<unsigned char[]> retired_;
-    mutable bool pinned_ = false;
-    std::size_t out_cap_ = 0;
-    std::size_t out_begin_ = 0;
-    std::size_t out_end_ = 0;
 
     unsigned char last_record_type_ = 0;
     bool hs_done_ = false;
@@ -981,35 +867,35 @@ engine::result engine::close() {
 }
 
 boost::asio::mutable_buffer engine::prepare_input() noexcept {
-    return impl_->prepare_input();
+    return impl_->in_.prepare();
 }
 void engine::commit_input(std::size_t n) noexcept {
-    impl_->commit_input(n);
+    impl_->in_.commit(n);
 }
 std::size_t engine::put_input(boost::asio::const_buffer data) noexcept {
-    return impl_->put_input(static_cast<const unsigned char*>(data.data()), data.size());
+    return impl_->in_.put(static_cast<const unsigned char*>(data.data()), data.size());
 }
 void engine::input_eof() noexcept {
-    impl_->input_eof();
+    impl_->in_.set_eof();
 }
 std::size_t engine::input_size() const noexcept {
-    return impl_->input_size();
+    return impl_->in_.size();
 }
 
 boost::asio::const_buffer engine::output() const noexcept {
-    return impl_->output();
+    return impl_->out_.front();
 }
 void engine::consume_output(std::size_t n) noexcept {
-    impl_->consume_output(n);
+    impl_->out_.consume(n);
 }
 bool engine::has_output() const noexcept {
-    return impl_->has_output();
+    return !impl_->out_.empty();
 }
 std::uint64_t engine::output_produced() const noexcept {
-    return impl_->produced_;
+    return impl_->out_.produced();
 }
 std::uint64_t engine::output_consumed() const noexcept {
-    return impl_->consumed_;
+    return impl_->out_.consumed();
 }
 
 bool engine::handshake_done() const noexcept {

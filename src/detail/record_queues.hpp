@@ -1,0 +1,214 @@
+//
+// src/detail/record_queues.hpp — the engine's ciphertext queues: what came from the transport
+// and what goes to it.
+//
+// No mbedTLS here: the engine's callbacks move bytes between these queues and mbedTLS, the
+// stream moves them between the queues and the transport. Both queues hand out views of their
+// storage to a transport operation in flight; until that operation returns its view (commit /
+// consume), the storage neither moves nor is freed.
+//
+#ifndef TLSX_SRC_DETAIL_RECORD_QUEUES_HPP
+#define TLSX_SRC_DETAIL_RECORD_QUEUES_HPP
+
+#include <boost/asio/buffer.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+
+namespace tlsx {
+namespace detail {
+
+/** Ciphertext received from the transport, not yet taken by mbedTLS.
+
+    Fixed capacity (one maximal record with its header and expansion): mbedTLS keeps a partial
+    record in its own buffer across WANT_READ, so the queue never needs to hold more. The storage
+    is allocated on first use and not value-initialised, so untouched pages cost no memory.
+*/
+class input_queue {
+public:
+    /// One maximal TLS record (16 KiB plaintext) with its header and expansion.
+    static constexpr std::size_t capacity = 16384 + 2048 + 5;
+
+    /// Allocate the storage if not yet done; false if that failed.
+    bool reserve() noexcept {
+        if (!buf_)
+            buf_.reset(new (std::nothrow) unsigned char[capacity]);
+        return static_cast<bool>(buf_);
+    }
+
+    /** The free tail, lent to a transport read until commit(); empty when full or when the
+        storage cannot be allocated. Compacts first when little room is left behind the
+        unconsumed bytes, so transport reads stay large. */
+    boost::asio::mutable_buffer prepare() noexcept {
+        boost::asio::mutable_buffer b = tail();
+        lent_ = b.size() != 0;
+        return b;
+    }
+
+    /// `n` bytes of the tail handed out by prepare() were received; the tail is returned.
+    void commit(std::size_t n) noexcept {
+        end_ = std::min(end_ + n, capacity);
+        lent_ = false;
+    }
+
+    /// Copy bytes in (when no transport read holds the tail); returns how many fit.
+    std::size_t put(const unsigned char* p, std::size_t n) noexcept {
+        if (lent_)
+            return 0;
+        boost::asio::mutable_buffer space = tail();
+        std::size_t k = std::min(n, space.size());
+        if (k != 0)
+            std::memcpy(space.data(), p, k);
+        end_ += k;
+        return k;
+    }
+
+    /// Move up to `n` bytes out to `p` (mbedTLS's receive callback); returns how many.
+    std::size_t take(unsigned char* p, std::size_t n) noexcept {
+        std::size_t k = std::min(size(), n);
+        if (k != 0)
+            std::memcpy(p, buf_.get() + begin_, k);
+        begin_ += k;
+        return k;
+    }
+
+    /// Bytes received and not yet taken.
+    std::size_t size() const noexcept { return end_ - begin_; }
+    bool empty() const noexcept { return end_ == begin_; }
+
+    /// The transport reported end of stream; once empty, nothing more will come.
+    void set_eof() noexcept { eof_ = true; }
+    bool eof() const noexcept { return eof_; }
+
+private:
+    boost::asio::mutable_buffer tail() noexcept {
+        if (!reserve())
+            return {};
+        if (begin_ == end_) {
+            begin_ = end_ = 0;
+        } else if (begin_ > 0 && capacity - end_ < compact_below) {
+            std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+            end_ -= begin_;
+            begin_ = 0;
+        }
+        return {buf_.get() + end_, capacity - end_};
+    }
+
+    /// Compact when less than this is free behind the unconsumed bytes.
+    static constexpr std::size_t compact_below = 2048;
+
+    std::unique_ptr<unsigned char[]> buf_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+    bool lent_ = false;
+    bool eof_ = false;
+};
+
+/** Ciphertext records waiting for the transport, in the order mbedTLS produced them.
+
+    Grows to the largest flight ever queued (a handshake's certificates, say) and may be given
+    back when idle (release()). Counts every byte in and out, so that an operation can tell when
+    the records it produced have left: produced() when it finished, against consumed() later.
+*/
+class output_queue {
+public:
+    /// Initial capacity; the queue doubles as needed.
+    static constexpr std::size_t initial_capacity = 4096;
+
+    /** The queued bytes, lent to a transport write until consume(): until then the queue may
+        grow, but neither moves nor frees these bytes. */
+    boost::asio::const_buffer front() const noexcept {
+        pinned_ = end_ != begin_;
+        return {buf_.get() + begin_, end_ - begin_};
+    }
+
+    /// Remove `n` written bytes from the front; the view handed out by front() is returned.
+    void consume(std::size_t n) noexcept {
+        n = std::min(n, size());
+        begin_ += n;
+        consumed_ += n;
+        pinned_ = false;
+        retired_.reset();
+        if (begin_ == end_)
+            begin_ = end_ = 0;
+    }
+
+    /// Append one record; false if memory ran out (nothing appended).
+    bool append(const unsigned char* p, std::size_t n) {
+        if (!reserve(n))
+            return false;
+        std::memcpy(buf_.get() + end_, p, n);
+        end_ += n;
+        produced_ += n;
+        return true;
+    }
+
+    /// Drop everything queued, as if written (the transport is gone for writing). The storage
+    /// stays: a transport write may still be reading it.
+    void discard() noexcept {
+        consumed_ += size();
+        begin_ = end_ = 0;
+    }
+
+    /// Free the storage if nothing is queued or lent out; the next append allocates again.
+    void release() noexcept {
+        if (begin_ != end_ || pinned_)
+            return;
+        buf_.reset();
+        retired_.reset();
+        cap_ = begin_ = end_ = 0;
+    }
+
+    bool empty() const noexcept { return end_ == begin_; }
+    std::size_t size() const noexcept { return end_ - begin_; }
+    /// Bytes ever appended.
+    std::uint64_t produced() const noexcept { return produced_; }
+    /// Bytes ever consumed (or discarded).
+    std::uint64_t consumed() const noexcept { return consumed_; }
+
+private:
+    bool reserve(std::size_t len) {
+        if (begin_ == end_)
+            begin_ = end_ = 0;
+        if (cap_ - end_ >= len)
+            return true;
+        std::size_t used = size();
+        if (!pinned_ && begin_ > 0 && cap_ - used >= len) {
+            std::memmove(buf_.get(), buf_.get() + begin_, used);
+            begin_ = 0;
+            end_ = used;
+            return true;
+        }
+        std::size_t cap = std::max({cap_ * 2, used + len, initial_capacity});
+        std::unique_ptr<unsigned char[]> bigger(new (std::nothrow) unsigned char[cap]);
+        if (!bigger)
+            return false;
+        if (used != 0)
+            std::memcpy(bigger.get(), buf_.get() + begin_, used);
+        if (pinned_ && !retired_)
+            retired_ = std::move(buf_); // a transport write is reading it: free it on consume
+        buf_ = std::move(bigger);
+        cap_ = cap;
+        begin_ = 0;
+        end_ = used;
+        return true;
+    }
+
+    std::unique_ptr<unsigned char[]> buf_;
+    std::unique_ptr<unsigned char[]> retired_; // the storage a transport write still reads
+    mutable bool pinned_ = false;              // front() was handed out and not yet consumed
+    std::size_t cap_ = 0;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+    std::uint64_t produced_ = 0;
+    std::uint64_t consumed_ = 0;
+};
+
+} // namespace detail
+} // namespace tlsx
+
+#endif

@@ -1,0 +1,145 @@
+// Unit tests of the engine's ciphertext queues (src/detail/record_queues.hpp): no mbedTLS.
+#include "detail/record_queues.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+using tlsx::detail::input_queue;
+using tlsx::detail::output_queue;
+
+namespace {
+
+std::vector<unsigned char> bytes(std::size_t n, unsigned char seed) {
+    std::vector<unsigned char> v(n);
+    for (std::size_t i = 0; i < n; ++i)
+        v[i] = static_cast<unsigned char>(seed + i * 13);
+    return v;
+}
+
+/// Simulate a transport read of `data` into the queue.
+std::size_t receive(input_queue& q, const std::vector<unsigned char>& data) {
+    boost::asio::mutable_buffer space = q.prepare();
+    std::size_t n = std::min(space.size(), data.size());
+    std::memcpy(space.data(), data.data(), n);
+    q.commit(n);
+    return n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(record_queues)
+
+BOOST_AUTO_TEST_CASE(input_hands_out_bytes_in_the_order_received) {
+    input_queue q;
+    BOOST_TEST(q.empty());
+    auto a = bytes(100, 1);
+    auto b = bytes(50, 7);
+    BOOST_TEST(receive(q, a) == 100u);
+    BOOST_TEST(receive(q, b) == 50u);
+    BOOST_TEST(q.size() == 150u);
+    std::vector<unsigned char> out(150);
+    BOOST_TEST(q.take(out.data(), 30) == 30u);
+    BOOST_TEST(q.take(out.data() + 30, 500) == 120u);
+    BOOST_TEST(q.empty());
+    BOOST_TEST(std::memcmp(out.data(), a.data(), 100) == 0);
+    BOOST_TEST(std::memcmp(out.data() + 100, b.data(), 50) == 0);
+    BOOST_TEST(q.take(out.data(), 10) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(input_is_bounded_by_one_record_and_compacts_to_keep_reads_large) {
+    input_queue q;
+    auto all = bytes(input_queue::capacity, 3);
+    BOOST_TEST(receive(q, all) == input_queue::capacity);
+    BOOST_TEST(q.prepare().size() == 0u); // full: a transport read must wait
+    std::vector<unsigned char> out(input_queue::capacity);
+    BOOST_TEST(q.take(out.data(), 4000) == 4000u);
+    // Little room is left behind the unconsumed bytes: prepare() moves them to the front.
+    BOOST_TEST(q.prepare().size() == 4000u);
+    q.commit(0);
+    BOOST_TEST(q.size() == input_queue::capacity - 4000);
+    BOOST_TEST(q.take(out.data() + 4000, out.size()) == input_queue::capacity - 4000);
+    BOOST_TEST(out == all); // nothing lost or reordered by the compaction
+}
+
+BOOST_AUTO_TEST_CASE(input_refuses_copies_while_its_tail_is_lent_to_a_transport_read) {
+    input_queue q;
+    auto data = bytes(10, 5);
+    boost::asio::mutable_buffer lent = q.prepare();
+    BOOST_TEST(lent.size() == input_queue::capacity);
+    BOOST_TEST(q.put(data.data(), data.size()) == 0u); // would write where the read writes
+    q.commit(0);
+    BOOST_TEST(q.put(data.data(), data.size()) == 10u);
+    BOOST_TEST(q.size() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(input_eof_is_remembered) {
+    input_queue q;
+    BOOST_TEST(!q.eof());
+    q.set_eof();
+    BOOST_TEST(q.eof());
+}
+
+BOOST_AUTO_TEST_CASE(output_counts_what_was_produced_and_consumed) {
+    output_queue q;
+    auto r1 = bytes(300, 1);
+    auto r2 = bytes(200, 2);
+    BOOST_TEST(q.append(r1.data(), r1.size()));
+    BOOST_TEST(q.append(r2.data(), r2.size()));
+    BOOST_TEST(q.produced() == 500u);
+    BOOST_TEST(q.size() == 500u);
+    boost::asio::const_buffer f = q.front();
+    BOOST_TEST(f.size() == 500u);
+    BOOST_TEST(std::memcmp(f.data(), r1.data(), 300) == 0);
+    q.consume(320);
+    BOOST_TEST(q.consumed() == 320u);
+    f = q.front();
+    BOOST_TEST(f.size() == 180u);
+    BOOST_TEST(std::memcmp(f.data(), r2.data() + 20, 180) == 0);
+    q.consume(1000); // more than queued: clamped
+    BOOST_TEST(q.consumed() == 500u);
+    BOOST_TEST(q.empty());
+}
+
+BOOST_AUTO_TEST_CASE(output_lent_to_a_transport_write_survives_growth) {
+    output_queue q;
+    auto first = bytes(output_queue::initial_capacity, 9);
+    BOOST_TEST(q.append(first.data(), first.size()));
+    boost::asio::const_buffer lent = q.front(); // a transport write is reading this
+    std::vector<unsigned char> copy(static_cast<const unsigned char*>(lent.data()),
+                                    static_cast<const unsigned char*>(lent.data()) + lent.size());
+    auto more = bytes(3 * output_queue::initial_capacity, 4); // forces a reallocation
+    BOOST_TEST(q.append(more.data(), more.size()));
+    BOOST_TEST(std::memcmp(lent.data(), copy.data(), copy.size()) == 0); // still readable
+    q.consume(lent.size());
+    boost::asio::const_buffer rest = q.front();
+    BOOST_TEST(rest.size() == more.size());
+    BOOST_TEST(std::memcmp(rest.data(), more.data(), more.size()) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(output_discard_drops_everything_as_if_written) {
+    output_queue q;
+    auto r = bytes(700, 6);
+    BOOST_TEST(q.append(r.data(), r.size()));
+    q.discard();
+    BOOST_TEST(q.empty());
+    BOOST_TEST(q.consumed() == q.produced()); // an operation waiting for its records ends
+}
+
+BOOST_AUTO_TEST_CASE(output_release_frees_only_an_idle_queue) {
+    output_queue q;
+    auto r = bytes(100, 8);
+    BOOST_TEST(q.append(r.data(), r.size()));
+    q.release(); // not idle: kept
+    BOOST_TEST(q.size() == 100u);
+    boost::asio::const_buffer lent = q.front();
+    q.consume(lent.size());
+    q.release();
+    BOOST_TEST(q.empty());
+    BOOST_TEST(q.append(r.data(), r.size())); // allocates again
+    BOOST_TEST(std::memcmp(q.front().data(), r.data(), r.size()) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
