@@ -18,6 +18,7 @@
 #include "detail/context_impl.hpp"
 #include "detail/record_queues.hpp"
 #include "detail/session_state.hpp"
+#include "renegotiation.hpp"
 
 #include "detail/mbedtls_internals.hpp"
 
@@ -90,10 +91,8 @@ public:
     engine::result handshake(stream_base::handshake_type type) {
         if (failure_)
             return done(failure_);
-#if TLSX_HAS_RENEGOTIATION
-        if (hs_done_ && (request_pending_ || accepting_))
-            return accept_request();
-#endif
+        if (hs_done_ && reneg_.answering())
+            return apply(reneg_.accept());
         if (hs_done_)
             return done({});
         if (!setup_) {
@@ -104,7 +103,7 @@ public:
         std::uint64_t produced_before = out_.produced();
         int ret = run_handshake();
         if (ret == 0) {
-            on_handshake_done();
+            first_handshake_done();
             return done({});
         }
         if (ret == MBEDTLS_ERR_SSL_WANT_READ)
@@ -122,35 +121,19 @@ public:
             return done(error::closed); // engine::read (inline) reports this as asio eof
         if (n == 0)
             return done({});
-        if (stash_end_ != stash_begin_) {
-            // Application data that arrived while a renegotiation step was reading.
-            std::size_t k = std::min(n, stash_end_ - stash_begin_);
-            std::memcpy(p, stash_.get() + stash_begin_, k);
-            stash_begin_ += k;
-            if (stash_begin_ == stash_end_)
-                stash_begin_ = stash_end_ = 0;
+        // Application data that arrived while a renegotiation step was reading.
+        if (std::size_t k = reneg_.take_stashed(p, n); k != 0)
             return {engine::want::nothing, k, {}};
-        }
-#if TLSX_HAS_RENEGOTIATION
-        if (request_pending_) {
-            // The application read on after renegotiation_requested: that refuses it. mbedTLS
-            // answers the kept request with no_renegotiation (renegotiation is off).
-            request_pending_ = false;
-            settle();
-        }
+        reneg_.reading_on(); // after renegotiation_requested, reading on refuses
         // Nothing received and nothing mbedTLS still holds: it would only say WANT_READ, after
         // a dozen calls deep. This is the common case of a read waiting for the next record.
         if (in_.empty() && !in_.eof() && internals::handshake_over(ssl_) &&
             !internals::output_pending(ssl_) && mbedtls_ssl_check_pending(&ssl_) == 0)
             return {engine::want::input, 0, {}};
-        if (int ret = peek(); ret != 0) {
-            if (ret == peek_request)
-                return done(error::renegotiation_requested);
-            return finish_read_error(ret);
-        }
-#endif
+        if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
+            return apply(v);
         int ret = mbedtls_ssl_read(&ssl_, p, n);
-        observe();
+        reneg_.after_call();
         if (ret > 0)
             return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
         return finish_read_error(ret);
@@ -163,7 +146,7 @@ public:
             return fail(error::stream_truncated);
         if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
             peer_closed_ = true;
-            ++events_;
+            ++closed_events_;
             return done(error::closed); // engine::read (inline) reports this as asio eof
         }
         return fail(translate(ret));
@@ -177,28 +160,20 @@ public:
         if (out_.size() >= output_high_water)
             return {engine::want::output, 0, {}};
         for (;;) {
-#if TLSX_HAS_RENEGOTIATION
-            if (int ret = peek_during_renegotiation(); ret != 0)
-                return ret == MBEDTLS_ERR_SSL_WANT_READ ? engine::result{engine::want::input, 0, {}}
-                                                        : fail(translate(ret));
-#endif
+            if (auto v = reneg_.before_write(); v.what != renegotiation::verdict::kind::proceed)
+                return apply(v);
             int ret = mbedtls_ssl_write(&ssl_, p, std::min(n, engine::max_record_plaintext));
-            observe();
+            reneg_.after_call();
             if (ret >= 0)
                 return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
             if (ret == MBEDTLS_ERR_SSL_WANT_READ)
                 return {engine::want::input, 0, {}};
-#if TLSX_HAS_RENEGOTIATION
-            if (ret == MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO) {
-                // Application data came before the server's answer to our renegotiation: keep
-                // it for the next read, then go on.
-                engine::result r = read_into_stash();
-                if (r.ec || r.next != engine::want::nothing)
-                    return r;
-                continue;
-            }
-#endif
-            return fail(translate(ret));
+            if (ret != MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO)
+                return fail(translate(ret));
+            // Application data came before the server's answer to our renegotiation: keep it
+            // for the next read, then go on.
+            if (auto v = reneg_.read_into_stash(); v.what != renegotiation::verdict::kind::proceed)
+                return apply(v);
         }
     }
 
@@ -225,21 +200,11 @@ public:
 
     // ---- state -----------------------------------------------------------------------------
 
-    bool handshake_done() const noexcept {
-        return hs_done_;
-    }
-    bool peer_closed() const noexcept {
-        return peer_closed_;
-    }
-    bool close_sent() const noexcept {
-        return close_sent_;
-    }
-    bool failed() const noexcept {
-        return static_cast<bool>(failure_);
-    }
-    error_code failure() const noexcept {
-        return failure_;
-    }
+    bool handshake_done() const noexcept { return hs_done_; }
+    bool peer_closed() const noexcept { return peer_closed_; }
+    bool close_sent() const noexcept { return close_sent_; }
+    bool failed() const noexcept { return static_cast<bool>(failure_); }
+    error_code failure() const noexcept { return failure_; }
 
     void fail_hard(error_code ec) noexcept {
         if (!failure_)
@@ -255,8 +220,19 @@ public:
 
     // ---- info ------------------------------------------------------------------------------
 
+    /// The suite's IANA name; mbedTLS names suites as IANA does but with dashes. Looked up
+    /// again after a renegotiation, which may change the suite.
     std::string_view cipher_suite() const noexcept {
-        return suite_;
+        if (!hs_done_)
+            return {};
+        const char* name = mbedtls_ssl_get_ciphersuite(&ssl_);
+        if (name != suite_source_) { // names are mbedTLS's static strings
+            suite_source_ = name;
+            std::size_t n = name ? std::min(std::strlen(name), sizeof suite_ - 1) : 0;
+            std::replace_copy(name, name + n, suite_, '-', '_');
+            suite_size_ = n;
+        }
+        return {suite_, suite_size_};
     }
 
     std::string_view protocol_version() const noexcept {
@@ -288,23 +264,12 @@ public:
         return mbedtls_ssl_get_verify_result(&ssl_);
     }
 
-    mbedtls_ssl_context* native_handle() noexcept {
-        return setup_ ? &ssl_ : nullptr;
-    }
+    mbedtls_ssl_context* native_handle() noexcept { return setup_ ? &ssl_ : nullptr; }
 
-    void set_renegotiation(renegotiation_policy p) {
-        policy_ = p;
-        has_policy_override_ = true;
-#if TLSX_HAS_RENEGOTIATION
-        if (setup_)
-            settle();
-#endif
-    }
+    void set_renegotiation(renegotiation_policy p) { reneg_.set_policy(p); }
 
     /// Changes whenever something a parked operation may wait for happened inside a step.
-    std::uint64_t events() const noexcept {
-        return events_;
-    }
+    std::uint64_t events() const noexcept { return closed_events_ + reneg_.events(); }
 
     /// Ask the peer to renegotiate and run the new handshake (gnutls_rehandshake + handshake).
     engine::result renegotiate() {
@@ -312,259 +277,8 @@ public:
             return done(ec);
         if (peer_closed_)
             return done(error::closed);
-#if TLSX_HAS_RENEGOTIATION
-        if (!asked_ && !asked_done_ && !answer_) {
-            // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
-            if (!internals::peer_supports_secure_renegotiation(ssl_))
-                return done(error::renegotiation_refused);
-            asked_ = true;
-            answer_ = {};
-            target_ = renegotiations_ + 1;
-            records_since_request_ = 0;
-            status_before_request_ = internals::renegotiation_status(ssl_);
-            allow_renegotiation(true);
-            int ret = mbedtls_ssl_renegotiate(&ssl_);
-            // tlsx counts records itself for enforcement (peek()).
-            if (role_ == stream_base::server)
-                internals::suppress_hello_request_resends(ssl_);
-            observe();
-            if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
-                return fail(translate(ret));
-        }
-        return drive_renegotiation();
-#else
-        return done(make_mbedtls_error(MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
-#endif
+        return apply(reneg_.ask());
     }
-
-    /// Whether renegotiate() waits for records that a pending read will process anyway.
-    bool renegotiating() const noexcept {
-        return asked_ || accepting_;
-    }
-
-private:
-#if TLSX_HAS_RENEGOTIATION
-    static constexpr int peek_request = 1; // peek(): the peer asks to renegotiate (ask policy)
-
-    /// Whether mbedTLS may renegotiate now: while we asked or accepted, or always under the
-    /// accept policy (a server: until the peer used up its bound).
-    bool renegotiation_allowed() const noexcept {
-        if (asked_ || accepting_)
-            return true;
-        if (policy_ != renegotiation_policy::accept)
-            return false;
-        return role_ != stream_base::server || peer_renegotiations_ < max_peer_renegotiations;
-    }
-
-    void settle() {
-        allow_renegotiation(renegotiation_allowed());
-    }
-
-    void allow_renegotiation(bool on) {
-        mbedtls_ssl_conf_renegotiation(own_conf_.get(), on ? MBEDTLS_SSL_RENEGOTIATION_ENABLED
-                                                           : MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-    }
-
-    /// Count finished renegotiations: mbedTLS leaves IN_PROGRESS when one completes.
-    void observe() {
-        int status = internals::renegotiation_status(ssl_);
-        if (last_status_ == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
-            status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS && internals::handshake_over(ssl_)) {
-            ++renegotiations_;
-            on_handshake_done(); // the suite may have changed
-            if (!asked_) // the peer's request, whether accepted by policy or by the app (ask)
-                ++peer_renegotiations_;
-            if (renegotiations_ >= target_) {
-                asked_done_ = asked_; // renegotiate() reports it once
-                asked_ = false;
-                accepting_ = false;
-            }
-            settle();
-            ++events_;
-        }
-        last_status_ = status;
-    }
-
-    /** Read the next record ahead of mbedtls_ssl_read, to see what mbedTLS does not report:
-        a peer's request (ask policy, and the per-connection bound on requests), the peer's
-        no_renegotiation answer to ours, and records that count against enforcement. The record
-        stays current (keep_current_message), so mbedTLS processes it as if unread.
-
-        Needs mbedTLS internals (mbedtls_internals.hpp); only runs when renegotiation is in play.
-    */
-    int peek() {
-        bool server = role_ == stream_base::server;
-        bool interested = policy_ == renegotiation_policy::ask || asked_ ||
-                          (server && policy_ == renegotiation_policy::accept);
-        if (!interested || !internals::handshake_over(ssl_) ||
-            internals::application_record_open(ssl_) || internals::current_record_kept(ssl_))
-            return peek_during_renegotiation();
-        if (int ret = internals::read_record_ahead(ssl_); ret != 0)
-            return ret; // exactly what mbedtls_ssl_read would have returned
-        const internals::record_view rec = internals::current_record(ssl_);
-        const unsigned char* msg = rec.msg;
-        if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.hs_length >= 4) {
-            bool request = server ? msg[0] == MBEDTLS_SSL_HS_CLIENT_HELLO
-                                  : msg[0] == MBEDTLS_SSL_HS_HELLO_REQUEST;
-            if (request && !(server && asked_)) {
-                bool bounded = server && peer_renegotiations_ >= max_peer_renegotiations;
-                if (policy_ == renegotiation_policy::ask && !bounded) {
-                    request_pending_ = true;
-                    ++events_;
-                    return peek_request;
-                }
-                settle(); // refuse (also over the bound) or accept
-            }
-        } else if (asked_ && is_no_renegotiation_alert()) {
-            // The peer refused our request (server side: answer to HelloRequest). mbedTLS
-            // would ignore this alert and wait on; the session stays usable as it was.
-            internals::drop_current_record(ssl_); // dropped by the next read
-            withdraw_request(error::renegotiation_refused);
-        } else if (rec.type == MBEDTLS_SSL_MSG_APPLICATION_DATA && asked_ && server &&
-                   internals::renegotiation_status(ssl_) == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
-            // Enforcement, done here rather than by mbedTLS, which would drop this record.
-            if (max_records_ >= 0 && ++records_since_request_ > max_records_)
-                withdraw_request(error::renegotiation_ignored);
-        }
-        return 0;
-    }
-
-    /** A client that asked to renegotiate waits for ServerHello; a refusing server sends a
-        no_renegotiation warning instead, which mbedTLS 2.x would ignore forever. Peek for it
-        and, when it comes, undo the unfinished handshake so the old session goes on.
-    */
-    int peek_during_renegotiation() {
-        if (!asked_ || role_ != stream_base::client ||
-            internals::renegotiation_status(ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
-            !internals::awaiting_server_hello(ssl_) || internals::current_record_kept(ssl_))
-            return 0;
-        if (int ret = internals::read_record_ahead(ssl_); ret != 0)
-            return ret;
-        if (is_no_renegotiation_alert()) {
-            internals::drop_current_record(ssl_);
-            internals::abandon_renegotiation(ssl_);
-            withdraw_request(error::renegotiation_refused);
-        }
-        return 0;
-    }
-
-    bool is_no_renegotiation_alert() const noexcept {
-        const internals::record_view rec = internals::current_record(ssl_);
-        return rec.type == MBEDTLS_SSL_MSG_ALERT && rec.length >= 2 &&
-               rec.msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
-               rec.msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION;
-    }
-
-    /// Our request ended without a new handshake (refused or ignored): the session goes on as
-    /// it was before the request.
-    void withdraw_request(error_code answer) {
-        internals::set_renegotiation_status(ssl_, status_before_request_);
-        last_status_ = status_before_request_;
-        asked_ = false;
-        answer_ = answer;
-        settle();
-        ++events_;
-    }
-
-    /// The application accepted the peer's request (handshake after renegotiation_requested).
-    engine::result accept_request() {
-        if (request_pending_) {
-            request_pending_ = false;
-            accepting_ = true;
-            target_ = renegotiations_ + 1;
-            allow_renegotiation(true);
-            if (role_ == stream_base::client) {
-                // Drop the kept HelloRequest and start the handshake ourselves: on the wire the
-                // same ClientHello as mbedTLS would send in answer.
-                internals::drop_current_record(ssl_);
-                status_before_request_ = internals::renegotiation_status(ssl_);
-                int ret = mbedtls_ssl_renegotiate(&ssl_);
-                observe();
-                if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
-                    return fail(translate(ret));
-            }
-        }
-        return drive_renegotiation();
-    }
-
-    /// Run the renegotiation handshake until it is done, refused or ignored.
-    engine::result drive_renegotiation() {
-        for (;;) {
-            if (asked_done_) { // our request: the new handshake is done
-                asked_done_ = false;
-                return done({});
-            }
-            if (answer_) { // our request: refused or ignored
-                error_code ec = std::exchange(answer_, {});
-                return done(ec);
-            }
-            if (!asked_ && !accepting_) // the peer's request that we accepted: done
-                return done({});
-            int ret;
-            if (internals::renegotiation_status(ssl_) == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
-                !internals::handshake_over(ssl_)) {
-                ret = peek_during_renegotiation();
-                if (ret == 0 && !answer_)
-                    ret = mbedtls_ssl_handshake(&ssl_);
-                observe();
-            } else {
-                // Waiting for the peer to start (server), or for the kept ClientHello to be
-                // processed: let mbedtls_ssl_read do it, keeping any application data.
-                engine::result r = read_into_stash();
-                if (r.ec || r.next != engine::want::nothing)
-                    return r;
-                continue;
-            }
-            if (ret == 0 || answer_)
-                continue;
-            if (ret == MBEDTLS_ERR_SSL_WANT_READ)
-                return {engine::want::input, 0, {}};
-            if (ret == MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO) {
-                engine::result r = read_into_stash();
-                if (r.ec || r.next != engine::want::nothing)
-                    return r;
-                continue;
-            }
-            return fail(translate(ret));
-        }
-    }
-
-    /// One mbedtls_ssl_read whose application data (if any) is kept for the next read.
-    engine::result read_into_stash() {
-        if (!stash_)
-            stash_.reset(new (std::nothrow) unsigned char[engine::max_record_plaintext]);
-        if (!stash_)
-            return fail(make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED));
-        if (stash_begin_ == stash_end_)
-            stash_begin_ = stash_end_ = 0;
-        std::size_t space = engine::max_record_plaintext - stash_end_;
-        if (space == 0)
-            return {engine::want::input, 0, {}}; // a read must drain it first
-        if (int ret = peek(); ret != 0) {
-            if (ret == peek_request)
-                return {engine::want::nothing, 0, {}};
-            return finish_read_error(ret);
-        }
-        if (answer_)
-            return {engine::want::nothing, 0, {}}; // the peek saw the peer's answer
-        int ret = mbedtls_ssl_read(&ssl_, stash_.get() + stash_end_, space);
-        observe();
-        if (ret > 0) {
-            stash_end_ += static_cast<std::size_t>(ret);
-            return {engine::want::nothing, 0, {}};
-        }
-        return finish_read_error(ret);
-    }
-
-    /// How many renegotiations a peer may start on one connection before it is refused: a
-    /// client asking again and again cannot pin a server's CPU with full handshakes.
-    static constexpr int max_peer_renegotiations = 3;
-#else
-    int peek() {
-        return 0;
-    }
-    void observe() {}
-#endif
 
 private:
     /// Why this session can send no more application or handshake records; empty when it can.
@@ -580,13 +294,31 @@ private:
         return {};
     }
 
-    static engine::result done(error_code ec) {
-        return {engine::want::nothing, 0, ec};
-    }
+    static engine::result done(error_code ec) { return {engine::want::nothing, 0, ec}; }
 
     engine::result fail(error_code ec) {
         fail_hard(ec);
         return done(ec);
+    }
+
+    /// Act on what the renegotiation state machine said.
+    engine::result apply(const renegotiation::verdict& v) {
+        using kind = renegotiation::verdict::kind;
+        switch (v.what) {
+        case kind::proceed:
+            return done({});
+        case kind::want_input:
+            return {engine::want::input, 0, {}};
+        case kind::requested:
+            return done(error::renegotiation_requested);
+        case kind::outcome:
+            return done(v.ec);
+        case kind::read_error:
+            return finish_read_error(v.ret);
+        case kind::fatal:
+            break;
+        }
+        return fail(translate(v.ret));
     }
 
     error_code setup(stream_base::handshake_type type) {
@@ -603,13 +335,7 @@ private:
         conf = own_conf_.get();
         if (has_mode_override_)
             mbedtls_ssl_conf_authmode(conf, context_impl::authmode(mode_override_));
-        if (!has_policy_override_)
-            policy_ = ctx_->renegotiation;
-        max_records_ = ctx_->renegotiation_max_records;
-#if defined(MBEDTLS_SSL_RENEGOTIATION)
-        mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
-        mbedtls_ssl_conf_renegotiation_enforced(conf, MBEDTLS_SSL_RENEGOTIATION_NOT_ENFORCED);
-#endif
+        reneg_.attach(ssl_, *conf, type, ctx_->renegotiation, ctx_->renegotiation_max_records);
         if (!in_.reserve())
             return make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED);
         int ret = mbedtls_ssl_setup(&ssl_, conf);
@@ -617,9 +343,6 @@ private:
             return make_mbedtls_error(ret);
         setup_ = true;
         role_ = type;
-#if TLSX_HAS_RENEGOTIATION
-        settle();
-#endif
         mbedtls_ssl_set_bio(&ssl_, this, &engine_impl::send_cb, &engine_impl::recv_cb, nullptr);
         mbedtls_ssl_set_verify(&ssl_, &engine_impl::verify_cb, this);
         if (!hostname_.empty()) {
@@ -648,17 +371,11 @@ private:
         return ret;
     }
 
-    void on_handshake_done() {
-        if (!hs_done_) {
-            // The handshake's flights needed a few KiB; an idle connection needs none. The
-            // first write allocates again, once (steady state stays allocation-free).
-            out_.release();
-        }
+    void first_handshake_done() {
+        // The handshake's flights needed a few KiB; an idle connection needs none. The first
+        // write allocates again, once (steady state stays allocation-free).
+        out_.release();
         hs_done_ = true;
-        // mbedTLS names suites as IANA does but with dashes.
-        const char* name = mbedtls_ssl_get_ciphersuite(&ssl_);
-        suite_ = name ? name : "";
-        std::replace(suite_.begin(), suite_.end(), '-', '_');
     }
 
     /** Make sure the peer learns that the handshake failed.
@@ -772,25 +489,8 @@ private:
     std::string hostname_;
     session offered_session_;
 
-    // Renegotiation state (see peek()).
-    renegotiation_policy policy_ = renegotiation_policy::refuse;
-    bool has_policy_override_ = false;
-    int max_records_ = 256;
-    bool asked_ = false;           // we asked (server: HelloRequest sent; client: ClientHello)
-    bool asked_done_ = false;      // our request's handshake finished; renegotiate() reports it
-    bool accepting_ = false;       // we accepted the peer's request after asking the app
-    bool request_pending_ = false; // ask policy: the peer's request awaits the app's answer
-    error_code answer_;            // refused or ignored, for renegotiate()
-    int status_before_request_ = 0;
-    int last_status_ = 0;
-    int records_since_request_ = 0;
-    int peer_renegotiations_ = 0;
-    std::uint64_t renegotiations_ = 0;
-    std::uint64_t events_ = 0;
-    std::uint64_t target_ = 0;
-    std::unique_ptr<unsigned char[]> stash_; // application data read by renegotiation steps
-    std::size_t stash_begin_ = 0;
-    std::size_t stash_end_ = 0;
+    renegotiation reneg_;
+    std::uint64_t closed_events_ = 0; // the peer's close_notify was seen (see events())
     bool resumed_ = false;
     verify_mode mode_override_ = verify_mode::required;
     bool has_mode_override_ = false;
@@ -804,7 +504,9 @@ private:
     bool close_sent_ = false;
     error_code failure_;
     error_code output_failure_;
-    std::string suite_;
+    mutable const char* suite_source_ = nullptr; // what suite_ was made from
+    mutable char suite_[64] = {};
+    mutable std::size_t suite_size_ = 0;
 };
 
 } // namespace detail

@@ -1,0 +1,353 @@
+//
+// src/renegotiation.cpp — the renegotiation state machine of one session (TLS 1.2).
+//
+// mbedTLS renegotiates by itself inside mbedtls_ssl_read and mbedtls_ssl_write when its switch
+// (mbedtls_ssl_conf_renegotiation) is on, and answers a request with no_renegotiation when it
+// is off. What it does not do is tell anyone: a peer's request, the peer's refusal of ours, or
+// a peer that ignores ours. This file reads records ahead of mbedTLS to see those, keeps the
+// switch on exactly while a renegotiation is wanted, and reports outcomes as verdicts.
+//
+// Only secure renegotiation (RFC 5746) is ever performed. Where the needed mbedTLS internals
+// are not available (TLSX_HAS_RENEGOTIATION is 0), the second half of this file is a stub that
+// refuses every request.
+//
+#include "renegotiation.hpp"
+
+#include "detail/mbedtls_internals.hpp"
+
+#include <tlsx/engine.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace tlsx {
+namespace detail {
+
+using verdict = renegotiation::verdict;
+
+namespace {
+
+verdict proceed() {
+    return {};
+}
+
+verdict want_input() {
+    return {verdict::kind::want_input, 0, {}};
+}
+
+verdict outcome(error_code ec) {
+    return {verdict::kind::outcome, 0, ec};
+}
+
+verdict read_error(int ret) {
+    return {verdict::kind::read_error, ret, {}};
+}
+
+verdict fatal(int ret) {
+    return {verdict::kind::fatal, ret, {}};
+}
+
+} // namespace
+
+void renegotiation::set_policy(renegotiation_policy p) {
+    policy_ = p;
+    has_policy_ = true;
+    if (conf_)
+        settle();
+}
+
+void renegotiation::attach(mbedtls_ssl_context& ssl, mbedtls_ssl_config& conf,
+                           stream_base::handshake_type role, renegotiation_policy context_policy,
+                           int max_records) {
+    ssl_ = &ssl;
+    conf_ = &conf;
+    role_ = role;
+    if (!has_policy_)
+        policy_ = context_policy;
+    max_records_ = max_records;
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
+    mbedtls_ssl_conf_legacy_renegotiation(conf_, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
+    mbedtls_ssl_conf_renegotiation_enforced(conf_, MBEDTLS_SSL_RENEGOTIATION_NOT_ENFORCED);
+#endif
+    settle();
+}
+
+std::size_t renegotiation::take_stashed(unsigned char* p, std::size_t n) noexcept {
+    std::size_t k = std::min(n, stash_end_ - stash_begin_);
+    if (k == 0)
+        return 0;
+    std::memcpy(p, stash_.get() + stash_begin_, k);
+    stash_begin_ += k;
+    if (stash_begin_ == stash_end_)
+        stash_begin_ = stash_end_ = 0;
+    return k;
+}
+
+#if TLSX_HAS_RENEGOTIATION
+
+/// Whether mbedTLS may renegotiate now: while we asked or accepted, or always under the accept
+/// policy (a server: until the peer used up its bound).
+bool renegotiation::allowed() const noexcept {
+    if (asked_ || accepting_)
+        return true;
+    if (policy_ != renegotiation_policy::accept)
+        return false;
+    return role_ != stream_base::server || peer_renegotiations_ < max_peer_renegotiations;
+}
+
+/// The one place that sets mbedTLS's switch from the state.
+void renegotiation::settle() {
+    allow(allowed());
+}
+
+void renegotiation::allow(bool on) {
+    mbedtls_ssl_conf_renegotiation(conf_, on ? MBEDTLS_SSL_RENEGOTIATION_ENABLED
+                                             : MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+}
+
+void renegotiation::reading_on() {
+    if (request_pending_) {
+        // mbedTLS answers the kept request with no_renegotiation (the switch is off).
+        request_pending_ = false;
+        settle();
+    }
+}
+
+/// Count finished renegotiations: mbedTLS leaves IN_PROGRESS when one completes.
+void renegotiation::after_call() {
+    int status = internals::renegotiation_status(*ssl_);
+    if (last_status_ == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
+        status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS && internals::handshake_over(*ssl_)) {
+        ++renegotiations_;
+        if (!asked_) // the peer's request, whether accepted by policy or by the app (ask)
+            ++peer_renegotiations_;
+        if (renegotiations_ >= target_) {
+            asked_done_ = asked_; // ask() reports it once
+            asked_ = false;
+            accepting_ = false;
+        }
+        settle();
+        ++events_;
+    }
+    last_status_ = status;
+}
+
+/** Read the next record ahead of mbedtls_ssl_read, to see what mbedTLS does not report: a
+    peer's request (ask policy, and the per-connection bound on requests), the peer's
+    no_renegotiation answer to ours, and records that count against enforcement. The record
+    stays current, so mbedTLS processes it as if unread.
+*/
+verdict renegotiation::before_record() {
+    bool server = role_ == stream_base::server;
+    bool interested = policy_ == renegotiation_policy::ask || asked_ ||
+                      (server && policy_ == renegotiation_policy::accept);
+    if (!interested || !internals::handshake_over(*ssl_) ||
+        internals::application_record_open(*ssl_) || internals::current_record_kept(*ssl_))
+        return peek_during_renegotiation();
+    if (int ret = internals::read_record_ahead(*ssl_); ret != 0)
+        return read_error(ret); // exactly what mbedtls_ssl_read would have returned
+    const internals::record_view rec = internals::current_record(*ssl_);
+    if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.hs_length >= 4) {
+        bool request = server ? rec.msg[0] == MBEDTLS_SSL_HS_CLIENT_HELLO
+                              : rec.msg[0] == MBEDTLS_SSL_HS_HELLO_REQUEST;
+        if (request && !(server && asked_)) {
+            bool bounded = server && peer_renegotiations_ >= max_peer_renegotiations;
+            if (policy_ == renegotiation_policy::ask && !bounded) {
+                request_pending_ = true;
+                ++events_;
+                return {verdict::kind::requested, 0, {}};
+            }
+            settle(); // refuse (also over the bound) or accept
+        }
+    } else if (asked_ && is_no_renegotiation_alert()) {
+        // The peer refused our request (server side: answer to HelloRequest). mbedTLS would
+        // ignore this alert and wait on; the session stays usable as it was.
+        internals::drop_current_record(*ssl_); // dropped by the next read
+        withdraw_request(error::renegotiation_refused);
+    } else if (rec.type == MBEDTLS_SSL_MSG_APPLICATION_DATA && asked_ && server &&
+               internals::renegotiation_status(*ssl_) == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
+        // Enforcement, done here rather than by mbedTLS, which would drop this record.
+        if (max_records_ >= 0 && ++records_since_request_ > max_records_)
+            withdraw_request(error::renegotiation_ignored);
+    }
+    return proceed();
+}
+
+verdict renegotiation::before_write() {
+    verdict v = peek_during_renegotiation();
+    if (v.what == verdict::kind::read_error)
+        return v.ret == MBEDTLS_ERR_SSL_WANT_READ ? want_input() : fatal(v.ret);
+    return v;
+}
+
+/** A client that asked to renegotiate waits for ServerHello; a refusing server sends a
+    no_renegotiation warning instead, which mbedTLS 2.x would ignore forever. Peek for it and,
+    when it comes, undo the unfinished handshake so the old session goes on.
+*/
+verdict renegotiation::peek_during_renegotiation() {
+    if (!asked_ || role_ != stream_base::client ||
+        internals::renegotiation_status(*ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
+        !internals::awaiting_server_hello(*ssl_) || internals::current_record_kept(*ssl_))
+        return proceed();
+    if (int ret = internals::read_record_ahead(*ssl_); ret != 0)
+        return read_error(ret);
+    if (is_no_renegotiation_alert()) {
+        internals::drop_current_record(*ssl_);
+        internals::abandon_renegotiation(*ssl_);
+        withdraw_request(error::renegotiation_refused);
+    }
+    return proceed();
+}
+
+bool renegotiation::is_no_renegotiation_alert() const noexcept {
+    const internals::record_view rec = internals::current_record(*ssl_);
+    return rec.type == MBEDTLS_SSL_MSG_ALERT && rec.length >= 2 &&
+           rec.msg[0] == MBEDTLS_SSL_ALERT_LEVEL_WARNING &&
+           rec.msg[1] == MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION;
+}
+
+/// Our request ended without a new handshake (refused or ignored): the session goes on as it
+/// was before the request.
+void renegotiation::withdraw_request(error_code answer) {
+    internals::set_renegotiation_status(*ssl_, status_before_request_);
+    last_status_ = status_before_request_;
+    asked_ = false;
+    answer_ = answer;
+    settle();
+    ++events_;
+}
+
+verdict renegotiation::accept() {
+    if (request_pending_) {
+        request_pending_ = false;
+        accepting_ = true;
+        target_ = renegotiations_ + 1;
+        allow(true);
+        if (role_ == stream_base::client) {
+            // Drop the kept HelloRequest and start the handshake ourselves: on the wire the
+            // same ClientHello as mbedTLS would send in answer.
+            internals::drop_current_record(*ssl_);
+            status_before_request_ = internals::renegotiation_status(*ssl_);
+            int ret = mbedtls_ssl_renegotiate(ssl_);
+            after_call();
+            if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
+                return fatal(ret);
+        }
+    }
+    return drive();
+}
+
+verdict renegotiation::ask() {
+    if (!asked_ && !asked_done_ && !answer_) {
+        // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
+        if (!internals::peer_supports_secure_renegotiation(*ssl_))
+            return outcome(error::renegotiation_refused);
+        asked_ = true;
+        answer_ = {};
+        target_ = renegotiations_ + 1;
+        records_since_request_ = 0;
+        status_before_request_ = internals::renegotiation_status(*ssl_);
+        allow(true);
+        int ret = mbedtls_ssl_renegotiate(ssl_);
+        if (role_ == stream_base::server)
+            internals::suppress_hello_request_resends(*ssl_);
+        after_call();
+        if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
+            return fatal(ret);
+    }
+    return drive();
+}
+
+/// Run the renegotiation handshake until it is done, refused or ignored.
+verdict renegotiation::drive() {
+    for (;;) {
+        if (asked_done_) { // our request: the new handshake is done
+            asked_done_ = false;
+            return proceed();
+        }
+        if (answer_) // our request: refused or ignored
+            return outcome(std::exchange(answer_, {}));
+        if (!asked_ && !accepting_) // the peer's request that we accepted: done
+            return proceed();
+        if (internals::renegotiation_status(*ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
+            internals::handshake_over(*ssl_)) {
+            // Waiting for the peer to start (server), or for the kept ClientHello to be
+            // processed: let mbedtls_ssl_read do it, keeping any application data.
+            if (verdict v = read_into_stash(); v.what != verdict::kind::proceed)
+                return v;
+            continue;
+        }
+        verdict v = peek_during_renegotiation();
+        int ret = v.what == verdict::kind::read_error ? v.ret : 0;
+        if (ret == 0 && !answer_)
+            ret = mbedtls_ssl_handshake(ssl_);
+        after_call();
+        if (ret == 0 || answer_)
+            continue;
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+            return want_input();
+        if (ret != MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO)
+            return fatal(ret);
+        if (verdict s = read_into_stash(); s.what != verdict::kind::proceed)
+            return s;
+    }
+}
+
+/// One mbedtls_ssl_read whose application data (if any) is kept for the next read.
+verdict renegotiation::read_into_stash() {
+    if (!stash_)
+        stash_.reset(new (std::nothrow) unsigned char[engine::max_record_plaintext]);
+    if (!stash_)
+        return fatal(MBEDTLS_ERR_SSL_ALLOC_FAILED);
+    if (stash_begin_ == stash_end_)
+        stash_begin_ = stash_end_ = 0;
+    std::size_t space = engine::max_record_plaintext - stash_end_;
+    if (space == 0)
+        return want_input(); // a read must drain it first
+    verdict v = before_record();
+    if (v.what == verdict::kind::requested)
+        return proceed();
+    if (v.what != verdict::kind::proceed)
+        return v;
+    if (answer_)
+        return proceed(); // the peek saw the peer's answer
+    int ret = mbedtls_ssl_read(ssl_, stash_.get() + stash_end_, space);
+    after_call();
+    if (ret > 0) {
+        stash_end_ += static_cast<std::size_t>(ret);
+        return proceed();
+    }
+    return read_error(ret);
+}
+
+#else // !TLSX_HAS_RENEGOTIATION: every request is refused (mbedTLS's switch stays off)
+
+bool renegotiation::allowed() const noexcept {
+    return false;
+}
+void renegotiation::settle() {}
+void renegotiation::allow(bool) {}
+void renegotiation::reading_on() {}
+void renegotiation::after_call() {}
+verdict renegotiation::before_record() {
+    return proceed();
+}
+verdict renegotiation::before_write() {
+    return proceed();
+}
+verdict renegotiation::read_into_stash() {
+    return proceed();
+}
+verdict renegotiation::accept() {
+    return proceed();
+}
+verdict renegotiation::ask() {
+    return outcome(make_mbedtls_error(MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
+}
+
+#endif
+
+} // namespace detail
+} // namespace tlsx

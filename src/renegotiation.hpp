@@ -1,0 +1,133 @@
+//
+// src/renegotiation.hpp — the renegotiation state machine of one session (TLS 1.2).
+//
+// It owns the policy (refuse / accept / ask), the state of a request in play, the bounds (how
+// many renegotiations a peer may start, how many records a server takes after asking), the
+// stash of application data read while a renegotiation step waited, and mbedTLS's
+// renegotiation switch, which it sets in one place. The engine consults it at a few named
+// points and acts on the verdicts it returns; it never calls back into the engine.
+//
+#ifndef TLSX_SRC_RENEGOTIATION_HPP
+#define TLSX_SRC_RENEGOTIATION_HPP
+
+#include <tlsx/context.hpp>
+#include <tlsx/error.hpp>
+#include <tlsx/stream_base.hpp>
+
+#include <mbedtls/ssl.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace tlsx {
+namespace detail {
+
+class renegotiation {
+public:
+    /// What the engine is to do after consulting the state machine.
+    struct verdict {
+        enum class kind {
+            proceed,    // go on (with mbedtls_ssl_read, mbedtls_ssl_write, ...); a step: done
+            want_input, // commit more input, then call again
+            requested,  // report error::renegotiation_requested (ask policy)
+            outcome,    // a step ended without a new handshake: report `ec`
+            read_error, // mbedTLS failed a read with `ret`: as mbedtls_ssl_read's failure
+            fatal,      // mbedTLS failed the handshake with `ret`: the session fails
+        };
+        kind what = kind::proceed;
+        int ret = 0;
+        error_code ec{};
+    };
+
+    /// How many renegotiations a peer may start on one connection before it is refused: a
+    /// client asking again and again cannot pin a server's CPU with full handshakes.
+    static constexpr int max_peer_renegotiations = 3;
+
+    // ---- configuration ----------------------------------------------------------------------
+
+    /// The policy for the peer's requests (before or after attach()).
+    void set_policy(renegotiation_policy p);
+    /// Whether set_policy() was called (else attach() takes the context's).
+    bool has_policy() const noexcept { return has_policy_; }
+
+    /// Bind to a session being set up: its context and its own copy of the configuration
+    /// (whose renegotiation switch this object owns), with the context's defaults.
+    void attach(mbedtls_ssl_context& ssl, mbedtls_ssl_config& conf,
+                stream_base::handshake_type role, renegotiation_policy context_policy,
+                int max_records);
+
+    // ---- points the engine consults ---------------------------------------------------------
+
+    /// Application data read by renegotiation steps, for the next read: copies up to `n` bytes
+    /// to `p` and returns how many (0: none kept).
+    std::size_t take_stashed(unsigned char* p, std::size_t n) noexcept;
+
+    /// The application reads on: a request it was told about (ask policy) is refused.
+    void reading_on();
+
+    /// Before mbedtls_ssl_read: look at the next record for what mbedTLS does not report (a
+    /// peer's request, the peer's refusal of ours, records against the enforcement bound).
+    verdict before_record();
+
+    /// Before mbedtls_ssl_write: a client whose request waits for ServerHello looks for the
+    /// server's refusal first.
+    verdict before_write();
+
+    /// After every mbedTLS call that may have run a handshake step.
+    void after_call();
+
+    /// mbedtls_ssl_write met application data before the server's answer to our request:
+    /// read it into the stash (proceed: call mbedtls_ssl_write again).
+    verdict read_into_stash();
+
+    /// Whether the application answers a peer's request (handshake() after requested).
+    bool answering() const noexcept { return request_pending_ || accepting_; }
+
+    /// handshake() after renegotiation_requested: accept the peer's request and run it.
+    verdict accept();
+
+    /// renegotiate(): ask the peer, then run the new handshake (proceed: it is done).
+    verdict ask();
+
+    /// Changes whenever a renegotiation ended or a request arrived or was answered.
+    std::uint64_t events() const noexcept { return events_; }
+
+private:
+    bool allowed() const noexcept;
+    void settle();
+    void allow(bool on);
+    verdict drive();
+    verdict peek_during_renegotiation();
+    bool is_no_renegotiation_alert() const noexcept;
+    void withdraw_request(error_code answer);
+
+    mbedtls_ssl_context* ssl_ = nullptr;
+    mbedtls_ssl_config* conf_ = nullptr;
+    stream_base::handshake_type role_ = stream_base::client;
+    renegotiation_policy policy_ = renegotiation_policy::refuse;
+    bool has_policy_ = false;
+    int max_records_ = 256;
+
+    bool asked_ = false;           // we asked (server: HelloRequest sent; client: ClientHello)
+    bool asked_done_ = false;      // our request's handshake finished; renegotiate() reports it
+    bool accepting_ = false;       // we accepted the peer's request after asking the app
+    bool request_pending_ = false; // ask policy: the peer's request awaits the app's answer
+    error_code answer_;            // refused or ignored, for renegotiate()
+    int status_before_request_ = 0;
+    int last_status_ = 0;
+    int records_since_request_ = 0;
+    int peer_renegotiations_ = 0;
+    std::uint64_t renegotiations_ = 0;
+    std::uint64_t target_ = 0;
+    std::uint64_t events_ = 0;
+
+    std::unique_ptr<unsigned char[]> stash_; // application data read by renegotiation steps
+    std::size_t stash_begin_ = 0;
+    std::size_t stash_end_ = 0;
+};
+
+} // namespace detail
+} // namespace tlsx
+
+#endif
