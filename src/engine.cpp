@@ -267,6 +267,7 @@ public:
     mbedtls_ssl_context* native_handle() noexcept { return setup_ ? &ssl_ : nullptr; }
 
     void set_renegotiation(renegotiation_policy p) { reneg_.set_policy(p); }
+    engine::renegotiation_phase renegotiation_state() const noexcept { return reneg_.current(); }
 
     /// Changes whenever something a parked operation may wait for happened inside a step.
     std::uint64_t events() const noexcept { return closed_events_ + reneg_.events(); }
@@ -633,6 +634,9 @@ std::string_view engine::alpn_protocol() const noexcept {
 }
 std::vector<unsigned char> engine::peer_certificate() const {
     return impl_->peer_certificate();
+}
+engine::renegotiation_phase engine::renegotiation_state() const noexcept {
+    return impl_->renegotiation_state();
 }
 std::uint32_t engine::verify_result() const noexcept {
     return impl_->verify_result();

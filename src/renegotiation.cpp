@@ -90,7 +90,7 @@ std::size_t renegotiation::take_stashed(unsigned char* p, std::size_t n) noexcep
 /// Whether mbedTLS may renegotiate now: while we asked or accepted, or always under the accept
 /// policy (a server: until the peer used up its bound).
 bool renegotiation::allowed() const noexcept {
-    if (asked_ || accepting_)
+    if (ours() || phase_ == phase::accepting)
         return true;
     if (policy_ != renegotiation_policy::accept)
         return false;
@@ -108,26 +108,27 @@ void renegotiation::allow(bool on) {
 }
 
 void renegotiation::reading_on() {
-    if (request_pending_) {
+    if (phase_ == phase::peer_request) {
         // mbedTLS answers the kept request with no_renegotiation (the switch is off).
-        request_pending_ = false;
+        phase_ = phase::idle;
         settle();
     }
 }
 
-/// Count finished renegotiations: mbedTLS leaves IN_PROGRESS when one completes.
+/// Follow mbedTLS: our request's handshake starts when mbedTLS enters IN_PROGRESS, and a
+/// renegotiation has finished when it leaves IN_PROGRESS with the handshake over.
 void renegotiation::after_call() {
     int status = internals::renegotiation_status(*ssl_);
+    if (phase_ == phase::asked && status == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS)
+        phase_ = phase::handshaking;
     if (last_status_ == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
         status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS && internals::handshake_over(*ssl_)) {
-        ++renegotiations_;
-        if (!asked_) // the peer's request, whether accepted by policy or by the app (ask)
+        if (!ours()) // the peer's request, whether accepted by policy or by the app (ask)
             ++peer_renegotiations_;
-        if (renegotiations_ >= target_) {
-            asked_done_ = asked_; // ask() reports it once
-            asked_ = false;
-            accepting_ = false;
-        }
+        if (ours())
+            phase_ = phase::done; // ask() reports it once
+        else if (phase_ == phase::accepting)
+            phase_ = phase::idle;
         settle();
         ++events_;
     }
@@ -141,7 +142,7 @@ void renegotiation::after_call() {
 */
 verdict renegotiation::before_record() {
     bool server = role_ == stream_base::server;
-    bool interested = policy_ == renegotiation_policy::ask || asked_ ||
+    bool interested = policy_ == renegotiation_policy::ask || ours() ||
                       (server && policy_ == renegotiation_policy::accept);
     if (!interested || !internals::handshake_over(*ssl_) ||
         internals::application_record_open(*ssl_) || internals::current_record_kept(*ssl_))
@@ -152,25 +153,28 @@ verdict renegotiation::before_record() {
     if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.hs_length >= 4) {
         bool request = server ? rec.msg[0] == MBEDTLS_SSL_HS_CLIENT_HELLO
                               : rec.msg[0] == MBEDTLS_SSL_HS_HELLO_REQUEST;
-        if (request && !(server && asked_)) {
-            bool bounded = server && peer_renegotiations_ >= max_peer_renegotiations;
+        if (request && !(server && ours())) {
+            // One request at a time: while our own request's outcome is still to be reported,
+            // a new one is refused like one over the bound.
+            bool bounded = (server && peer_renegotiations_ >= max_peer_renegotiations) ||
+                           phase_ != phase::idle;
             if (policy_ == renegotiation_policy::ask && !bounded) {
-                request_pending_ = true;
+                phase_ = phase::peer_request;
                 ++events_;
                 return {verdict::kind::requested, 0, {}};
             }
             settle(); // refuse (also over the bound) or accept
         }
-    } else if (asked_ && is_no_renegotiation_alert()) {
+    } else if (ours() && is_no_renegotiation_alert()) {
         // The peer refused our request (server side: answer to HelloRequest). mbedTLS would
         // ignore this alert and wait on; the session stays usable as it was.
         internals::drop_current_record(*ssl_); // dropped by the next read
-        withdraw_request(error::renegotiation_refused);
-    } else if (rec.type == MBEDTLS_SSL_MSG_APPLICATION_DATA && asked_ && server &&
+        withdraw_request(phase::refused);
+    } else if (rec.type == MBEDTLS_SSL_MSG_APPLICATION_DATA && phase_ == phase::asked && server &&
                internals::renegotiation_status(*ssl_) == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
         // Enforcement, done here rather than by mbedTLS, which would drop this record.
         if (max_records_ >= 0 && ++records_since_request_ > max_records_)
-            withdraw_request(error::renegotiation_ignored);
+            withdraw_request(phase::ignored);
     }
     return proceed();
 }
@@ -187,7 +191,7 @@ verdict renegotiation::before_write() {
     when it comes, undo the unfinished handshake so the old session goes on.
 */
 verdict renegotiation::peek_during_renegotiation() {
-    if (!asked_ || role_ != stream_base::client ||
+    if (!ours() || role_ != stream_base::client ||
         internals::renegotiation_status(*ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
         !internals::awaiting_server_hello(*ssl_) || internals::current_record_kept(*ssl_))
         return proceed();
@@ -196,7 +200,7 @@ verdict renegotiation::peek_during_renegotiation() {
     if (is_no_renegotiation_alert()) {
         internals::drop_current_record(*ssl_);
         internals::abandon_renegotiation(*ssl_);
-        withdraw_request(error::renegotiation_refused);
+        withdraw_request(phase::refused);
     }
     return proceed();
 }
@@ -210,21 +214,18 @@ bool renegotiation::is_no_renegotiation_alert() const noexcept {
 
 /// Our request ended without a new handshake (refused or ignored): the session goes on as it
 /// was before the request.
-void renegotiation::withdraw_request(error_code answer) {
+void renegotiation::withdraw_request(phase answer) {
     internals::set_renegotiation_status(*ssl_, status_before_request_);
     last_status_ = status_before_request_;
-    asked_ = false;
-    answer_ = answer;
+    phase_ = answer;
     settle();
     ++events_;
 }
 
 verdict renegotiation::accept() {
-    if (request_pending_) {
-        request_pending_ = false;
-        accepting_ = true;
-        target_ = renegotiations_ + 1;
-        allow(true);
+    if (phase_ == phase::peer_request) {
+        phase_ = phase::accepting;
+        settle();
         if (role_ == stream_base::client) {
             // Drop the kept HelloRequest and start the handshake ourselves: on the wire the
             // same ClientHello as mbedTLS would send in answer.
@@ -240,16 +241,16 @@ verdict renegotiation::accept() {
 }
 
 verdict renegotiation::ask() {
-    if (!asked_ && !asked_done_ && !answer_) {
+    if (phase_ == phase::peer_request) // the peer asked first: our request is its answer
+        return accept();
+    if (phase_ == phase::idle) {
         // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
         if (!internals::peer_supports_secure_renegotiation(*ssl_))
             return outcome(error::renegotiation_refused);
-        asked_ = true;
-        answer_ = {};
-        target_ = renegotiations_ + 1;
+        phase_ = phase::asked;
         records_since_request_ = 0;
         status_before_request_ = internals::renegotiation_status(*ssl_);
-        allow(true);
+        settle();
         int ret = mbedtls_ssl_renegotiate(ssl_);
         if (role_ == stream_base::server)
             internals::suppress_hello_request_resends(*ssl_);
@@ -263,14 +264,24 @@ verdict renegotiation::ask() {
 /// Run the renegotiation handshake until it is done, refused or ignored.
 verdict renegotiation::drive() {
     for (;;) {
-        if (asked_done_) { // our request: the new handshake is done
-            asked_done_ = false;
+        switch (phase_) {
+        case phase::done: // our request: the new handshake is done
+            phase_ = phase::idle;
             return proceed();
+        case phase::refused:
+            phase_ = phase::idle;
+            return outcome(error::renegotiation_refused);
+        case phase::ignored:
+            phase_ = phase::idle;
+            return outcome(error::renegotiation_ignored);
+        case phase::idle: // the peer's request that we accepted: done
+        case phase::peer_request:
+            return proceed();
+        case phase::accepting:
+        case phase::asked:
+        case phase::handshaking:
+            break;
         }
-        if (answer_) // our request: refused or ignored
-            return outcome(std::exchange(answer_, {}));
-        if (!asked_ && !accepting_) // the peer's request that we accepted: done
-            return proceed();
         if (internals::renegotiation_status(*ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
             internals::handshake_over(*ssl_)) {
             // Waiting for the peer to start (server), or for the kept ClientHello to be
@@ -281,10 +292,10 @@ verdict renegotiation::drive() {
         }
         verdict v = peek_during_renegotiation();
         int ret = v.what == verdict::kind::read_error ? v.ret : 0;
-        if (ret == 0 && !answer_)
+        if (ret == 0 && phase_ != phase::refused)
             ret = mbedtls_ssl_handshake(ssl_);
         after_call();
-        if (ret == 0 || answer_)
+        if (ret == 0 || phase_ == phase::refused)
             continue;
         if (ret == MBEDTLS_ERR_SSL_WANT_READ)
             return want_input();
@@ -311,7 +322,7 @@ verdict renegotiation::read_into_stash() {
         return proceed();
     if (v.what != verdict::kind::proceed)
         return v;
-    if (answer_)
+    if (phase_ == phase::refused || phase_ == phase::ignored)
         return proceed(); // the peek saw the peer's answer
     int ret = mbedtls_ssl_read(ssl_, stash_.get() + stash_end_, space);
     after_call();

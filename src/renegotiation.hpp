@@ -11,6 +11,7 @@
 #define TLSX_SRC_RENEGOTIATION_HPP
 
 #include <tlsx/context.hpp>
+#include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
 #include <tlsx/stream_base.hpp>
 
@@ -25,6 +26,9 @@ namespace detail {
 
 class renegotiation {
 public:
+    /// Where a session stands; see docs/design.md "Renegotiation phases" for the transitions.
+    using phase = engine::renegotiation_phase;
+
     /// What the engine is to do after consulting the state machine.
     struct verdict {
         enum class kind {
@@ -82,7 +86,12 @@ public:
     verdict read_into_stash();
 
     /// Whether the application answers a peer's request (handshake() after requested).
-    bool answering() const noexcept { return request_pending_ || accepting_; }
+    bool answering() const noexcept {
+        return phase_ == phase::peer_request || phase_ == phase::accepting;
+    }
+
+    /// The current phase.
+    phase current() const noexcept { return phase_; }
 
     /// handshake() after renegotiation_requested: accept the peer's request and run it.
     verdict accept();
@@ -100,7 +109,9 @@ private:
     verdict drive();
     verdict peek_during_renegotiation();
     bool is_no_renegotiation_alert() const noexcept;
-    void withdraw_request(error_code answer);
+    void withdraw_request(phase answer);
+    /// Our request is in play: asked, or its handshake runs.
+    bool ours() const noexcept { return phase_ == phase::asked || phase_ == phase::handshaking; }
 
     mbedtls_ssl_context* ssl_ = nullptr;
     mbedtls_ssl_config* conf_ = nullptr;
@@ -109,17 +120,11 @@ private:
     bool has_policy_ = false;
     int max_records_ = 256;
 
-    bool asked_ = false;           // we asked (server: HelloRequest sent; client: ClientHello)
-    bool asked_done_ = false;      // our request's handshake finished; renegotiate() reports it
-    bool accepting_ = false;       // we accepted the peer's request after asking the app
-    bool request_pending_ = false; // ask policy: the peer's request awaits the app's answer
-    error_code answer_;            // refused or ignored, for renegotiate()
-    int status_before_request_ = 0;
-    int last_status_ = 0;
-    int records_since_request_ = 0;
-    int peer_renegotiations_ = 0;
-    std::uint64_t renegotiations_ = 0;
-    std::uint64_t target_ = 0;
+    phase phase_ = phase::idle;
+    int status_before_request_ = 0; // mbedTLS's status, restored when our request is withdrawn
+    int last_status_ = 0;           // mbedTLS's status after the last call (see after_call())
+    int records_since_request_ = 0; // application records since we asked (enforcement)
+    int peer_renegotiations_ = 0;   // renegotiations the peer started (the bound)
     std::uint64_t events_ = 0;
 
     std::unique_ptr<unsigned char[]> stash_; // application data read by renegotiation steps

@@ -56,6 +56,29 @@ public:
         error_code ec;
     };
 
+    /** Where a session stands with renegotiation (TLS 1.2); docs/design.md has the table of
+        phases and the events that move between them. */
+    enum class renegotiation_phase {
+        /// Nothing in play (under the accept policy mbedTLS may run the peer's inside reads).
+        idle,
+        /// Ask policy: the peer's request awaits the application's answer (handshake() accepts,
+        /// read() refuses).
+        peer_request,
+        /// The application accepted the peer's request; the new handshake runs.
+        accepting,
+        /// We asked (renegotiate()); the peer has not started the new handshake yet.
+        asked,
+        /// Our request's new handshake runs.
+        handshaking,
+        /// Our request's handshake finished; renegotiate() reports success once.
+        done,
+        /// The peer refused our request; renegotiate() reports renegotiation_refused once.
+        refused,
+        /// The peer went past the enforcement bound; renegotiate() reports
+        /// renegotiation_ignored once.
+        ignored
+    };
+
     /// Capacity of the input queue: one maximal TLS record with its header and expansion.
     static constexpr std::size_t input_capacity = 16384 + 2048 + 5;
     /// Largest plaintext carried by one record.
@@ -172,6 +195,8 @@ public:
     session get_session() const;
     /// Whether the handshake resumed an earlier session (by ticket or session ID).
     bool session_reused() const noexcept;
+    /// The renegotiation phase (for tests and diagnostics).
+    renegotiation_phase renegotiation_state() const noexcept;
     /// mbedTLS's verification flags for the peer's certificate (0 = verified).
     std::uint32_t verify_result() const noexcept;
 
