@@ -118,7 +118,7 @@ public:
         if (!hs_done_)
             return done(error::not_handshaken);
         if (peer_closed_)
-            return done(error::closed); // engine::read (inline) reports this as asio eof
+            return closed();
         if (n == 0)
             return done({});
         // Application data that arrived while a renegotiation step was reading.
@@ -131,7 +131,7 @@ public:
             !internals::output_pending(ssl_) && mbedtls_ssl_check_pending(&ssl_) == 0)
             return {engine::want::input, 0, {}};
         if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
-            return apply(v);
+            return apply(v, true);
         int ret = mbedtls_ssl_read(&ssl_, p, n);
         reneg_.after_call();
         if (ret > 0)
@@ -147,7 +147,7 @@ public:
         if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
             peer_closed_ = true;
             ++closed_events_;
-            return done(error::closed); // engine::read (inline) reports this as asio eof
+            return closed();
         }
         return fail(translate(ret));
     }
@@ -191,6 +191,30 @@ public:
             return fail(translate(ret));
         close_sent_ = true;
         return done({});
+    }
+
+    engine::result shutdown(shutdown_type how, bool leave_data) {
+        if (!close_sent_) {
+            engine::result r = close();
+            if (r.ec)
+                return r;
+        }
+        if (how == shutdown_type::send)
+            return done({});
+        for (;;) {
+            if (peer_closed_)
+                return done({});
+            if (failure_) // the transport ended right after our close_notify: done, as in Asio
+                return done(failure_ == error::stream_truncated ? error_code() : failure_);
+            if (leave_data)
+                return {engine::want::input, 0, {}};
+            unsigned char scratch[512];
+            engine::result r = read(scratch, sizeof scratch);
+            if (r.peer_closed)
+                return done({});
+            if (r.ec || r.next != engine::want::nothing)
+                return r.ec == error::stream_truncated ? done({}) : r;
+        }
     }
 
     // ---- ciphertext queues -----------------------------------------------------------------
@@ -267,6 +291,14 @@ public:
     mbedtls_ssl_context* native_handle() noexcept { return setup_ ? &ssl_ : nullptr; }
 
     void set_renegotiation(renegotiation_policy p) { reneg_.set_policy(p); }
+
+    boost::asio::mutable_buffer staging() noexcept {
+        if (!staging_)
+            staging_.reset(new (std::nothrow) unsigned char[engine::max_record_plaintext]);
+        if (!staging_)
+            return {};
+        return {staging_.get(), engine::max_record_plaintext};
+    }
     engine::renegotiation_phase renegotiation_state() const noexcept { return reneg_.current(); }
 
     /// Changes whenever something a parked operation may wait for happened inside a step.
@@ -302,8 +334,16 @@ private:
         return done(ec);
     }
 
-    /// Act on what the renegotiation state machine said.
-    engine::result apply(const renegotiation::verdict& v) {
+    /// The peer's close_notify, as a read reports it.
+    static engine::result closed() {
+        engine::result r;
+        r.peer_closed = true;
+        return r;
+    }
+
+    /** Act on what the renegotiation state machine said. Outside a read (`reading`), the
+        peer's close_notify ends the step with error::closed: no renegotiation can follow it. */
+    engine::result apply(const renegotiation::verdict& v, bool reading = false) {
         using kind = renegotiation::verdict::kind;
         switch (v.what) {
         case kind::proceed:
@@ -314,8 +354,12 @@ private:
             return done(error::renegotiation_requested);
         case kind::outcome:
             return done(v.ec);
-        case kind::read_error:
-            return finish_read_error(v.ret);
+        case kind::read_error: {
+            engine::result r = finish_read_error(v.ret);
+            if (r.peer_closed && !reading)
+                r.ec = error::closed;
+            return r;
+        }
         case kind::fatal:
             break;
         }
@@ -491,7 +535,8 @@ private:
     session offered_session_;
 
     renegotiation reneg_;
-    std::uint64_t closed_events_ = 0; // the peer's close_notify was seen (see events())
+    std::unique_ptr<unsigned char[]> staging_; // engine::write_gathered()
+    std::uint64_t closed_events_ = 0;          // the peer's close_notify was seen (see events())
     bool resumed_ = false;
     verify_mode mode_override_ = verify_mode::required;
     bool has_mode_override_ = false;
@@ -565,8 +610,14 @@ engine::result engine::read_some_impl(boost::asio::mutable_buffer buf) {
 engine::result engine::write(boost::asio::const_buffer buf) {
     return impl_->write(static_cast<const unsigned char*>(buf.data()), buf.size());
 }
+boost::asio::mutable_buffer engine::staging() noexcept {
+    return impl_->staging();
+}
 engine::result engine::close() {
     return impl_->close();
+}
+engine::result engine::shutdown(shutdown_type how, bool leave_data) {
+    return impl_->shutdown(how, leave_data);
 }
 
 boost::asio::mutable_buffer engine::prepare_input() noexcept {

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ public:
         want next = want::nothing;
         std::size_t bytes = 0;
         error_code ec;
+        /// The peer's close_notify was received: no more application data will come (read()
+        /// also reports it as `asio::error::eof`, as Asio's streams do).
+        bool peer_closed = false;
     };
 
     /** Where a session stands with renegotiation (TLS 1.2); docs/design.md has the table of
@@ -112,18 +116,50 @@ public:
 
     /// Run the handshake in the given role until it needs input or is done.
     result handshake(stream_base::handshake_type type);
-    /// Decrypt application data into `buf`. Reports `asio::error::eof` after close_notify.
+    /// Decrypt application data into `buf`. After the peer's close_notify: `peer_closed`, with
+    /// `asio::error::eof`.
     result read(boost::asio::mutable_buffer buf) {
         // Inline: asio::error::eof must come from the caller's copy of Asio (see engine.cpp).
         result r = read_some_impl(buf);
-        if (r.ec == error::closed)
+        if (r.peer_closed && !r.ec)
             r.ec = boost::asio::error::eof;
         return r;
     }
     /// Encrypt up to one record of `buf` into the output queue; `bytes` says how much was taken.
     result write(boost::asio::const_buffer buf);
+    /** Encrypt up to one record from a buffer sequence: several small buffers are copied into
+        one record-sized staging buffer first, so that a gather write leaves as one record, not
+        one per buffer. Calling it again with the same buffers copies the same bytes, so the
+        same-data rule of mbedtls_ssl_write holds across retries.
+        @see boostorg/asio#100
+    */
+    template <class ConstBufferSequence>
+    result write_gathered(const ConstBufferSequence& buffers) {
+        auto it = boost::asio::buffer_sequence_begin(buffers);
+        auto end = boost::asio::buffer_sequence_end(buffers);
+        while (it != end && boost::asio::const_buffer(*it).size() == 0)
+            ++it;
+        if (it == end)
+            return {};
+        boost::asio::const_buffer first(*it);
+        auto next = std::next(it);
+        while (next != end && boost::asio::const_buffer(*next).size() == 0)
+            ++next;
+        boost::asio::mutable_buffer stage;
+        if (first.size() >= max_record_plaintext || next == end || (stage = staging()).size() == 0)
+            return write(first);
+        return write(
+            boost::asio::const_buffer(stage.data(), boost::asio::buffer_copy(stage, buffers)));
+    }
     /// Queue our close_notify (once).
     result close();
+    /** Close the session, as gnutls_bye: queue our close_notify (once); with
+        shutdown_type::both, then read until the peer's close_notify, discarding application
+        data, unless `leave_data` (a pending read takes it: wait with want::input for that read to
+        see close_notify). A transport that ends right after our close_notify also completes it,
+        as Asio's shutdown does.
+    */
+    result shutdown(shutdown_type how, bool leave_data = false);
     /** Ask the peer to renegotiate and run the new handshake. Done when it completes, or with
         error::renegotiation_refused / renegotiation_ignored; the session goes on either way.
         Application data read meanwhile is kept for the next read().
@@ -205,6 +241,9 @@ public:
 
 private:
     result read_some_impl(boost::asio::mutable_buffer buf);
+    /// The staging buffer of write_gathered(), one record long; allocated on first use (empty
+    /// if that failed).
+    boost::asio::mutable_buffer staging() noexcept;
 
     std::unique_ptr<detail::engine_impl> impl_;
 };

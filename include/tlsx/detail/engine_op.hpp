@@ -29,22 +29,26 @@ namespace tlsx {
 namespace detail {
 
 //----------------------------------------------------------------------------------------------
-// Policies: what each operation asks of the engine. The driver below does all the I/O.
+// Policies: what each operation asks of the engine. The driver below does all the I/O, holds
+// the locks and busy flags, and decides what a failed transport operation means (by its
+// direction, the same for every operation). A policy sees the engine, and one fact only the
+// driver knows: whether a user read is outstanding beside it (`read_pending`).
 //
 // A policy provides:
-//   kind                 its op_kind (one outstanding per kind)
-//   needs_flush          whether it completes only once the output it produced is written;
-//                        false lets a read complete while another op is writing its alert
-//   step(core)           one engine step
-//   may_read_transport   whether it may take the read lock now (default: yes)
-//   on_error(core, ec)   what a transport failure or cancellation does to the session
-//   bytes(result)        the size it completes with
+//   kind                           its op_kind (one outstanding per kind)
+//   needs_flush                    whether it completes only once the output it produced is
+//                                  written; false lets a read complete while another op is
+//                                  writing its alert
+//   tracking_name()                its name in Asio's handler tracking
+//   step(engine, read_pending)     one engine step
+//   may_read_transport(read_pending)  whether it may read the transport now (default: yes)
+//   bytes(result)                  the size it completes with
 //----------------------------------------------------------------------------------------------
 
 struct policy_base {
     static constexpr bool has_bytes = false;              // completes with a byte count
     static constexpr bool reports_bytes_on_error = false; // ... even when it fails
-    bool may_read_transport(const stream_core&) const noexcept { return true; }
+    static bool may_read_transport(bool /*read_pending*/) noexcept { return true; }
     static std::size_t bytes(const engine::result& r) noexcept { return r.bytes; }
 };
 
@@ -60,20 +64,16 @@ struct read_policy : policy_base {
 
     MutableBufferSequence buffers;
 
-    engine::result step(stream_core& core) {
+    engine::result step(engine& e, bool) {
         auto it = boost::asio::buffer_sequence_begin(buffers);
         auto end = boost::asio::buffer_sequence_end(buffers);
         for (; it != end; ++it) {
             boost::asio::mutable_buffer b(*it);
             if (b.size() != 0)
-                return core.engine_.read(b);
+                return e.read(b);
         }
         return {}; // a zero-size read completes at once, as in Asio
     }
-
-    // A failed or cancelled transport read leaves the session intact: a partial record stays
-    // buffered and the next read resumes it.
-    static void on_error(stream_core&, const error_code&) noexcept {}
 };
 
 /// async_write_some: encrypt up to one record, coalescing a gather write into one record.
@@ -89,33 +89,7 @@ struct write_policy : policy_base {
 
     ConstBufferSequence buffers;
 
-    engine::result step(stream_core& core) {
-        auto it = boost::asio::buffer_sequence_begin(buffers);
-        auto end = boost::asio::buffer_sequence_end(buffers);
-        while (it != end && boost::asio::const_buffer(*it).size() == 0)
-            ++it;
-        if (it == end)
-            return {};
-        boost::asio::const_buffer first(*it);
-        auto next = std::next(it);
-        while (next != end && boost::asio::const_buffer(*next).size() == 0)
-            ++next;
-        if (first.size() >= engine::max_record_plaintext || next == end)
-            return core.engine_.write(first);
-        // Several small buffers: copy up to one record's worth, so they leave as one record.
-        // Re-stepping (after a renegotiation) copies the same bytes again, so the same-data
-        // expectation of mbedtls_ssl_write holds.
-        unsigned char* stage = core.staging();
-        std::size_t n = boost::asio::buffer_copy(
-            boost::asio::mutable_buffer(stage, engine::max_record_plaintext), buffers);
-        return core.engine_.write(boost::asio::const_buffer(stage, n));
-    }
-
-    // A transport write that failed or was cancelled may have left part of a record on the
-    // wire: nothing more can be written in this session (reads may go on).
-    static void on_error(stream_core& core, const error_code& ec) noexcept {
-        core.engine_.fail_output(ec);
-    }
+    engine::result step(engine& e, bool) { return e.write_gathered(buffers); }
 };
 
 /// async_handshake: run the handshake in one role.
@@ -128,12 +102,7 @@ struct handshake_policy : policy_base {
 
     stream_base::handshake_type type;
 
-    engine::result step(stream_core& core) { return core.engine_.handshake(type); }
-
-    // An interrupted handshake cannot be resumed safely.
-    static void on_error(stream_core& core, const error_code& ec) noexcept {
-        core.engine_.fail(ec);
-    }
+    engine::result step(engine& e, bool) { return e.handshake(type); }
 };
 
 /// async_handshake with bytes already read from the transport (e.g. by a protocol sniffer).
@@ -148,29 +117,28 @@ struct buffered_handshake_policy : handshake_policy {
         : handshake_policy{{}, t}
         , buffers(b) {}
 
-    engine::result step(stream_core& core) {
+    engine::result step(engine& e, bool) {
         // The caller's bytes may not all fit in the input queue at once: keep feeding them as
         // the engine consumes, so that "wants input" only ever means the transport.
         for (;;) {
             std::size_t before = used;
-            feed(core);
-            engine::result r = core.engine_.handshake(type);
+            feed(e);
+            engine::result r = e.handshake(type);
             if (r.next != engine::want::input || used == before)
                 return r;
         }
     }
 
     // Serve the caller's bytes before reading the transport.
-    bool may_read_transport(const stream_core&) const noexcept {
+    bool may_read_transport(bool) const noexcept {
         return used == boost::asio::buffer_size(buffers);
     }
 
     std::size_t bytes(const engine::result&) const noexcept { return used; }
 
 private:
-    void feed(stream_core& core) {
-        if (core.read_locked_)
-            return;
+    // put_input() takes nothing while a transport read holds the input queue's free space.
+    void feed(engine& e) {
         std::size_t skip = used;
         auto it = boost::asio::buffer_sequence_begin(buffers);
         auto end = boost::asio::buffer_sequence_end(buffers);
@@ -182,7 +150,7 @@ private:
             }
             b += skip;
             skip = 0;
-            std::size_t n = core.engine_.put_input(b);
+            std::size_t n = e.put_input(b);
             used += n;
             if (n < b.size())
                 break;
@@ -198,17 +166,11 @@ struct renegotiate_policy : policy_base {
         return "tlsx::stream::async_renegotiate";
     }
 
-    engine::result step(stream_core& core) { return core.engine_.renegotiate(); }
+    static engine::result step(engine& e, bool) { return e.renegotiate(); }
 
     // A pending read processes the records (and keeps their data); only read the transport
     // when nobody else will.
-    bool may_read_transport(const stream_core& core) const noexcept {
-        return !core.busy(op_kind::read);
-    }
-
-    static void on_error(stream_core& core, const error_code& ec) noexcept {
-        core.engine_.fail(ec);
-    }
+    static bool may_read_transport(bool read_pending) noexcept { return !read_pending; }
 };
 
 /// async_shutdown: queue close_notify, and for shutdown_type::both wait for the peer's.
@@ -219,44 +181,10 @@ struct shutdown_policy : policy_base {
 
     shutdown_type how;
 
-    engine::result step(stream_core& core) {
-        engine& e = core.engine_;
-        if (!e.close_sent()) {
-            engine::result r = e.close();
-            if (r.ec)
-                return r;
-        }
-        if (how == shutdown_type::send)
-            return {};
-        for (;;) {
-            if (e.peer_closed())
-                return {};
-            if (e.failed()) {
-                // The transport ended right after our close_notify: done, as in Asio.
-                if (e.failure() == error::stream_truncated)
-                    return {};
-                return {engine::want::nothing, 0, e.failure()};
-            }
-            // A pending read owns the application data: wait for it to see close_notify.
-            if (core.busy(op_kind::read))
-                return {engine::want::input, 0, {}};
-            // No reader: discard application data until close_notify (as gnutls_bye does).
-            unsigned char scratch[512];
-            engine::result r = e.read(boost::asio::buffer(scratch));
-            if (r.ec == boost::asio::error::eof)
-                return {};
-            if (r.ec || r.next != engine::want::nothing)
-                return r.ec == error::stream_truncated ? engine::result{} : r;
-        }
-    }
+    // A pending read owns the application data: the engine leaves it to that read.
+    engine::result step(engine& e, bool read_pending) { return e.shutdown(how, read_pending); }
 
-    bool may_read_transport(const stream_core& core) const noexcept {
-        return !core.busy(op_kind::read);
-    }
-
-    static void on_error(stream_core& core, const error_code& ec) noexcept {
-        core.engine_.fail_output(ec);
-    }
+    static bool may_read_transport(bool read_pending) noexcept { return !read_pending; }
 };
 
 //----------------------------------------------------------------------------------------------
@@ -314,8 +242,12 @@ public:
             core_->write_locked_ = false;
             core_->engine_.consume_output(n);
             core_->wake_all();
-            if (ec)
-                return fail(ec);
+            // Part of a record may be on the wire: nothing more can be written in this session
+            // (reads may go on). The same for every operation.
+            if (ec) {
+                core_->engine_.fail_output(ec);
+                return finish(ec);
+            }
         } else {
             core_->read_locked_ = false;
             core_->engine_.commit_input(n);
@@ -323,7 +255,9 @@ public:
             if (ec == boost::asio::error::eof) {
                 core_->engine_.input_eof(); // the engine decides: close_notify seen or truncated
             } else if (ec) {
-                return fail(ec);
+                // A failed or cancelled read leaves the session as it was: a partial record
+                // stays buffered and the next step resumes it. The same for every operation.
+                return finish(ec);
             }
         }
         run();
@@ -332,8 +266,10 @@ public:
     /// Woken from parking.
     void operator()() {
         cancel_.slot().clear();
+        // Cancelled while waiting for another operation's transport I/O: that operation goes on
+        // and the session stays as it is.
         if (cancel_.cancelled() != boost::asio::cancellation_type::none)
-            return fail(boost::asio::error::operation_aborted);
+            return finish(boost::asio::error::operation_aborted);
         run();
     }
 
@@ -352,7 +288,7 @@ private:
         for (;;) {
             if (!p.done) {
                 std::uint64_t events = e.events();
-                p.result = policy_.step(*core_);
+                p.result = policy_.step(e, core_->busy(op_kind::read));
                 if (p.result.next == engine::want::nothing) {
                     p.done = true;
                     p.flush_target = e.output_produced();
@@ -368,6 +304,7 @@ private:
                 initiated_ = true;
                 // One write_some at a time: the loop comes back here until the queue is empty
                 // (cheaper than a composed asio::async_write around every record).
+                BOOST_ASIO_HANDLER_LOCATION((__FILE__, __LINE__, Policy::tracking_name()));
                 next_->async_write_some(e.output(), std::move(*this));
                 return;
             }
@@ -382,10 +319,11 @@ private:
             // renegotiation step kept), and a read started now might never return while that
             // operation finishes the work this one waits for.
             if (p.result.next == engine::want::input && !core_->read_locked_ &&
-                e.input_size() == 0 && policy_.may_read_transport(*core_)) {
+                e.input_size() == 0 && policy_.may_read_transport(core_->busy(op_kind::read))) {
                 core_->read_locked_ = true;
                 writing_ = false;
                 initiated_ = true;
+                BOOST_ASIO_HANDLER_LOCATION((__FILE__, __LINE__, Policy::tracking_name()));
                 next_->async_read_some(e.prepare_input(), std::move(*this));
                 return;
             }
@@ -410,11 +348,6 @@ private:
         stream_core* core;
         void operator()(boost::asio::cancellation_type) { core->waiter_for(Policy::kind).post(); }
     };
-
-    void fail(error_code ec) {
-        Policy::on_error(*core_, ec);
-        finish(ec);
-    }
 
     /// Complete with `ec`, and the byte count of the policy's result. Everything the handler
     /// gets is copied out of the stream first: the handler may destroy the stream, or start
@@ -500,12 +433,12 @@ std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_c
 
     engine& e = core.engine_;
     for (;;) {
-        engine::result r = policy.step(core);
+        engine::result r = policy.step(e, false);
         while (e.has_output()) {
             std::size_t n = boost::asio::write(next, e.output(), ec);
             e.consume_output(n);
             if (ec) {
-                Policy::on_error(core, ec);
+                e.fail_output(ec); // as in engine_op: decided by the direction that failed
                 return 0;
             }
         }
@@ -519,7 +452,6 @@ std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_c
             if (ec == boost::asio::error::eof) {
                 e.input_eof();
             } else if (ec) {
-                Policy::on_error(core, ec);
                 return 0;
             }
         }

@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 namespace tlsx {
 namespace detail {
@@ -82,13 +81,6 @@ private:
     }
 
 public:
-    /// Staging buffer that coalesces a gather write into one record; allocated on first use.
-    unsigned char* staging() {
-        if (!staging_)
-            staging_.reset(new unsigned char[engine::max_record_plaintext]);
-        return staging_.get();
-    }
-
     engine engine_;
     bool read_locked_ = false;
     bool write_locked_ = false;
@@ -97,7 +89,6 @@ private:
     bool busy_[op_kind_count] = {};
     op_progress progress_[op_kind_count];
     detail::waiter waiters_[op_kind_count];
-    std::unique_ptr<unsigned char[]> staging_;
 };
 
 } // namespace detail
