@@ -16,22 +16,15 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/debug.h>
 #include <mbedtls/ecp.h>
-#include <mbedtls/error.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/pkcs12.h>
 #include <mbedtls/pkcs5.h>
-#include <mbedtls/platform_util.h>
 #include <mbedtls/version.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cctype>
 #include <cstdlib>
-#include <cstring>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <utility>
 
@@ -48,144 +41,28 @@
 namespace tlsx {
 
 using boost::asio::const_buffer;
+using detail::all_roles;
 using detail::check;
 using detail::context_impl;
 using detail::credential;
+using detail::for_each_config;
+using detail::from_buffer;
+using detail::from_file;
+using detail::has_pem_marker;
+using detail::is_empty;
+using detail::mbedtls_reason;
+using detail::need;
+using detail::parse_input;
+using detail::run;
+using detail::run_or_throw;
+using detail::scrubbed_string;
 using detail::throw_error;
 
 namespace {
 
-const stream_base::handshake_type all_roles[] = {stream_base::client, stream_base::server};
-
-// Calls f(conf) for each configuration the context's method allows.
-template <class F>
-void for_each_config(context_impl& impl, F&& f) {
-    for (auto role : all_roles)
-        if (mbedtls_ssl_config* conf = impl.config_for(role))
-            f(conf);
-}
-
-// ---- errors ---------------------------------------------------------------------------------
-
-std::string mbedtls_reason(int code) {
-    char buf[256];
-    mbedtls_strerror(code, buf, sizeof buf);
-    return std::string("mbedTLS: ") + buf;
-}
-
 // The high-level part of an mbedTLS code, without a low-level cause added to it.
 int high_level_part(int code) noexcept {
     return code < 0 && code > -0x8000 ? -((-code) & 0x7F80) : code;
-}
-
-error_code moved_from() noexcept {
-    return error::operation_not_permitted;
-}
-
-context_impl& need(const std::shared_ptr<context_impl>& impl, const char* fn) {
-    if (!impl)
-        throw_error(moved_from(), fn, "moved-from context", {});
-    return *impl;
-}
-
-// A configuration step is `error_code(context_impl&, std::string& detail)`; `detail` receives
-// what the thrown exception should add (mbedTLS's reason, the offending name). The throwing and
-// the error_code overloads of a setter run the same step.
-template <class Step>
-error_code run(const std::shared_ptr<context_impl>& impl, Step&& step) {
-    if (!impl)
-        return moved_from();
-    std::string detail;
-    return step(*impl, detail);
-}
-
-template <class Step>
-void run_or_throw(const std::shared_ptr<context_impl>& impl, const char* fn,
-                  const std::string& subject, Step&& step) {
-    std::string detail;
-    error_code ec = step(need(impl, fn), detail);
-    if (ec)
-        throw_error(ec, fn, subject, detail);
-}
-
-// ---- input buffers --------------------------------------------------------------------------
-
-// A std::string that is wiped when it goes away: private keys and passwords pass through these.
-// Best effort only: buffers the string let go of while growing are not wiped.
-struct scrubbed_string {
-    std::string value;
-    ~scrubbed_string() { mbedtls_platform_zeroize(value.data(), value.size()); }
-};
-
-bool read_file(const std::string& path, std::string& out) {
-    std::error_code fs_ec;
-    if (std::filesystem::is_directory(path, fs_ec)) // opens fine, but reads fail silently
-        return false;
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return false;
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return !in.bad();
-}
-
-// Turns a step on a buffer into a step on a file's contents, so that both overloads share the
-// parsing code.
-template <class Load>
-auto from_file(const std::string& path, Load load) {
-    return [&path, load](context_impl& impl, std::string& detail) -> error_code {
-        scrubbed_string data;
-        if (!read_file(path, data.value))
-            return make_error_code(boost::system::errc::no_such_file_or_directory);
-        return load(impl, boost::asio::buffer(data.value), detail);
-    };
-}
-
-template <class Load>
-auto from_buffer(const_buffer buffer, Load load) {
-    return [buffer, load](context_impl& impl, std::string& detail) -> error_code {
-        return load(impl, buffer, detail);
-    };
-}
-
-bool has_pem_marker(const_buffer in) noexcept {
-    return std::string_view(static_cast<const char*>(in.data()), in.size()).find("-----BEGIN") !=
-           std::string_view::npos;
-}
-
-// Input prepared for mbedTLS's parsers.
-//
-// They take PEM only from a NUL-terminated buffer whose length counts the terminator, and DER
-// only as is (a trailing NUL would be an extra byte), so PEM is copied and terminated.
-class parse_input {
-public:
-    explicit parse_input(const_buffer in) {
-        if (has_pem_marker(in)) {
-            pem_.value.assign(static_cast<const char*>(in.data()), in.size());
-            data_ = reinterpret_cast<const unsigned char*>(pem_.value.c_str());
-            size_ = pem_.value.size() + 1;
-            is_pem_ = true;
-        } else {
-            data_ = static_cast<const unsigned char*>(in.data());
-            size_ = in.size();
-        }
-    }
-
-    parse_input(const parse_input&) = delete; // data_ may point into pem_
-    parse_input& operator=(const parse_input&) = delete;
-
-    const unsigned char* data() const noexcept { return data_; }
-    std::size_t size() const noexcept { return size_; }
-    bool is_pem() const noexcept { return is_pem_; }
-
-private:
-    scrubbed_string pem_;
-    const unsigned char* data_ = nullptr;
-    std::size_t size_ = 0;
-    bool is_pem_ = false;
-};
-
-bool is_empty(const mbedtls_x509_crt& chain) noexcept {
-    return chain.raw.p == nullptr;
 }
 
 // mbedTLS cannot splice one chain onto another (the head node is not heap-allocated), so copy
