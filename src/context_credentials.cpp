@@ -116,6 +116,64 @@ int parse_key(mbedtls_pk_context* key, const parse_input& in, const std::string&
         password.size());
 }
 
+// What a failed parse_key means; `detail` receives mbedTLS's reason and, where it helps, a hint.
+error_code key_error(int ret, bool used_password, std::string& detail) {
+    detail = mbedtls_reason(ret);
+    const int high = high_level_part(ret);
+    if (high == MBEDTLS_ERR_PK_PASSWORD_REQUIRED || high == MBEDTLS_ERR_PK_PASSWORD_MISMATCH)
+        return error::wrong_password;
+    if (used_password && high == MBEDTLS_ERR_PK_KEY_INVALID_FORMAT) {
+        // Decryption with a wrong password passes the padding check now and then and
+        // yields garbage; a damaged key is far less likely.
+        detail += "; most likely a wrong password";
+        return error::wrong_password;
+    }
+    if (high == MBEDTLS_ERR_PKCS5_FEATURE_UNAVAILABLE ||
+        high == MBEDTLS_ERR_PKCS12_FEATURE_UNAVAILABLE)
+        detail += "; this mbedTLS cannot decrypt the key's encryption scheme (e.g. AES in "
+                  "PKCS#8): re-encrypt it or store it unencrypted";
+    return error::invalid_private_key;
+}
+
+error_code parse_private_key(context_impl& impl, const parse_input& in, mbedtls_pk_context* key,
+                             std::string& detail) {
+    // Try without a password first, so the callback is only asked for encrypted keys.
+    int ret = parse_key(key, in, {});
+    bool used_password = false;
+    if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
+        if (!impl.password_cb) {
+            detail = "the key is encrypted and no password callback is set";
+            return error::wrong_password;
+        }
+        scrubbed_string password{impl.password_cb(1024, context::for_reading)};
+        ret = parse_key(key, in, password.value);
+        used_password = true;
+    }
+    return ret == 0 ? error_code() : key_error(ret, used_password, detail);
+}
+
+// Moves a parsed key into the credential it belongs to and installs that pair.
+error_code pair_key(context_impl& impl, mbedtls_pk_context* key) {
+    // Keys pair with the certificates still waiting for one, latest first; matching by key
+    // rather than by position lets an RSA and an ECDSA pair be given in either order.
+    credential* target = nullptr;
+    for (auto it = impl.credentials.rbegin(); it != impl.credentials.rend() && !target; ++it)
+        if (!(*it)->has_key && mbedtls_pk_check_pair(&(*it)->chain.pk, key) == 0)
+            target = it->get();
+    if (!target)
+        return error::key_mismatch;
+
+    std::swap(target->key, *key); // moves the key; the scratch one is empty now
+    target->has_key = true;
+
+    error_code ec;
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
+        if (int r = mbedtls_ssl_conf_own_cert(conf, &target->chain, &target->key); r && !ec)
+            ec = make_mbedtls_error(r);
+    });
+    return ec;
+}
+
 error_code load_key(context_impl& impl, const_buffer data, context::file_format format,
                     std::string& detail) {
     const bool has_target = std::any_of(impl.credentials.begin(), impl.credentials.end(),
@@ -137,54 +195,9 @@ error_code load_key(context_impl& impl, const_buffer data, context::file_format 
     parse_input in(wrapped.value.empty() ? data : boost::asio::buffer(wrapped.value));
 
     detail::unique_pk key;
-    // Try without a password first, so the callback is only asked for encrypted keys.
-    int ret = parse_key(key.get(), in, {});
-    bool used_password = false;
-    if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
-        if (!impl.password_cb) {
-            detail = "the key is encrypted and no password callback is set";
-            return error::wrong_password;
-        }
-        scrubbed_string password{impl.password_cb(1024, context::for_reading)};
-        ret = parse_key(key.get(), in, password.value);
-        used_password = true;
-    }
-    if (ret != 0) {
-        detail = mbedtls_reason(ret);
-        const int high = high_level_part(ret);
-        if (high == MBEDTLS_ERR_PK_PASSWORD_REQUIRED || high == MBEDTLS_ERR_PK_PASSWORD_MISMATCH)
-            return error::wrong_password;
-        if (used_password && high == MBEDTLS_ERR_PK_KEY_INVALID_FORMAT) {
-            // Decryption with a wrong password passes the padding check now and then and
-            // yields garbage; a damaged key is far less likely.
-            detail += "; most likely a wrong password";
-            return error::wrong_password;
-        }
-        if (high == MBEDTLS_ERR_PKCS5_FEATURE_UNAVAILABLE ||
-            high == MBEDTLS_ERR_PKCS12_FEATURE_UNAVAILABLE)
-            detail += "; this mbedTLS cannot decrypt the key's encryption scheme (e.g. AES in "
-                      "PKCS#8): re-encrypt it or store it unencrypted";
-        return error::invalid_private_key;
-    }
-
-    // Keys pair with the certificates still waiting for one, latest first; matching by key
-    // rather than by position lets an RSA and an ECDSA pair be given in either order.
-    credential* target = nullptr;
-    for (auto it = impl.credentials.rbegin(); it != impl.credentials.rend() && !target; ++it)
-        if (!(*it)->has_key && mbedtls_pk_check_pair(&(*it)->chain.pk, key.get()) == 0)
-            target = it->get();
-    if (!target)
-        return error::key_mismatch;
-
-    std::swap(target->key, *key.get()); // moves the key; the scratch one is empty now
-    target->has_key = true;
-
-    error_code ec;
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        if (int r = mbedtls_ssl_conf_own_cert(conf, &target->chain, &target->key); r && !ec)
-            ec = make_mbedtls_error(r);
-    });
-    return ec;
+    if (error_code ec = parse_private_key(impl, in, key.get(), detail))
+        return ec;
+    return pair_key(impl, key.get());
 }
 
 auto certificate_loader(context::file_format format) {
