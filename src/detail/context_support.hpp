@@ -138,6 +138,13 @@ inline bool is_empty(const mbedtls_x509_crt& chain) noexcept {
     return chain.raw.p == nullptr;
 }
 
+// ---- what construction takes from the other files -------------------------------------------
+//
+// context.cpp sets up each configuration; these put the other files' part on it.
+
+/// Installs the trusted CAs (and their CRLs, if any) on `conf` (context_trust.cpp).
+void apply_trust(context_impl& impl, mbedtls_ssl_config* conf) noexcept;
+
 } // namespace detail
 } // namespace tlsx
 
