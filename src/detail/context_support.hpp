@@ -18,6 +18,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -144,6 +145,11 @@ inline bool is_empty(const mbedtls_x509_crt& chain) noexcept {
 
 /// Installs the trusted CAs (and their CRLs, if any) on `conf` (context_trust.cpp).
 void apply_trust(context_impl& impl, mbedtls_ssl_config* conf) noexcept;
+
+/// Issue and accept session tickets on the server configuration; the ticket module's key
+/// rotates every `lifetime`, and a ticket is accepted for at most `lifetime`
+/// (context_resumption.cpp).
+void enable_tickets(context_impl& impl, std::chrono::seconds lifetime);
 
 } // namespace detail
 } // namespace tlsx
