@@ -30,16 +30,162 @@
     !defined(MBEDTLS_PEM_WRITE_C) || !defined(MBEDTLS_FS_IO)
 #error "tlsx needs an mbedTLS built with ALPN, SNI, key export, certificate writing and file I/O"
 #endif
-
 namespace tlsx {
 
 using boost::asio::const_buffer;
 // The context's state (context_impl.hpp) and shared helpers (context_support.hpp).
 using namespace detail;
 
+// ---- construction ---------------------------------------------------------------------------
+
 namespace {
 
+void apply_keylog(context_impl& impl, mbedtls_ssl_config* conf) noexcept; // with the callbacks
+
+void release(context_impl& impl) noexcept {
+    // Configurations first: they point at everything else.
+    mbedtls_ssl_config_free(&impl.config[stream_base::client]);
+    mbedtls_ssl_config_free(&impl.config[stream_base::server]);
+    impl.has_config[stream_base::client] = impl.has_config[stream_base::server] = false;
+    mbedtls_x509_crt_free(&impl.ca);
+    mbedtls_x509_crl_free(&impl.crl);
+    mbedtls_ssl_ticket_free(&impl.ticket);
+    mbedtls_ssl_cache_free(&impl.cache);
+    mbedtls_ctr_drbg_free(&impl.drbg);
+    mbedtls_entropy_free(&impl.entropy);
+}
+
+/// The default suites, fastest first as measured on this mbedTLS build (docs/performance.md:
+/// ChaCha20-Poly1305 runs ~1.5x AES-GCM here): forward secrecy and AEAD only.
+const int default_ciphersuites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                                    0};
+
+/// Key-exchange curves, cheapest first (mbedTLS's default puts P-521 first, which made
+/// handshakes with GnuTLS peers several times slower).
+const mbedtls_ecp_group_id default_curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
+                                               MBEDTLS_ECP_DP_NONE};
+
+// One role's configuration: tlsx's defaults, and what the other files put on it.
+void set_up_config(context_impl& impl, stream_base::handshake_type role) {
+    mbedtls_ssl_config* conf = &impl.config[role];
+    check(mbedtls_ssl_config_defaults(
+              conf, role == stream_base::client ? MBEDTLS_SSL_IS_CLIENT : MBEDTLS_SSL_IS_SERVER,
+              MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT),
+          "tlsx::context: mbedtls_ssl_config_defaults");
+    impl.has_config[role] = true;
+    mbedtls_ssl_conf_rng(conf, context_impl::random, &impl);
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_authmode(conf, context_impl::authmode(impl.mode[role]));
+    mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
+    mbedtls_ssl_conf_curves(conf, default_curves);
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
+    // Secure defaults until the streams implement renegotiation_policy.
+    mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
+    mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
+    // Resumption: clients always offer tickets (mbedTLS's default); servers issue them.
+    apply_trust(impl, conf);
+    apply_keylog(impl, conf);
+}
+
+void set_up(context_impl& impl) {
+    static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
+    check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
+                                sizeof personalisation),
+          "tlsx::context: seeding the random generator");
+
+    bool allowed[2] = {false, false};
+    switch (impl.method) {
+    case context::tls:
+        allowed[stream_base::client] = allowed[stream_base::server] = true;
+        break;
+    case context::tls_client:
+        allowed[stream_base::client] = true;
+        break;
+    case context::tls_server:
+        allowed[stream_base::server] = true;
+        break;
+    default:
+        throw_error(error::invalid_argument, "tlsx::context", "unknown method", {});
+    }
+
+    for (auto role : all_roles)
+        if (allowed[role])
+            set_up_config(impl, role);
+    if (impl.has_config[stream_base::server])
+        enable_tickets(impl, std::chrono::hours(1));
+}
+
+} // namespace
+
+namespace detail {
+
+context_impl::context_impl(context::method m)
+    : method(m) {
+    // Initialise everything first (cannot fail), so release() is safe whatever set_up reached.
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    mbedtls_ssl_config_init(&config[stream_base::client]);
+    mbedtls_ssl_config_init(&config[stream_base::server]);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crl_init(&crl);
+    mbedtls_ssl_ticket_init(&ticket);
+    mbedtls_ssl_cache_init(&cache);
+    try {
+        set_up(*this);
+    } catch (...) {
+        release(*this);
+        throw;
+    }
+}
+
+context_impl::~context_impl() {
+    release(*this);
+    // `credentials` goes after this body, once no configuration points at it any more.
+}
+
+int context_impl::random(void* p, unsigned char* out, std::size_t len) {
+    auto& impl = *static_cast<context_impl*>(p);
+#if !defined(MBEDTLS_THREADING_C)
+    std::lock_guard<std::mutex> lock(impl.rng_mutex);
+#endif
+    // With MBEDTLS_THREADING_C the DRBG locks itself, so streams on several threads may share it.
+    return mbedtls_ctr_drbg_random(&impl.drbg, out, len);
+}
+
+} // namespace detail
+
+context::context(method m)
+    : impl_(std::make_shared<context_impl>(m)) {}
+
+context::context(context&&) noexcept = default;
+context& context::operator=(context&&) noexcept = default;
+context::~context() = default;
+
+context::method context::get_method() const noexcept {
+    return impl_ ? impl_->method : tls;
+}
+
+mbedtls_ssl_config* context::native_handle() noexcept {
+    if (!impl_)
+        return nullptr;
+    return impl_->config_for(impl_->method == tls_server ? stream_base::server
+                                                         : stream_base::client);
+}
+
+mbedtls_ssl_config* context::native_handle(stream_base::handshake_type role) noexcept {
+    return impl_ ? impl_->config_for(role) : nullptr;
+}
+
 // ---- protocol -------------------------------------------------------------------------------
+
+namespace {
 
 error_code set_suites(context_impl& impl, const std::vector<std::string>& names,
                       std::string& detail) {
@@ -86,10 +232,85 @@ int wire_minor(tls_version v, const char* fn) {
     throw_error(error::invalid_argument, fn, "unknown TLS version", {});
 }
 
+} // namespace
+
+void context::set_ciphersuites(const std::vector<std::string>& names) {
+    const char* fn = "tlsx::context::set_ciphersuites";
+    std::string detail;
+    error_code ec = set_suites(need(impl_, fn), names, detail);
+    if (ec) // the detail is the offending name: name it first, as a file overload names its path
+        throw_error(ec, fn, detail, {});
+}
+
+void context::set_ciphersuites(const std::vector<std::string>& names, error_code& ec) {
+    ec = run(impl_, [&](context_impl& impl, std::string& detail) {
+        return set_suites(impl, names, detail);
+    });
+}
+
+void context::set_min_version(tls_version v) {
+    const char* fn = "tlsx::context::set_min_version";
+    context_impl& impl = need(impl_, fn);
+    const int minor = wire_minor(v, fn);
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
+        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
+    });
+}
+
+void context::set_max_version(tls_version v) {
+    const char* fn = "tlsx::context::set_max_version";
+    context_impl& impl = need(impl_, fn);
+    const int minor = wire_minor(v, fn);
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
+        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
+    });
+}
+
+void context::set_alpn_protocols(const std::vector<std::string>& protocols) {
+    const char* fn = "tlsx::context::set_alpn_protocols";
+    context_impl& impl = need(impl_, fn);
+    if (protocols.empty())
+        throw_error(error::invalid_argument, fn, "empty protocol list", {});
+    std::size_t total = 0;
+    for (const std::string& p : protocols) {
+        if (p.empty() || p.size() > 255)
+            throw_error(error::invalid_argument, fn, "a protocol name must be 1 to 255 bytes long",
+                        {});
+        total += p.size() + 1;
+    }
+    if (total > 65535)
+        throw_error(error::invalid_argument, fn, "protocol list too long", {});
+
+    // mbedTLS keeps the pointer array, which points into the strings: both live in the impl.
+    impl.alpn = protocols;
+    impl.alpn_ptrs.clear();
+    for (const std::string& p : impl.alpn)
+        impl.alpn_ptrs.push_back(p.c_str());
+    impl.alpn_ptrs.push_back(nullptr);
+    error_code ec;
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
+        if (int ret = mbedtls_ssl_conf_alpn_protocols(conf, impl.alpn_ptrs.data()); ret && !ec)
+            ec = make_mbedtls_error(ret);
+    });
+    if (ec)
+        throw_error(ec, fn, {}, {});
+}
+
+void context::set_renegotiation(renegotiation_policy policy) {
+    need(impl_, "tlsx::context::set_renegotiation").renegotiation = policy;
+}
+
+void context::set_renegotiation_enforcement(int max_records) {
+    need(impl_, "tlsx::context::set_renegotiation_enforcement").renegotiation_max_records =
+        max_records;
+}
+
 // ---- callbacks ------------------------------------------------------------------------------
 //
 // mbedTLS calls C functions with a void* argument; these forward to the std::function stored
 // in the context_impl that is that argument. Exceptions must not cross mbedTLS's C frames.
+
+namespace {
 
 int sni_trampoline(void* p, mbedtls_ssl_context* ssl, const unsigned char* name, std::size_t len) {
     auto& impl = *static_cast<context_impl*>(p);
@@ -172,128 +393,7 @@ void raise_debug_threshold(int level) {
 #endif
 }
 
-// ---- construction ---------------------------------------------------------------------------
-
-void release(context_impl& impl) noexcept {
-    // Configurations first: they point at everything else.
-    mbedtls_ssl_config_free(&impl.config[stream_base::client]);
-    mbedtls_ssl_config_free(&impl.config[stream_base::server]);
-    impl.has_config[stream_base::client] = impl.has_config[stream_base::server] = false;
-    mbedtls_x509_crt_free(&impl.ca);
-    mbedtls_x509_crl_free(&impl.crl);
-    mbedtls_ssl_ticket_free(&impl.ticket);
-    mbedtls_ssl_cache_free(&impl.cache);
-    mbedtls_ctr_drbg_free(&impl.drbg);
-    mbedtls_entropy_free(&impl.entropy);
-}
-
-/// The default suites, fastest first as measured on this mbedTLS build (docs/performance.md:
-/// ChaCha20-Poly1305 runs ~1.5x AES-GCM here): forward secrecy and AEAD only.
-const int default_ciphersuites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-                                    0};
-
-/// Key-exchange curves, cheapest first (mbedTLS's default puts P-521 first, which made
-/// handshakes with GnuTLS peers several times slower).
-const mbedtls_ecp_group_id default_curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
-                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
-                                               MBEDTLS_ECP_DP_NONE};
-
-void set_up(context_impl& impl) {
-    static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
-    check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
-                                sizeof personalisation),
-          "tlsx::context: seeding the random generator");
-
-    bool allowed[2] = {false, false};
-    switch (impl.method) {
-    case context::tls:
-        allowed[stream_base::client] = allowed[stream_base::server] = true;
-        break;
-    case context::tls_client:
-        allowed[stream_base::client] = true;
-        break;
-    case context::tls_server:
-        allowed[stream_base::server] = true;
-        break;
-    default:
-        throw_error(error::invalid_argument, "tlsx::context", "unknown method", {});
-    }
-
-    for (auto role : all_roles) {
-        if (!allowed[role])
-            continue;
-        mbedtls_ssl_config* conf = &impl.config[role];
-        check(mbedtls_ssl_config_defaults(
-                  conf, role == stream_base::client ? MBEDTLS_SSL_IS_CLIENT : MBEDTLS_SSL_IS_SERVER,
-                  MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT),
-              "tlsx::context: mbedtls_ssl_config_defaults");
-        impl.has_config[role] = true;
-        mbedtls_ssl_conf_rng(conf, context_impl::random, &impl);
-        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                     MBEDTLS_SSL_MINOR_VERSION_3);
-        mbedtls_ssl_conf_authmode(conf, context_impl::authmode(impl.mode[role]));
-        mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
-        mbedtls_ssl_conf_curves(conf, default_curves);
-#if defined(MBEDTLS_SSL_RENEGOTIATION)
-        // Secure defaults until the streams implement renegotiation_policy.
-        mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-#endif
-        mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
-        // Resumption: clients always offer tickets (mbedTLS's default); servers issue them.
-        apply_trust(impl, conf);
-        apply_keylog(impl, conf);
-    }
-    if (impl.has_config[stream_base::server])
-        enable_tickets(impl, std::chrono::hours(1));
-}
-
 } // namespace
-
-// ---- detail::context_impl -------------------------------------------------------------------
-
-namespace detail {
-
-context_impl::context_impl(context::method m)
-    : method(m) {
-    // Initialise everything first (cannot fail), so release() is safe whatever set_up reached.
-    mbedtls_entropy_init(&entropy);
-    mbedtls_ctr_drbg_init(&drbg);
-    mbedtls_ssl_config_init(&config[stream_base::client]);
-    mbedtls_ssl_config_init(&config[stream_base::server]);
-    mbedtls_x509_crt_init(&ca);
-    mbedtls_x509_crl_init(&crl);
-    mbedtls_ssl_ticket_init(&ticket);
-    mbedtls_ssl_cache_init(&cache);
-    try {
-        set_up(*this);
-    } catch (...) {
-        release(*this);
-        throw;
-    }
-}
-
-context_impl::~context_impl() {
-    release(*this);
-    // `credentials` goes after this body, once no configuration points at it any more.
-}
-
-int context_impl::random(void* p, unsigned char* out, std::size_t len) {
-    auto& impl = *static_cast<context_impl*>(p);
-#if !defined(MBEDTLS_THREADING_C)
-    std::lock_guard<std::mutex> lock(impl.rng_mutex);
-#endif
-    // With MBEDTLS_THREADING_C the DRBG locks itself, so streams on several threads may share it.
-    return mbedtls_ctr_drbg_random(&impl.drbg, out, len);
-}
-
-} // namespace detail
-
-// ---- sni_selection --------------------------------------------------------------------------
 
 void sni_selection::use(const context& other) {
     const auto& impl = other.impl();
@@ -316,90 +416,6 @@ void sni_selection::use(const context& other) {
     if (!any)
         result_ = impl->credentials.empty() ? MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED
                                             : MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED;
-}
-
-// ---- context --------------------------------------------------------------------------------
-
-context::context(method m)
-    : impl_(std::make_shared<context_impl>(m)) {}
-
-context::context(context&&) noexcept = default;
-context& context::operator=(context&&) noexcept = default;
-context::~context() = default;
-
-context::method context::get_method() const noexcept {
-    return impl_ ? impl_->method : tls;
-}
-
-void context::set_renegotiation(renegotiation_policy policy) {
-    need(impl_, "tlsx::context::set_renegotiation").renegotiation = policy;
-}
-
-void context::set_renegotiation_enforcement(int max_records) {
-    need(impl_, "tlsx::context::set_renegotiation_enforcement").renegotiation_max_records =
-        max_records;
-}
-
-void context::set_ciphersuites(const std::vector<std::string>& names) {
-    const char* fn = "tlsx::context::set_ciphersuites";
-    std::string detail;
-    error_code ec = set_suites(need(impl_, fn), names, detail);
-    if (ec) // the detail is the offending name: name it first, as a file overload names its path
-        throw_error(ec, fn, detail, {});
-}
-
-void context::set_ciphersuites(const std::vector<std::string>& names, error_code& ec) {
-    ec = run(impl_, [&](context_impl& impl, std::string& detail) {
-        return set_suites(impl, names, detail);
-    });
-}
-
-void context::set_min_version(tls_version v) {
-    const char* fn = "tlsx::context::set_min_version";
-    context_impl& impl = need(impl_, fn);
-    const int minor = wire_minor(v, fn);
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
-    });
-}
-
-void context::set_max_version(tls_version v) {
-    const char* fn = "tlsx::context::set_max_version";
-    context_impl& impl = need(impl_, fn);
-    const int minor = wire_minor(v, fn);
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
-    });
-}
-
-void context::set_alpn_protocols(const std::vector<std::string>& protocols) {
-    const char* fn = "tlsx::context::set_alpn_protocols";
-    context_impl& impl = need(impl_, fn);
-    if (protocols.empty())
-        throw_error(error::invalid_argument, fn, "empty protocol list", {});
-    std::size_t total = 0;
-    for (const std::string& p : protocols) {
-        if (p.empty() || p.size() > 255)
-            throw_error(error::invalid_argument, fn, "a protocol name must be 1 to 255 bytes long",
-                        {});
-        total += p.size() + 1;
-    }
-    if (total > 65535)
-        throw_error(error::invalid_argument, fn, "protocol list too long", {});
-
-    // mbedTLS keeps the pointer array, which points into the strings: both live in the impl.
-    impl.alpn = protocols;
-    impl.alpn_ptrs.clear();
-    for (const std::string& p : impl.alpn)
-        impl.alpn_ptrs.push_back(p.c_str());
-    impl.alpn_ptrs.push_back(nullptr);
-    error_code ec;
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        if (int ret = mbedtls_ssl_conf_alpn_protocols(conf, impl.alpn_ptrs.data()); ret && !ec)
-            ec = make_mbedtls_error(ret);
-    });
-    if (ec)
-        throw_error(ec, fn, {}, {});
 }
 
 void context::set_sni_callback(sni_callback cb) {
@@ -430,17 +446,6 @@ void context::set_debug_callback(int level, debug_callback cb) {
     });
     if (impl.debug_cb)
         raise_debug_threshold(std::clamp(level, 0, 4));
-}
-
-mbedtls_ssl_config* context::native_handle() noexcept {
-    if (!impl_)
-        return nullptr;
-    return impl_->config_for(impl_->method == tls_server ? stream_base::server
-                                                         : stream_base::client);
-}
-
-mbedtls_ssl_config* context::native_handle(stream_base::handshake_type role) noexcept {
-    return impl_ ? impl_->config_for(role) : nullptr;
 }
 
 } // namespace tlsx
