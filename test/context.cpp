@@ -479,6 +479,30 @@ BOOST_AUTO_TEST_CASE(key_not_matching_the_certificate_is_key_mismatch) {
     BOOST_TEST(contains(e.what(), "does not match"));
 }
 
+BOOST_AUTO_TEST_CASE(keys_pair_with_their_waiting_certificates_in_either_order) {
+    const tlsx::self_signed_credentials first = tlsx::generate_self_signed("first.example");
+    const tlsx::self_signed_credentials second = tlsx::generate_self_signed("second.example");
+    tlsx::context sctx(tlsx::context::tls_server);
+    sctx.use_certificate(pem(first.certificate_pem), tlsx::context::pem);
+    sctx.use_certificate(pem(second.certificate_pem), tlsx::context::pem);
+    // The first certificate's key, although the second certificate came last.
+    error_code ec;
+    sctx.use_private_key(pem(first.private_key_pem), tlsx::context::pem, ec);
+    BOOST_TEST(!ec, ec.message());
+    sctx.use_private_key(pem(second.private_key_pem), tlsx::context::pem, ec);
+    BOOST_TEST(!ec, ec.message());
+    // No certificate waits for a key any more.
+    sctx.use_private_key(pem(second.private_key_pem), tlsx::context::pem, ec);
+    BOOST_TEST(ec == tlsx::error::invalid_argument, ec.message());
+
+    // Both are ECDSA, so mbedTLS serves the first pair; the handshake proves it has its own key.
+    tlsx::context cctx(tlsx::context::tls_client);
+    cctx.add_certificate_authority(pem(first.certificate_pem));
+    net::io_context io;
+    connection<> c(io, cctx, sctx, "first.example");
+    BOOST_TEST(c.handshake(io), c.client_ec.message() << " / " << c.server_ec.message());
+}
+
 BOOST_AUTO_TEST_CASE(key_before_any_certificate_is_invalid_argument) {
     tlsx::context ctx(tlsx::context::tls_server);
     error_code ec;
@@ -705,6 +729,19 @@ BOOST_AUTO_TEST_CASE(sni_callback_returning_false_aborts_the_handshake) {
 }
 
 // ---- verification -----------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(certificate_authority_in_der_is_trusted) {
+    const std::vector<unsigned char> der = der_of(certs::ca_cert);
+    BOOST_TEST_REQUIRE(!der.empty());
+    tlsx::context cctx(tlsx::context::tls_client);
+    error_code ec;
+    cctx.add_certificate_authority(net::buffer(der), ec);
+    BOOST_TEST(!ec, ec.message());
+    tlsx::context sctx = server_context();
+    net::io_context io;
+    connection<> c(io, cctx, sctx);
+    BOOST_TEST(c.handshake(io), c.client_ec.message() << " / " << c.server_ec.message());
+}
 
 BOOST_AUTO_TEST_CASE(expired_certificate_is_certificate_expired) {
     tlsx::context sctx = server_context(certs::expired_cert, certs::expired_key);
