@@ -1,15 +1,15 @@
+// src/context.cpp — a context's construction, its protocol settings and its callbacks.
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
-//
-// The context: mbedTLS configurations for the client and server roles, and the credentials and
-// trust anchors they point at.
+// Builds the mbedTLS configurations for the client and server roles and holds the settings
+// that belong to no other concern: ciphersuites, versions, ALPN, renegotiation, and the SNI,
+// key-log and debug callbacks. Credentials, trust and resumption have their own context_*.cpp
+// files; generate_self_signed is in self_signed.cpp; shared helpers are in
+// detail/context_support.hpp.
 //
 #include <tlsx/context.hpp>
 
 #include "detail/context_impl.hpp"
 #include "detail/context_support.hpp"
-
-#include <boost/system/system_error.hpp>
 
 #include <mbedtls/debug.h>
 #include <mbedtls/ecp.h>
@@ -21,15 +21,22 @@
 #include <mutex>
 #include <utility>
 
+// These checks stand for the whole library, not only this file. tlsx builds against mbedTLS 2.x
+// only: the context's files and self_signed.cpp use 2.x APIs throughout (configuration, key
+// export, key parsing and writing). engine.cpp's `MBEDTLS_VERSION_MAJOR` branches are
+// groundwork for a later port to 3.x; until that port a 3.x build stops here.
 #if MBEDTLS_VERSION_MAJOR != 2
 #error "tlsx needs mbedTLS 2.x (it uses the 2.x configuration and key-export APIs)"
 #endif
 
+// ALPN, SNI and key export (the key log) are used here, certificate writing in self_signed.cpp,
+// file I/O (reading a directory of CAs) in context_trust.cpp.
 #if !defined(MBEDTLS_SSL_ALPN) || !defined(MBEDTLS_SSL_SERVER_NAME_INDICATION) ||                  \
     !defined(MBEDTLS_SSL_EXPORT_KEYS) || !defined(MBEDTLS_X509_CRT_WRITE_C) ||                     \
     !defined(MBEDTLS_PEM_WRITE_C) || !defined(MBEDTLS_FS_IO)
 #error "tlsx needs an mbedTLS built with ALPN, SNI, key export, certificate writing and file I/O"
 #endif
+
 namespace tlsx {
 
 using boost::asio::const_buffer;
@@ -85,11 +92,12 @@ void set_up_config(context_impl& impl, stream_base::handshake_type role) {
     mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
     mbedtls_ssl_conf_curves(conf, default_curves);
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
-    // Secure defaults until the streams implement renegotiation_policy.
+    // Off in the shared configuration: each session renegotiates in its own copy of it
+    // (engine.cpp), switched on only while its renegotiation_policy accepts or asks for one.
     mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 #endif
+    // Never the insecure kind (without RFC 5746), whatever the policy.
     mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
-    // Resumption: clients always offer tickets (mbedTLS's default); servers issue them.
     apply_trust(impl, conf);
     apply_keylog(impl, conf);
 }
@@ -118,6 +126,7 @@ void set_up(context_impl& impl) {
     for (auto role : all_roles)
         if (allowed[role])
             set_up_config(impl, role);
+    // Resumption: clients always offer tickets (mbedTLS's default); servers issue them.
     if (impl.has_config[stream_base::server])
         enable_tickets(impl, std::chrono::hours(1));
 }
