@@ -20,6 +20,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -100,6 +101,15 @@ private:
             client.set_server_name(host);
     }
 };
+
+/// Checks that a client trusting only `ca_pem` completes a handshake with `sctx` for `host`.
+void check_handshake_trusting(std::string_view ca_pem, tlsx::context& sctx, std::string_view host) {
+    tlsx::context cctx(tlsx::context::tls_client);
+    cctx.add_certificate_authority(pem(ca_pem));
+    net::io_context io;
+    connection<> c(io, cctx, sctx, host);
+    BOOST_TEST(c.handshake(io), c.client_ec.message() << " / " << c.server_ec.message());
+}
 
 /// The DER of a PEM certificate.
 std::vector<unsigned char> der_of(std::string_view cert_pem) {
@@ -253,6 +263,38 @@ std::string from_hex(std::string_view hex) {
 
 const unsigned char* bytes(std::string_view s) {
     return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+/// The random of the hello (1: ClientHello, 2: ServerHello) that opens `transcript`.
+std::string hello_random(std::string_view transcript, unsigned char hello_type) {
+    auto records = records_of(transcript);
+    BOOST_TEST_REQUIRE(!records.empty());
+    BOOST_TEST_REQUIRE(records[0].type == 22); // handshake
+    BOOST_TEST_REQUIRE(records[0].payload.at(0) == hello_type);
+    return std::string(records[0].payload.substr(6, 32));
+}
+
+/// Decrypts the fragment of the client's AES-128-GCM application-data record with sequence
+/// number 1; `key_block` is client_write_key[16] server_write_key[16] client_write_IV[4] ...
+std::string decrypt_client_record(std::string_view fragment, const unsigned char* key_block) {
+    const std::size_t length = fragment.size() - 8 - 16;
+    unsigned char nonce[12];
+    std::memcpy(nonce, key_block + 32, 4);
+    std::memcpy(nonce + 4, fragment.data(), 8);
+    // additional_data: seq_num (8 bytes), type 23, version 3.3, length.
+    unsigned char aad[13] = {0, 0, 0, 0, 0, 0, 0, 1, 23, 3, 3, 0, 0};
+    aad[11] = static_cast<unsigned char>(length >> 8);
+    aad[12] = static_cast<unsigned char>(length & 0xFF);
+    std::string plain(length, '\0');
+    mbedtls_gcm_context gcm;
+    mbedtls_gcm_init(&gcm);
+    BOOST_TEST_REQUIRE(mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key_block, 128) == 0);
+    const int ret = mbedtls_gcm_auth_decrypt(
+        &gcm, length, nonce, sizeof nonce, aad, sizeof aad, bytes(fragment.substr(8 + length)), 16,
+        bytes(fragment.substr(8)), reinterpret_cast<unsigned char*>(plain.data()));
+    mbedtls_gcm_free(&gcm);
+    BOOST_TEST(ret == 0);
+    return plain;
 }
 
 /// A transport that records every byte it reads and writes, around another one.
@@ -496,11 +538,7 @@ BOOST_AUTO_TEST_CASE(keys_pair_with_their_waiting_certificates_in_either_order) 
     BOOST_TEST(ec == tlsx::error::invalid_argument, ec.message());
 
     // Both are ECDSA, so mbedTLS serves the first pair; the handshake proves it has its own key.
-    tlsx::context cctx(tlsx::context::tls_client);
-    cctx.add_certificate_authority(pem(first.certificate_pem));
-    net::io_context io;
-    connection<> c(io, cctx, sctx, "first.example");
-    BOOST_TEST(c.handshake(io), c.client_ec.message() << " / " << c.server_ec.message());
+    check_handshake_trusting(first.certificate_pem, sctx, "first.example");
 }
 
 BOOST_AUTO_TEST_CASE(key_before_any_certificate_is_invalid_argument) {
@@ -982,11 +1020,7 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_for_a_host_name_serves_a_verified_h
     const std::set<std::pair<int, std::string>> dns_only = {{0x82, "localhost"}};
     BOOST_TEST((subject_alt_names(cred.certificate_pem) == dns_only));
     tlsx::context sctx = server_context(cred.certificate_pem, cred.private_key_pem);
-    tlsx::context cctx(tlsx::context::tls_client);
-    cctx.add_certificate_authority(pem(cred.certificate_pem));
-    net::io_context io;
-    connection<> c(io, cctx, sctx, "localhost");
-    BOOST_TEST(c.handshake(io), c.client_ec.message() << " / " << c.server_ec.message());
+    check_handshake_trusting(cred.certificate_pem, sctx, "localhost");
 }
 
 BOOST_AUTO_TEST_CASE(self_signed_certificate_for_an_ip_literal_names_it_as_address_and_text) {
@@ -1001,11 +1035,7 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_for_an_ip_literal_names_it_as_addre
 
     // mbedTLS 2.28 matches the host name against the dNSName as text.
     tlsx::context sctx = server_context(v4.certificate_pem, v4.private_key_pem);
-    tlsx::context cctx(tlsx::context::tls_client);
-    cctx.add_certificate_authority(pem(v4.certificate_pem));
-    net::io_context io;
-    connection<> c(io, cctx, sctx, "127.0.0.1");
-    BOOST_TEST(c.handshake(io), c.client_ec.message() << " / " << c.server_ec.message());
+    check_handshake_trusting(v4.certificate_pem, sctx, "127.0.0.1");
 }
 
 BOOST_AUTO_TEST_CASE(self_signed_refuses_a_name_that_is_not_a_plain_host_name) {
@@ -1070,16 +1100,8 @@ BOOST_AUTO_TEST_CASE(keylog_secret_decrypts_application_data) {
     const std::string client_random = from_hex(random_hex);
     const std::string master = from_hex(secret_hex);
 
-    auto sent = records_of(c.client.next_layer().written);
-    BOOST_TEST_REQUIRE(!sent.empty());
-    BOOST_TEST_REQUIRE(sent[0].type == 22);         // handshake
-    BOOST_TEST_REQUIRE(sent[0].payload.at(0) == 1); // ClientHello
-    BOOST_TEST(sent[0].payload.substr(6, 32) == client_random);
-    auto received = records_of(c.client.next_layer().read);
-    BOOST_TEST_REQUIRE(!received.empty());
-    BOOST_TEST_REQUIRE(received[0].type == 22);
-    BOOST_TEST_REQUIRE(received[0].payload.at(0) == 2); // ServerHello
-    const std::string server_random(received[0].payload.substr(6, 32));
+    BOOST_TEST(hello_random(c.client.next_layer().written, 1) == client_random);
+    const std::string server_random = hello_random(c.client.next_layer().read, 2);
 
     // key_block = PRF(master, "key expansion", server_random + client_random): for AES-128-GCM
     // client_write_key[16] server_write_key[16] client_write_IV[4] server_write_IV[4].
@@ -1095,32 +1117,7 @@ BOOST_AUTO_TEST_CASE(keylog_secret_decrypts_application_data) {
     BOOST_TEST_REQUIRE(app[0].type == 23);
     std::string_view fragment = app[0].payload;
     BOOST_TEST_REQUIRE(fragment.size() == 8 + message.size() + 16);
-    const std::size_t length = fragment.size() - 8 - 16;
-    unsigned char nonce[12];
-    std::memcpy(nonce, key_block + 32, 4);
-    std::memcpy(nonce + 4, fragment.data(), 8);
-    const unsigned char aad[13] = {0,
-                                   0,
-                                   0,
-                                   0,
-                                   0,
-                                   0,
-                                   0,
-                                   1,
-                                   23,
-                                   3,
-                                   3,
-                                   static_cast<unsigned char>(length >> 8),
-                                   static_cast<unsigned char>(length & 0xFF)};
-    std::string plain(length, '\0');
-    mbedtls_gcm_context gcm;
-    mbedtls_gcm_init(&gcm);
-    BOOST_TEST_REQUIRE(mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key_block, 128) == 0);
-    const int ret = mbedtls_gcm_auth_decrypt(
-        &gcm, length, nonce, sizeof nonce, aad, sizeof aad, bytes(fragment.substr(8 + length)), 16,
-        bytes(fragment.substr(8)), reinterpret_cast<unsigned char*>(plain.data()));
-    mbedtls_gcm_free(&gcm);
-    BOOST_TEST(ret == 0);
+    const std::string plain = decrypt_client_record(fragment, key_block);
     BOOST_TEST(plain == message);
 }
 
