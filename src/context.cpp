@@ -241,6 +241,16 @@ int wire_minor(tls_version v, const char* fn) {
     throw_error(error::invalid_argument, fn, "unknown TLS version", {});
 }
 
+// Sets one end of the version range on every configuration; `bound` is
+// mbedtls_ssl_conf_min_version or mbedtls_ssl_conf_max_version.
+void set_version_bound(const std::shared_ptr<context_impl>& p, const char* fn, tls_version v,
+                       void (*bound)(mbedtls_ssl_config*, int, int)) {
+    context_impl& impl = need(p, fn);
+    const int minor = wire_minor(v, fn);
+    for_each_config(
+        impl, [&](mbedtls_ssl_config* conf) { bound(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor); });
+}
+
 } // namespace
 
 void context::set_ciphersuites(const std::vector<std::string>& names) {
@@ -258,21 +268,11 @@ void context::set_ciphersuites(const std::vector<std::string>& names, error_code
 }
 
 void context::set_min_version(tls_version v) {
-    const char* fn = "tlsx::context::set_min_version";
-    context_impl& impl = need(impl_, fn);
-    const int minor = wire_minor(v, fn);
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
-    });
+    set_version_bound(impl_, "tlsx::context::set_min_version", v, mbedtls_ssl_conf_min_version);
 }
 
 void context::set_max_version(tls_version v) {
-    const char* fn = "tlsx::context::set_max_version";
-    context_impl& impl = need(impl_, fn);
-    const int minor = wire_minor(v, fn);
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
-    });
+    set_version_bound(impl_, "tlsx::context::set_max_version", v, mbedtls_ssl_conf_max_version);
 }
 
 void context::set_alpn_protocols(const std::vector<std::string>& protocols) {
