@@ -92,11 +92,11 @@ void set_up_config(context_impl& impl, stream_base::handshake_type role) {
     mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
     mbedtls_ssl_conf_curves(conf, default_curves);
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
-    // Off in the shared configuration: each session renegotiates in its own copy of it
-    // (engine.cpp), switched on only while its renegotiation_policy accepts or asks for one.
+    // Off in this shared configuration: each session gets its own copy of it (engine.cpp) and
+    // switches renegotiation on there only while its renegotiation_policy accepts or asks.
     mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 #endif
-    // Never the insecure kind (without RFC 5746), whatever the policy.
+    // Never with a peer that lacks secure renegotiation (RFC 5746), whatever the policy.
     mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
     apply_trust(impl, conf);
     apply_keylog(impl, conf);

@@ -1,5 +1,7 @@
+// include/tlsx/context.hpp — tlsx::context, the configuration many TLS streams share.
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// Also what its callbacks see (verify_context, sni_selection) and generate_self_signed. The
+// definitions are in src/context*.cpp and src/self_signed.cpp.
 //
 #ifndef TLSX_CONTEXT_HPP
 #define TLSX_CONTEXT_HPP

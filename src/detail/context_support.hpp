@@ -26,6 +26,7 @@
 namespace tlsx {
 namespace detail {
 
+/// Both roles, as they index context_impl::config.
 inline constexpr stream_base::handshake_type all_roles[] = {stream_base::client,
                                                             stream_base::server};
 
