@@ -1,46 +1,36 @@
+// src/context.cpp — a context's construction, its protocol settings and its callbacks.
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
-//
-// The context: mbedTLS configurations for the client and server roles, the credentials and
-// trust anchors they point at, and generate_self_signed.
+// Builds the mbedTLS configurations for the client and server roles and holds the settings
+// that belong to no other concern: ciphersuites, versions, ALPN, renegotiation, and the SNI,
+// key-log and debug callbacks. Credentials, trust and resumption have their own context_*.cpp
+// files; generate_self_signed is in self_signed.cpp; shared helpers are in
+// detail/context_support.hpp.
 //
 #include <tlsx/context.hpp>
 
 #include "detail/context_impl.hpp"
-#include "detail/mbedtls_raii.hpp"
+#include "detail/context_support.hpp"
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/system/system_error.hpp>
-
-#include <mbedtls/asn1.h>
-#include <mbedtls/asn1write.h>
-#include <mbedtls/base64.h>
 #include <mbedtls/debug.h>
 #include <mbedtls/ecp.h>
-#include <mbedtls/error.h>
-#include <mbedtls/oid.h>
-#include <mbedtls/pem.h>
-#include <mbedtls/pkcs12.h>
-#include <mbedtls/pkcs5.h>
-#include <mbedtls/platform_util.h>
 #include <mbedtls/version.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cctype>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <utility>
 
+// These checks stand for the whole library, not only this file. tlsx builds against mbedTLS 2.x
+// only: the context's files and self_signed.cpp use 2.x APIs throughout (configuration, key
+// export, key parsing and writing). engine.cpp's `MBEDTLS_VERSION_MAJOR` branches are
+// groundwork for a later port to 3.x; until that port a 3.x build stops here.
 #if MBEDTLS_VERSION_MAJOR != 2
 #error "tlsx needs mbedTLS 2.x (it uses the 2.x configuration and key-export APIs)"
 #endif
 
+// ALPN, SNI and key export (the key log) are used here, certificate writing in self_signed.cpp,
+// file I/O (reading a directory of CAs) in context_trust.cpp.
 #if !defined(MBEDTLS_SSL_ALPN) || !defined(MBEDTLS_SSL_SERVER_NAME_INDICATION) ||                  \
     !defined(MBEDTLS_SSL_EXPORT_KEYS) || !defined(MBEDTLS_X509_CRT_WRITE_C) ||                     \
     !defined(MBEDTLS_PEM_WRITE_C) || !defined(MBEDTLS_FS_IO)
@@ -50,406 +40,161 @@
 namespace tlsx {
 
 using boost::asio::const_buffer;
-using detail::context_impl;
-using detail::credential;
+// The context's state (context_impl.hpp) and shared helpers (context_support.hpp).
+using namespace detail;
+
+// ---- construction ---------------------------------------------------------------------------
 
 namespace {
 
-const stream_base::handshake_type all_roles[] = {stream_base::client, stream_base::server};
+void apply_keylog(context_impl& impl, mbedtls_ssl_config* conf) noexcept; // with the callbacks
 
-// Calls f(conf) for each configuration the context's method allows.
-template <class F>
-void for_each_config(context_impl& impl, F&& f) {
+void release(context_impl& impl) noexcept {
+    // Configurations first: they point at everything else.
+    mbedtls_ssl_config_free(&impl.config[stream_base::client]);
+    mbedtls_ssl_config_free(&impl.config[stream_base::server]);
+    impl.has_config[stream_base::client] = impl.has_config[stream_base::server] = false;
+    mbedtls_x509_crt_free(&impl.ca);
+    mbedtls_x509_crl_free(&impl.crl);
+    mbedtls_ssl_ticket_free(&impl.ticket);
+    mbedtls_ssl_cache_free(&impl.cache);
+    mbedtls_ctr_drbg_free(&impl.drbg);
+    mbedtls_entropy_free(&impl.entropy);
+}
+
+/// The default suites, fastest first as measured on this mbedTLS build (docs/performance.md:
+/// ChaCha20-Poly1305 runs ~1.5x AES-GCM here): forward secrecy and AEAD only.
+const int default_ciphersuites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                                    0};
+
+/// Key-exchange curves, cheapest first (mbedTLS's default puts P-521 first, which made
+/// handshakes with GnuTLS peers several times slower).
+const mbedtls_ecp_group_id default_curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
+                                               MBEDTLS_ECP_DP_NONE};
+
+// One role's configuration: tlsx's defaults, and what the other files put on it.
+void set_up_config(context_impl& impl, stream_base::handshake_type role) {
+    mbedtls_ssl_config* conf = &impl.config[role];
+    check(mbedtls_ssl_config_defaults(
+              conf, role == stream_base::client ? MBEDTLS_SSL_IS_CLIENT : MBEDTLS_SSL_IS_SERVER,
+              MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT),
+          "tlsx::context: mbedtls_ssl_config_defaults");
+    impl.has_config[role] = true;
+    mbedtls_ssl_conf_rng(conf, context_impl::random, &impl);
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_authmode(conf, context_impl::authmode(impl.mode[role]));
+    mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
+    mbedtls_ssl_conf_curves(conf, default_curves);
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
+    // Off in this shared configuration: each session gets its own copy of it (engine.cpp) and
+    // switches renegotiation on there only while its renegotiation_policy accepts or asks.
+    mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
+    // Never with a peer that lacks secure renegotiation (RFC 5746), whatever the policy.
+    mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
+    apply_trust(impl, conf);
+    apply_keylog(impl, conf);
+}
+
+void set_up(context_impl& impl) {
+    static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
+    check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
+                                sizeof personalisation),
+          "tlsx::context: seeding the random generator");
+
+    bool allowed[2] = {false, false};
+    switch (impl.method) {
+    case context::tls:
+        allowed[stream_base::client] = allowed[stream_base::server] = true;
+        break;
+    case context::tls_client:
+        allowed[stream_base::client] = true;
+        break;
+    case context::tls_server:
+        allowed[stream_base::server] = true;
+        break;
+    default:
+        throw_error(error::invalid_argument, "tlsx::context", "unknown method", {});
+    }
+
     for (auto role : all_roles)
-        if (mbedtls_ssl_config* conf = impl.config_for(role))
-            f(conf);
+        if (allowed[role])
+            set_up_config(impl, role);
+    // Resumption: clients always offer tickets (mbedTLS's default); servers issue them.
+    if (impl.has_config[stream_base::server])
+        enable_tickets(impl, std::chrono::hours(1));
 }
 
-// ---- errors ---------------------------------------------------------------------------------
+} // namespace
 
-std::string mbedtls_reason(int code) {
-    char buf[256];
-    mbedtls_strerror(code, buf, sizeof buf);
-    return std::string("mbedTLS: ") + buf;
-}
+namespace detail {
 
-// The high-level part of an mbedTLS code, without a low-level cause added to it.
-int high_level_part(int code) noexcept {
-    return code < 0 && code > -0x8000 ? -((-code) & 0x7F80) : code;
-}
-
-[[noreturn]] void throw_error(const error_code& ec, const char* fn, const std::string& subject,
-                              const std::string& detail) {
-    std::string what = fn;
-    if (!subject.empty())
-        what += ": " + subject;
-    if (!detail.empty())
-        what += " (" + detail + ")";
-    throw boost::system::system_error(ec, what);
-}
-
-error_code moved_from() noexcept {
-    return error::operation_not_permitted;
-}
-
-context_impl& need(const std::shared_ptr<context_impl>& impl, const char* fn) {
-    if (!impl)
-        throw_error(moved_from(), fn, "moved-from context", {});
-    return *impl;
-}
-
-// A configuration step is `error_code(context_impl&, std::string& detail)`; `detail` receives
-// what the thrown exception should add (mbedTLS's reason, the offending name). The throwing and
-// the error_code overloads of a setter run the same step.
-template <class Step>
-error_code run(const std::shared_ptr<context_impl>& impl, Step&& step) {
-    if (!impl)
-        return moved_from();
-    std::string detail;
-    return step(*impl, detail);
-}
-
-template <class Step>
-void run_or_throw(const std::shared_ptr<context_impl>& impl, const char* fn,
-                  const std::string& subject, Step&& step) {
-    std::string detail;
-    error_code ec = step(need(impl, fn), detail);
-    if (ec)
-        throw_error(ec, fn, subject, detail);
-}
-
-// ---- input buffers --------------------------------------------------------------------------
-
-// A std::string that is wiped when it goes away: private keys and passwords pass through these.
-// Best effort only: buffers the string let go of while growing are not wiped.
-struct scrubbed_string {
-    std::string value;
-    ~scrubbed_string() { mbedtls_platform_zeroize(value.data(), value.size()); }
-};
-
-bool read_file(const std::string& path, std::string& out) {
-    std::error_code fs_ec;
-    if (std::filesystem::is_directory(path, fs_ec)) // opens fine, but reads fail silently
-        return false;
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return false;
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return !in.bad();
-}
-
-// Turns a step on a buffer into a step on a file's contents, so that both overloads share the
-// parsing code.
-template <class Load>
-auto from_file(const std::string& path, Load load) {
-    return [&path, load](context_impl& impl, std::string& detail) -> error_code {
-        scrubbed_string data;
-        if (!read_file(path, data.value))
-            return make_error_code(boost::system::errc::no_such_file_or_directory);
-        return load(impl, boost::asio::buffer(data.value), detail);
-    };
-}
-
-template <class Load>
-auto from_buffer(const_buffer buffer, Load load) {
-    return [buffer, load](context_impl& impl, std::string& detail) -> error_code {
-        return load(impl, buffer, detail);
-    };
-}
-
-bool has_pem_marker(const_buffer in) noexcept {
-    return std::string_view(static_cast<const char*>(in.data()), in.size()).find("-----BEGIN") !=
-           std::string_view::npos;
-}
-
-// Input prepared for mbedTLS's parsers.
-//
-// They take PEM only from a NUL-terminated buffer whose length counts the terminator, and DER
-// only as is (a trailing NUL would be an extra byte), so PEM is copied and terminated.
-class parse_input {
-public:
-    explicit parse_input(const_buffer in) {
-        if (has_pem_marker(in)) {
-            pem_.value.assign(static_cast<const char*>(in.data()), in.size());
-            data_ = reinterpret_cast<const unsigned char*>(pem_.value.c_str());
-            size_ = pem_.value.size() + 1;
-            is_pem_ = true;
-        } else {
-            data_ = static_cast<const unsigned char*>(in.data());
-            size_ = in.size();
-        }
+context_impl::context_impl(context::method m)
+    : method(m) {
+    // Initialise everything first (cannot fail), so release() is safe whatever set_up reached.
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    mbedtls_ssl_config_init(&config[stream_base::client]);
+    mbedtls_ssl_config_init(&config[stream_base::server]);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crl_init(&crl);
+    mbedtls_ssl_ticket_init(&ticket);
+    mbedtls_ssl_cache_init(&cache);
+    try {
+        set_up(*this);
+    } catch (...) {
+        release(*this);
+        throw;
     }
-
-    parse_input(const parse_input&) = delete; // data_ may point into pem_
-    parse_input& operator=(const parse_input&) = delete;
-
-    const unsigned char* data() const noexcept { return data_; }
-    std::size_t size() const noexcept { return size_; }
-    bool is_pem() const noexcept { return is_pem_; }
-
-private:
-    scrubbed_string pem_;
-    const unsigned char* data_ = nullptr;
-    std::size_t size_ = 0;
-    bool is_pem_ = false;
-};
-
-bool is_empty(const mbedtls_x509_crt& chain) noexcept {
-    return chain.raw.p == nullptr;
 }
 
-// mbedTLS cannot splice one chain onto another (the head node is not heap-allocated), so copy
-// the certificates over; their DER parses again quickly. Parsing into a scratch chain first and
-// appending only on success keeps a failed call from leaving half its certificates behind.
-int append_chain(mbedtls_x509_crt& to, const mbedtls_x509_crt& from) noexcept {
-    for (const mbedtls_x509_crt* c = &from; c && c->raw.p; c = c->next)
-        if (int ret = mbedtls_x509_crt_parse_der(&to, c->raw.p, c->raw.len))
-            return ret;
-    return 0;
+context_impl::~context_impl() {
+    release(*this);
+    // `credentials` goes after this body, once no configuration points at it any more.
 }
 
-// ---- credentials ----------------------------------------------------------------------------
-
-// Parses a certificate (chain) into a new credential; `parse` fills the given chain.
-template <class Parse>
-error_code add_credential(context_impl& impl, std::string& detail, Parse&& parse) {
-    auto cred = std::make_unique<credential>();
-    int ret = parse(&cred->chain);
-    if (ret < 0) {
-        detail = mbedtls_reason(ret);
-        return error::invalid_certificate;
-    }
-    if (ret > 0) { // mbedtls_x509_crt_parse skipped some certificates of the chain
-        detail = std::to_string(ret) + " certificate(s) could not be parsed";
-        return error::invalid_certificate;
-    }
-    if (is_empty(cred->chain))
-        return error::invalid_certificate;
-    impl.credentials.push_back(std::move(cred));
-    return {};
+int context_impl::random(void* p, unsigned char* out, std::size_t len) {
+    auto& impl = *static_cast<context_impl*>(p);
+#if !defined(MBEDTLS_THREADING_C)
+    std::lock_guard<std::mutex> lock(impl.rng_mutex);
+#endif
+    // With MBEDTLS_THREADING_C the DRBG locks itself, so streams on several threads may share it.
+    return mbedtls_ctr_drbg_random(&impl.drbg, out, len);
 }
 
-error_code load_chain(context_impl& impl, const_buffer data, std::string& detail) {
-    parse_input in(data);
-    return add_credential(impl, detail, [&](mbedtls_x509_crt* chain) {
-        return mbedtls_x509_crt_parse(chain, in.data(), in.size());
-    });
+} // namespace detail
+
+context::context(method m)
+    : impl_(std::make_shared<context_impl>(m)) {}
+
+context::context(context&&) noexcept = default;
+context& context::operator=(context&&) noexcept = default;
+context::~context() = default;
+
+context::method context::get_method() const noexcept {
+    return impl_ ? impl_->method : tls;
 }
 
-error_code load_certificate(context_impl& impl, const_buffer data, context::file_format format,
-                            std::string& detail) {
-    parse_input in(data);
-    if (format == context::pem) {
-        if (!in.is_pem()) {
-            detail = mbedtls_reason(MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT);
-            return error::invalid_certificate;
-        }
-        return add_credential(impl, detail, [&](mbedtls_x509_crt* chain) {
-            return mbedtls_x509_crt_parse(chain, in.data(), in.size());
-        });
-    }
-    return add_credential(impl, detail, [&](mbedtls_x509_crt* chain) {
-        return mbedtls_x509_crt_parse_der(chain, static_cast<const unsigned char*>(data.data()),
-                                          data.size());
-    });
+mbedtls_ssl_config* context::native_handle() noexcept {
+    if (!impl_)
+        return nullptr;
+    return impl_->config_for(impl_->method == tls_server ? stream_base::server
+                                                         : stream_base::client);
 }
 
-// An encrypted PKCS#8 key in DER is SEQUENCE { SEQUENCE { algorithm ... }, OCTET STRING }; the
-// unencrypted forms start with an INTEGER.
-bool is_encrypted_pkcs8_der(const_buffer der) noexcept {
-    const auto* data = static_cast<const unsigned char*>(der.data());
-    auto* p = const_cast<unsigned char*>(data); // mbedtls_asn1_get_tag only reads
-    const unsigned char* end = data + der.size();
-    std::size_t len = 0;
-    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
-        return false;
-    return p < end && *p == (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
-}
-
-// mbedTLS's DER path turns every failure to decrypt an encrypted PKCS#8 key (no password,
-// unsupported scheme) into "invalid format"; its PEM path reports them as they are. So wrap such
-// a key in PEM.
-std::string pkcs8_der_to_pem(const_buffer der) {
-    std::size_t size = 0;
-    mbedtls_base64_encode(nullptr, 0, &size, static_cast<const unsigned char*>(der.data()),
-                          der.size()); // only computes the size
-    std::string b64(size, '\0');
-    mbedtls_base64_encode(reinterpret_cast<unsigned char*>(b64.data()), b64.size(), &size,
-                          static_cast<const unsigned char*>(der.data()), der.size());
-    b64.resize(size);
-    return "-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + b64 +
-           "\n-----END ENCRYPTED PRIVATE KEY-----\n";
-}
-
-int parse_key(mbedtls_pk_context* key, const parse_input& in, const std::string& password) {
-    mbedtls_pk_free(key); // a failed attempt leaves it freed anyway; this keeps retries clean
-    mbedtls_pk_init(key);
-    // mbedTLS tells "no password" from "wrong password" by a null pointer, not by the length.
-    return mbedtls_pk_parse_key(
-        key, in.data(), in.size(),
-        password.empty() ? nullptr : reinterpret_cast<const unsigned char*>(password.data()),
-        password.size());
-}
-
-error_code load_key(context_impl& impl, const_buffer data, context::file_format format,
-                    std::string& detail) {
-    const bool has_target = std::any_of(impl.credentials.begin(), impl.credentials.end(),
-                                        [](const auto& c) { return !c->has_key; });
-    if (!has_target) {
-        detail = "no certificate waiting for its key: use a certificate first";
-        return error::invalid_argument;
-    }
-
-    scrubbed_string wrapped;
-    if (!has_pem_marker(data)) {
-        if (format == context::pem) {
-            detail = mbedtls_reason(MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT);
-            return error::invalid_private_key;
-        }
-        if (is_encrypted_pkcs8_der(data))
-            wrapped.value = pkcs8_der_to_pem(data);
-    }
-    parse_input in(wrapped.value.empty() ? data : boost::asio::buffer(wrapped.value));
-
-    detail::unique_pk key;
-    // Try without a password first, so the callback is only asked for encrypted keys.
-    int ret = parse_key(key.get(), in, {});
-    bool used_password = false;
-    if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
-        if (!impl.password_cb) {
-            detail = "the key is encrypted and no password callback is set";
-            return error::wrong_password;
-        }
-        scrubbed_string password{impl.password_cb(1024, context::for_reading)};
-        ret = parse_key(key.get(), in, password.value);
-        used_password = true;
-    }
-    if (ret != 0) {
-        detail = mbedtls_reason(ret);
-        const int high = high_level_part(ret);
-        if (high == MBEDTLS_ERR_PK_PASSWORD_REQUIRED || high == MBEDTLS_ERR_PK_PASSWORD_MISMATCH)
-            return error::wrong_password;
-        if (used_password && high == MBEDTLS_ERR_PK_KEY_INVALID_FORMAT) {
-            // Decryption with a wrong password passes the padding check now and then and
-            // yields garbage; a damaged key is far less likely.
-            detail += "; most likely a wrong password";
-            return error::wrong_password;
-        }
-        if (high == MBEDTLS_ERR_PKCS5_FEATURE_UNAVAILABLE ||
-            high == MBEDTLS_ERR_PKCS12_FEATURE_UNAVAILABLE)
-            detail += "; this mbedTLS cannot decrypt the key's encryption scheme (e.g. AES in "
-                      "PKCS#8): re-encrypt it or store it unencrypted";
-        return error::invalid_private_key;
-    }
-
-    // Keys pair with the certificates still waiting for one, latest first; matching by key
-    // rather than by position lets an RSA and an ECDSA pair be given in either order.
-    credential* target = nullptr;
-    for (auto it = impl.credentials.rbegin(); it != impl.credentials.rend() && !target; ++it)
-        if (!(*it)->has_key && mbedtls_pk_check_pair(&(*it)->chain.pk, key.get()) == 0)
-            target = it->get();
-    if (!target)
-        return error::key_mismatch;
-
-    std::swap(target->key, *key.get()); // moves the key; the scratch one is empty now
-    target->has_key = true;
-
-    error_code ec;
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        if (int r = mbedtls_ssl_conf_own_cert(conf, &target->chain, &target->key); r && !ec)
-            ec = make_mbedtls_error(r);
-    });
-    return ec;
-}
-
-// ---- trust ----------------------------------------------------------------------------------
-
-void apply_trust(context_impl& impl, mbedtls_ssl_config* conf) noexcept {
-    // Without a CA nothing is installed: an empty chain object would be a bogus trust anchor.
-    if (impl.has_ca)
-        mbedtls_ssl_conf_ca_chain(conf, &impl.ca, impl.has_crl ? &impl.crl : nullptr);
-}
-
-void apply_trust_everywhere(context_impl& impl) noexcept {
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) { apply_trust(impl, conf); });
-}
-
-error_code add_trusted(context_impl& impl, const mbedtls_x509_crt& chain) {
-    if (int ret = append_chain(impl.ca, chain))
-        return make_mbedtls_error(ret);
-    impl.has_ca = true;
-    apply_trust_everywhere(impl);
-    return {};
-}
-
-// `lenient`: accept a bundle some of whose certificates this build cannot parse (system
-// bundles may hold algorithms it lacks), as long as at least one loads.
-error_code load_ca(context_impl& impl, const_buffer data, bool lenient, std::string& detail) {
-    parse_input in(data);
-    detail::unique_crt scratch;
-    int ret = mbedtls_x509_crt_parse(scratch.get(), in.data(), in.size());
-    if (ret < 0 || (ret > 0 && !lenient) || is_empty(*scratch.get())) {
-        detail = ret < 0   ? mbedtls_reason(ret)
-                 : ret > 0 ? std::to_string(ret) + " certificate(s) could not be parsed"
-                           : std::string("no certificate found");
-        return error::invalid_certificate;
-    }
-    return add_trusted(impl, *scratch.get());
-}
-
-error_code load_ca_strict(context_impl& impl, const_buffer data, std::string& detail) {
-    return load_ca(impl, data, false, detail);
-}
-
-error_code load_ca_path(context_impl& impl, const std::string& path, std::string& detail) {
-    detail::unique_crt scratch;
-    // A positive result counts files that did not parse; a directory commonly holds other
-    // files too, so those are skipped as long as some certificate loaded.
-    int ret = mbedtls_x509_crt_parse_path(scratch.get(), path.c_str());
-    if (ret == MBEDTLS_ERR_X509_FILE_IO_ERROR)
-        return make_error_code(boost::system::errc::no_such_file_or_directory);
-    if (ret < 0 || is_empty(*scratch.get())) {
-        detail = ret < 0 ? mbedtls_reason(ret) : std::string("no certificate found");
-        return error::invalid_certificate;
-    }
-    return add_trusted(impl, *scratch.get());
-}
-
-error_code load_default_paths(context_impl& impl, std::string& detail) {
-    // As OpenSSL's default paths: SSL_CERT_FILE / SSL_CERT_DIR override the system locations.
-    const char* env_file = std::getenv("SSL_CERT_FILE");
-    const char* env_dir = std::getenv("SSL_CERT_DIR");
-    const std::string file =
-        env_file && *env_file ? env_file : "/etc/ssl/certs/ca-certificates.crt";
-    const std::string dir = env_dir && *env_dir ? env_dir : "/etc/ssl/certs";
-
-    std::string ignored;
-    if (!from_file(file, [](context_impl& i, const_buffer b, std::string& d) {
-            return load_ca(i, b, true, d);
-        })(impl, ignored))
-        return {};
-    if (!load_ca_path(impl, dir, ignored))
-        return {};
-    detail = "no CA bundle at " + file + " and no certificates in " + dir;
-    return make_error_code(boost::system::errc::no_such_file_or_directory);
-}
-
-error_code load_crl(context_impl& impl, const_buffer data, std::string& detail) {
-    parse_input in(data);
-    detail::unique_crl scratch;
-    if (int ret = mbedtls_x509_crl_parse(scratch.get(), in.data(), in.size())) {
-        detail = mbedtls_reason(ret);
-        return error::invalid_certificate;
-    }
-    for (const mbedtls_x509_crl* c = scratch.get(); c && c->raw.p; c = c->next)
-        if (int ret = mbedtls_x509_crl_parse_der(&impl.crl, c->raw.p, c->raw.len))
-            return make_mbedtls_error(ret);
-    impl.has_crl = true;
-    apply_trust_everywhere(impl);
-    return {};
+mbedtls_ssl_config* context::native_handle(stream_base::handshake_type role) noexcept {
+    return impl_ ? impl_->config_for(role) : nullptr;
 }
 
 // ---- protocol -------------------------------------------------------------------------------
+
+namespace {
 
 error_code set_suites(context_impl& impl, const std::vector<std::string>& names,
                       std::string& detail) {
@@ -496,10 +241,85 @@ int wire_minor(tls_version v, const char* fn) {
     throw_error(error::invalid_argument, fn, "unknown TLS version", {});
 }
 
+// Sets one end of the version range on every configuration; `bound` is
+// mbedtls_ssl_conf_min_version or mbedtls_ssl_conf_max_version.
+void set_version_bound(const std::shared_ptr<context_impl>& p, const char* fn, tls_version v,
+                       void (*bound)(mbedtls_ssl_config*, int, int)) {
+    context_impl& impl = need(p, fn);
+    const int minor = wire_minor(v, fn);
+    for_each_config(
+        impl, [&](mbedtls_ssl_config* conf) { bound(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor); });
+}
+
+} // namespace
+
+void context::set_ciphersuites(const std::vector<std::string>& names) {
+    const char* fn = "tlsx::context::set_ciphersuites";
+    std::string detail;
+    error_code ec = set_suites(need(impl_, fn), names, detail);
+    if (ec) // the detail is the offending name: name it first, as a file overload names its path
+        throw_error(ec, fn, detail, {});
+}
+
+void context::set_ciphersuites(const std::vector<std::string>& names, error_code& ec) {
+    ec = run(impl_, [&](context_impl& impl, std::string& detail) {
+        return set_suites(impl, names, detail);
+    });
+}
+
+void context::set_min_version(tls_version v) {
+    set_version_bound(impl_, "tlsx::context::set_min_version", v, mbedtls_ssl_conf_min_version);
+}
+
+void context::set_max_version(tls_version v) {
+    set_version_bound(impl_, "tlsx::context::set_max_version", v, mbedtls_ssl_conf_max_version);
+}
+
+void context::set_alpn_protocols(const std::vector<std::string>& protocols) {
+    const char* fn = "tlsx::context::set_alpn_protocols";
+    context_impl& impl = need(impl_, fn);
+    if (protocols.empty())
+        throw_error(error::invalid_argument, fn, "empty protocol list", {});
+    std::size_t total = 0;
+    for (const std::string& p : protocols) {
+        if (p.empty() || p.size() > 255)
+            throw_error(error::invalid_argument, fn, "a protocol name must be 1 to 255 bytes long",
+                        {});
+        total += p.size() + 1;
+    }
+    if (total > 65535)
+        throw_error(error::invalid_argument, fn, "protocol list too long", {});
+
+    // mbedTLS keeps the pointer array, which points into the strings: both live in the impl.
+    impl.alpn = protocols;
+    impl.alpn_ptrs.clear();
+    for (const std::string& p : impl.alpn)
+        impl.alpn_ptrs.push_back(p.c_str());
+    impl.alpn_ptrs.push_back(nullptr);
+    error_code ec;
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
+        if (int ret = mbedtls_ssl_conf_alpn_protocols(conf, impl.alpn_ptrs.data()); ret && !ec)
+            ec = make_mbedtls_error(ret);
+    });
+    if (ec)
+        throw_error(ec, fn, {}, {});
+}
+
+void context::set_renegotiation(renegotiation_policy policy) {
+    need(impl_, "tlsx::context::set_renegotiation").renegotiation = policy;
+}
+
+void context::set_renegotiation_enforcement(int max_records) {
+    need(impl_, "tlsx::context::set_renegotiation_enforcement").renegotiation_max_records =
+        max_records;
+}
+
 // ---- callbacks ------------------------------------------------------------------------------
 //
 // mbedTLS calls C functions with a void* argument; these forward to the std::function stored
 // in the context_impl that is that argument. Exceptions must not cross mbedTLS's C frames.
+
+namespace {
 
 int sni_trampoline(void* p, mbedtls_ssl_context* ssl, const unsigned char* name, std::size_t len) {
     auto& impl = *static_cast<context_impl*>(p);
@@ -582,278 +402,7 @@ void raise_debug_threshold(int level) {
 #endif
 }
 
-// ---- construction ---------------------------------------------------------------------------
-
-void release(context_impl& impl) noexcept {
-    // Configurations first: they point at everything else.
-    mbedtls_ssl_config_free(&impl.config[stream_base::client]);
-    mbedtls_ssl_config_free(&impl.config[stream_base::server]);
-    impl.has_config[stream_base::client] = impl.has_config[stream_base::server] = false;
-    mbedtls_x509_crt_free(&impl.ca);
-    mbedtls_x509_crl_free(&impl.crl);
-    mbedtls_ssl_ticket_free(&impl.ticket);
-    mbedtls_ssl_cache_free(&impl.cache);
-    mbedtls_ctr_drbg_free(&impl.drbg);
-    mbedtls_entropy_free(&impl.entropy);
-}
-
-void check(int ret, const char* what) {
-    if (ret != 0)
-        throw boost::system::system_error(make_mbedtls_error(ret), what);
-}
-
-/// Issue and accept session tickets on the server configuration; the ticket module's key
-/// rotates every `lifetime`, and a ticket is accepted for at most `lifetime`.
-void enable_tickets(context_impl& impl, std::chrono::seconds lifetime) {
-    if (!impl.has_config[stream_base::server])
-        return;
-    if (lifetime.count() <= 0 || lifetime.count() > 7 * 24 * 3600)
-        throw_error(error::invalid_argument, "tlsx::context::enable_session_tickets",
-                    "the lifetime must be between 1 second and 7 days", {});
-    mbedtls_ssl_ticket_free(&impl.ticket);
-    mbedtls_ssl_ticket_init(&impl.ticket);
-    impl.has_ticket = false;
-    check(mbedtls_ssl_ticket_setup(&impl.ticket, context_impl::random, &impl,
-                                   MBEDTLS_CIPHER_AES_256_GCM,
-                                   static_cast<std::uint32_t>(lifetime.count())),
-          "tlsx::context::enable_session_tickets: mbedtls_ssl_ticket_setup");
-    impl.has_ticket = true;
-    mbedtls_ssl_conf_session_tickets_cb(&impl.config[stream_base::server], mbedtls_ssl_ticket_write,
-                                        mbedtls_ssl_ticket_parse, &impl.ticket);
-}
-
-/// The default suites, fastest first as measured on this mbedTLS build (docs/performance.md:
-/// ChaCha20-Poly1305 runs ~1.5x AES-GCM here): forward secrecy and AEAD only.
-const int default_ciphersuites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-                                    0};
-
-/// Key-exchange curves, cheapest first (mbedTLS's default puts P-521 first, which made
-/// handshakes with GnuTLS peers several times slower).
-const mbedtls_ecp_group_id default_curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
-                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
-                                               MBEDTLS_ECP_DP_NONE};
-
-void set_up(context_impl& impl) {
-    static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
-    check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
-                                sizeof personalisation),
-          "tlsx::context: seeding the random generator");
-
-    bool allowed[2] = {false, false};
-    switch (impl.method) {
-    case context::tls:
-        allowed[stream_base::client] = allowed[stream_base::server] = true;
-        break;
-    case context::tls_client:
-        allowed[stream_base::client] = true;
-        break;
-    case context::tls_server:
-        allowed[stream_base::server] = true;
-        break;
-    default:
-        throw_error(error::invalid_argument, "tlsx::context", "unknown method", {});
-    }
-
-    for (auto role : all_roles) {
-        if (!allowed[role])
-            continue;
-        mbedtls_ssl_config* conf = &impl.config[role];
-        check(mbedtls_ssl_config_defaults(
-                  conf, role == stream_base::client ? MBEDTLS_SSL_IS_CLIENT : MBEDTLS_SSL_IS_SERVER,
-                  MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT),
-              "tlsx::context: mbedtls_ssl_config_defaults");
-        impl.has_config[role] = true;
-        mbedtls_ssl_conf_rng(conf, context_impl::random, &impl);
-        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                     MBEDTLS_SSL_MINOR_VERSION_3);
-        mbedtls_ssl_conf_authmode(conf, context_impl::authmode(impl.mode[role]));
-        mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
-        mbedtls_ssl_conf_curves(conf, default_curves);
-#if defined(MBEDTLS_SSL_RENEGOTIATION)
-        // Secure defaults until the streams implement renegotiation_policy.
-        mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-#endif
-        mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
-        // Resumption: clients always offer tickets (mbedTLS's default); servers issue them.
-        apply_trust(impl, conf);
-        apply_keylog(impl, conf);
-    }
-    if (impl.has_config[stream_base::server])
-        enable_tickets(impl, std::chrono::hours(1));
-}
-
-// ---- generate_self_signed -------------------------------------------------------------------
-
-// A host name that fits the subject DN ("CN=<name>") without escaping and is a valid dNSName
-// (IA5String): letters, digits and - . _ * (wildcards), and : for IPv6 literals.
-bool is_plain_host_name(std::string_view name) noexcept {
-    if (name.empty() || name.size() > 64) // ub-common-name
-        return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '.' || c == '_' || c == '*' || c == ':';
-    });
-}
-
-// SubjectAltName ::= GeneralNames ::= SEQUENCE OF GeneralName, with
-// dNSName [2] IMPLICIT IA5String and iPAddress [7] IMPLICIT OCTET STRING.
-// mbedTLS 2.28 has no writer for it. asn1write writes backwards from the end of `buf`.
-std::size_t write_subject_alt_name(unsigned char* buf, std::size_t size, std::string_view name,
-                                   const std::vector<unsigned char>& ip) {
-    unsigned char* p = buf + size;
-    std::size_t len = 0;
-    auto add = [&](int ret) {
-        check(ret < 0 ? ret : 0, "tlsx::generate_self_signed: subjectAltName");
-        len += static_cast<std::size_t>(ret);
-    };
-    auto add_general_name = [&](unsigned char tag, const unsigned char* data, std::size_t n) {
-        const std::size_t before = len;
-        add(mbedtls_asn1_write_raw_buffer(&p, buf, data, n));
-        add(mbedtls_asn1_write_len(&p, buf, len - before));
-        add(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag));
-    };
-    // Written backwards: the dNSName ends up after the iPAddress.
-    add_general_name(MBEDTLS_X509_SAN_DNS_NAME, reinterpret_cast<const unsigned char*>(name.data()),
-                     name.size());
-    if (!ip.empty())
-        add_general_name(7, ip.data(), ip.size());
-    add(mbedtls_asn1_write_len(&p, buf, len));
-    add(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    std::memmove(buf, p, len);
-    return len;
-}
-
-std::string utc_time(std::time_t t) {
-    std::tm tm{};
-#if defined(_WIN32)
-    gmtime_s(&tm, &t);
-#else
-    gmtime_r(&t, &tm);
-#endif
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
-    return buf;
-}
-
 } // namespace
-
-// ---- detail::credential, detail::context_impl --------------------------------------------------
-
-namespace detail {
-
-credential::credential() {
-    mbedtls_x509_crt_init(&chain);
-    mbedtls_pk_init(&key);
-}
-
-credential::~credential() {
-    mbedtls_pk_free(&key);
-    mbedtls_x509_crt_free(&chain);
-}
-
-context_impl::context_impl(context::method m)
-    : method(m) {
-    // Initialise everything first (cannot fail), so release() is safe whatever set_up reached.
-    mbedtls_entropy_init(&entropy);
-    mbedtls_ctr_drbg_init(&drbg);
-    mbedtls_ssl_config_init(&config[stream_base::client]);
-    mbedtls_ssl_config_init(&config[stream_base::server]);
-    mbedtls_x509_crt_init(&ca);
-    mbedtls_x509_crl_init(&crl);
-    mbedtls_ssl_ticket_init(&ticket);
-    mbedtls_ssl_cache_init(&cache);
-    try {
-        set_up(*this);
-    } catch (...) {
-        release(*this);
-        throw;
-    }
-}
-
-context_impl::~context_impl() {
-    release(*this);
-    // `credentials` goes after this body, once no configuration points at it any more.
-}
-
-int context_impl::authmode(verify_mode m) noexcept {
-    switch (m) {
-    case verify_mode::none:
-        return MBEDTLS_SSL_VERIFY_NONE;
-    case verify_mode::optional:
-        return MBEDTLS_SSL_VERIFY_OPTIONAL;
-    case verify_mode::required:
-        break;
-    }
-    return MBEDTLS_SSL_VERIFY_REQUIRED;
-}
-
-int context_impl::random(void* p, unsigned char* out, std::size_t len) {
-    auto& impl = *static_cast<context_impl*>(p);
-#if !defined(MBEDTLS_THREADING_C)
-    std::lock_guard<std::mutex> lock(impl.rng_mutex);
-#endif
-    // With MBEDTLS_THREADING_C the DRBG locks itself, so streams on several threads may share it.
-    return mbedtls_ctr_drbg_random(&impl.drbg, out, len);
-}
-
-} // namespace detail
-
-// ---- verify_context, sni_selection ----------------------------------------------------------
-
-std::string verify_context::error_message() const {
-    if (*flags_ == 0)
-        return {};
-    char buf[2048];
-    buf[0] = '\0';
-    mbedtls_x509_crt_verify_info(buf, sizeof buf, "", *flags_); // may truncate: still useful
-    // One line per problem; join them into one readable line.
-    std::string text;
-    std::string_view rest = buf;
-    while (!rest.empty()) {
-        const std::size_t end = rest.find('\n');
-        std::string_view line = rest.substr(0, end);
-        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
-            line.remove_prefix(1);
-        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
-            line.remove_suffix(1);
-        if (!line.empty()) {
-            if (!text.empty())
-                text += "; ";
-            text += line;
-        }
-        if (end == std::string_view::npos)
-            break;
-        rest.remove_prefix(end + 1);
-    }
-    return text;
-}
-
-boost::asio::const_buffer verify_context::certificate() const noexcept {
-    if (!crt_)
-        return {};
-    return {crt_->raw.p, crt_->raw.len};
-}
-
-std::string verify_context::subject() const {
-    if (!crt_)
-        return {};
-    std::string buf(256, '\0');
-    for (;;) {
-        const int n = mbedtls_x509_dn_gets(buf.data(), buf.size(), &crt_->subject);
-        if (n >= 0) {
-            buf.resize(static_cast<std::size_t>(n));
-            return buf;
-        }
-        if (n != MBEDTLS_ERR_X509_BUFFER_TOO_SMALL || buf.size() >= 65536)
-            return {};
-        buf.resize(buf.size() * 4);
-    }
-}
 
 void sni_selection::use(const context& other) {
     const auto& impl = other.impl();
@@ -876,258 +425,6 @@ void sni_selection::use(const context& other) {
     if (!any)
         result_ = impl->credentials.empty() ? MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED
                                             : MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED;
-}
-
-// ---- context --------------------------------------------------------------------------------
-
-context::context(method m)
-    : impl_(std::make_shared<context_impl>(m)) {}
-
-context::context(context&&) noexcept = default;
-context& context::operator=(context&&) noexcept = default;
-context::~context() = default;
-
-context::method context::get_method() const noexcept {
-    return impl_ ? impl_->method : tls;
-}
-
-void context::use_certificate_chain(const_buffer chain) {
-    run_or_throw(impl_, "tlsx::context::use_certificate_chain", {}, from_buffer(chain, load_chain));
-}
-
-void context::use_certificate_chain(const_buffer chain, error_code& ec) {
-    ec = run(impl_, from_buffer(chain, load_chain));
-}
-
-void context::use_certificate_chain_file(const std::string& path) {
-    run_or_throw(impl_, "tlsx::context::use_certificate_chain_file", path,
-                 from_file(path, load_chain));
-}
-
-void context::use_certificate_chain_file(const std::string& path, error_code& ec) {
-    ec = run(impl_, from_file(path, load_chain));
-}
-
-namespace {
-auto certificate_loader(context::file_format format) {
-    return [format](context_impl& impl, const_buffer data, std::string& detail) {
-        return load_certificate(impl, data, format, detail);
-    };
-}
-auto key_loader(context::file_format format) {
-    return [format](context_impl& impl, const_buffer data, std::string& detail) {
-        return load_key(impl, data, format, detail);
-    };
-}
-} // namespace
-
-void context::use_certificate(const_buffer cert, file_format format) {
-    run_or_throw(impl_, "tlsx::context::use_certificate", {},
-                 from_buffer(cert, certificate_loader(format)));
-}
-
-void context::use_certificate(const_buffer cert, file_format format, error_code& ec) {
-    ec = run(impl_, from_buffer(cert, certificate_loader(format)));
-}
-
-void context::use_certificate_file(const std::string& path, file_format format) {
-    run_or_throw(impl_, "tlsx::context::use_certificate_file", path,
-                 from_file(path, certificate_loader(format)));
-}
-
-void context::use_certificate_file(const std::string& path, file_format format, error_code& ec) {
-    ec = run(impl_, from_file(path, certificate_loader(format)));
-}
-
-void context::use_private_key(const_buffer key, file_format format) {
-    run_or_throw(impl_, "tlsx::context::use_private_key", {}, from_buffer(key, key_loader(format)));
-}
-
-void context::use_private_key(const_buffer key, file_format format, error_code& ec) {
-    ec = run(impl_, from_buffer(key, key_loader(format)));
-}
-
-void context::use_private_key_file(const std::string& path, file_format format) {
-    run_or_throw(impl_, "tlsx::context::use_private_key_file", path,
-                 from_file(path, key_loader(format)));
-}
-
-void context::use_private_key_file(const std::string& path, file_format format, error_code& ec) {
-    ec = run(impl_, from_file(path, key_loader(format)));
-}
-
-void context::set_password_callback(password_callback cb) {
-    need(impl_, "tlsx::context::set_password_callback").password_cb = std::move(cb);
-}
-
-void context::add_certificate_authority(const_buffer ca) {
-    run_or_throw(impl_, "tlsx::context::add_certificate_authority", {},
-                 from_buffer(ca, load_ca_strict));
-}
-
-void context::add_certificate_authority(const_buffer ca, error_code& ec) {
-    ec = run(impl_, from_buffer(ca, load_ca_strict));
-}
-
-void context::load_verify_file(const std::string& path) {
-    run_or_throw(impl_, "tlsx::context::load_verify_file", path, from_file(path, load_ca_strict));
-}
-
-void context::load_verify_file(const std::string& path, error_code& ec) {
-    ec = run(impl_, from_file(path, load_ca_strict));
-}
-
-void context::add_verify_path(const std::string& path) {
-    run_or_throw(
-        impl_, "tlsx::context::add_verify_path", path,
-        [&](context_impl& impl, std::string& detail) { return load_ca_path(impl, path, detail); });
-}
-
-void context::add_verify_path(const std::string& path, error_code& ec) {
-    ec = run(impl_, [&](context_impl& impl, std::string& detail) {
-        return load_ca_path(impl, path, detail);
-    });
-}
-
-void context::set_default_verify_paths() {
-    run_or_throw(impl_, "tlsx::context::set_default_verify_paths", {}, load_default_paths);
-}
-
-void context::set_default_verify_paths(error_code& ec) {
-    ec = run(impl_, load_default_paths);
-}
-
-void context::add_crl(const_buffer crl) {
-    run_or_throw(impl_, "tlsx::context::add_crl", {}, from_buffer(crl, load_crl));
-}
-
-void context::add_crl(const_buffer crl, error_code& ec) {
-    ec = run(impl_, from_buffer(crl, load_crl));
-}
-
-void context::set_verify_mode(verify_mode mode) {
-    context_impl& impl = need(impl_, "tlsx::context::set_verify_mode");
-    impl.mode[stream_base::client] = impl.mode[stream_base::server] = mode;
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        mbedtls_ssl_conf_authmode(conf, context_impl::authmode(mode));
-    });
-}
-
-void context::set_verify_callback(verify_callback cb) {
-    // The engine installs a per-session verify function that consults this.
-    need(impl_, "tlsx::context::set_verify_callback").verify_cb = std::move(cb);
-}
-
-void context::set_renegotiation(renegotiation_policy policy) {
-    need(impl_, "tlsx::context::set_renegotiation").renegotiation = policy;
-}
-
-void context::set_renegotiation_enforcement(int max_records) {
-    need(impl_, "tlsx::context::set_renegotiation_enforcement").renegotiation_max_records =
-        max_records;
-}
-
-void context::enable_session_tickets(std::chrono::seconds lifetime) {
-    enable_tickets(need(impl_, "tlsx::context::enable_session_tickets"), lifetime);
-}
-
-void context::disable_session_tickets() {
-    auto& impl = need(impl_, "tlsx::context::disable_session_tickets");
-    if (impl.has_config[stream_base::server])
-        mbedtls_ssl_conf_session_tickets_cb(&impl.config[stream_base::server], nullptr, nullptr,
-                                            nullptr);
-    mbedtls_ssl_ticket_free(&impl.ticket);
-    mbedtls_ssl_ticket_init(&impl.ticket);
-    impl.has_ticket = false;
-}
-
-void context::enable_session_cache(std::size_t max_entries, std::chrono::seconds timeout) {
-    const char* fn = "tlsx::context::enable_session_cache";
-    auto& impl = need(impl_, fn);
-    if (max_entries == 0 || max_entries > 1000000 || timeout.count() <= 0 ||
-        timeout.count() > 7 * 24 * 3600)
-        throw_error(error::invalid_argument, fn,
-                    "max_entries must be 1..1000000 and the timeout 1 s..7 days", {});
-    mbedtls_ssl_cache_set_max_entries(&impl.cache, static_cast<int>(max_entries));
-    mbedtls_ssl_cache_set_timeout(&impl.cache, static_cast<int>(timeout.count()));
-    impl.has_cache = true;
-    if (impl.has_config[stream_base::server])
-        mbedtls_ssl_conf_session_cache(&impl.config[stream_base::server], &impl.cache,
-                                       mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
-}
-
-void context::disable_session_cache() {
-    auto& impl = need(impl_, "tlsx::context::disable_session_cache");
-    if (impl.has_config[stream_base::server])
-        mbedtls_ssl_conf_session_cache(&impl.config[stream_base::server], nullptr, nullptr,
-                                       nullptr);
-    impl.has_cache = false;
-}
-
-void context::set_verify_depth(int depth) {
-    need(impl_, "tlsx::context::set_verify_depth").verify_depth = depth;
-}
-
-void context::set_ciphersuites(const std::vector<std::string>& names) {
-    const char* fn = "tlsx::context::set_ciphersuites";
-    std::string detail;
-    error_code ec = set_suites(need(impl_, fn), names, detail);
-    if (ec) // the detail is the offending name: name it first, as a file overload names its path
-        throw_error(ec, fn, detail, {});
-}
-
-void context::set_ciphersuites(const std::vector<std::string>& names, error_code& ec) {
-    ec = run(impl_, [&](context_impl& impl, std::string& detail) {
-        return set_suites(impl, names, detail);
-    });
-}
-
-void context::set_min_version(tls_version v) {
-    const char* fn = "tlsx::context::set_min_version";
-    context_impl& impl = need(impl_, fn);
-    const int minor = wire_minor(v, fn);
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
-    });
-}
-
-void context::set_max_version(tls_version v) {
-    const char* fn = "tlsx::context::set_max_version";
-    context_impl& impl = need(impl_, fn);
-    const int minor = wire_minor(v, fn);
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
-    });
-}
-
-void context::set_alpn_protocols(const std::vector<std::string>& protocols) {
-    const char* fn = "tlsx::context::set_alpn_protocols";
-    context_impl& impl = need(impl_, fn);
-    if (protocols.empty())
-        throw_error(error::invalid_argument, fn, "empty protocol list", {});
-    std::size_t total = 0;
-    for (const std::string& p : protocols) {
-        if (p.empty() || p.size() > 255)
-            throw_error(error::invalid_argument, fn, "a protocol name must be 1 to 255 bytes long",
-                        {});
-        total += p.size() + 1;
-    }
-    if (total > 65535)
-        throw_error(error::invalid_argument, fn, "protocol list too long", {});
-
-    // mbedTLS keeps the pointer array, which points into the strings: both live in the impl.
-    impl.alpn = protocols;
-    impl.alpn_ptrs.clear();
-    for (const std::string& p : impl.alpn)
-        impl.alpn_ptrs.push_back(p.c_str());
-    impl.alpn_ptrs.push_back(nullptr);
-    error_code ec;
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        if (int ret = mbedtls_ssl_conf_alpn_protocols(conf, impl.alpn_ptrs.data()); ret && !ec)
-            ec = make_mbedtls_error(ret);
-    });
-    if (ec)
-        throw_error(ec, fn, {}, {});
 }
 
 void context::set_sni_callback(sni_callback cb) {
@@ -1158,119 +455,6 @@ void context::set_debug_callback(int level, debug_callback cb) {
     });
     if (impl.debug_cb)
         raise_debug_threshold(std::clamp(level, 0, 4));
-}
-
-mbedtls_ssl_config* context::native_handle() noexcept {
-    if (!impl_)
-        return nullptr;
-    return impl_->config_for(impl_->method == tls_server ? stream_base::server
-                                                         : stream_base::client);
-}
-
-mbedtls_ssl_config* context::native_handle(stream_base::handshake_type role) noexcept {
-    return impl_ ? impl_->config_for(role) : nullptr;
-}
-
-// ---- generate_self_signed -------------------------------------------------------------------
-
-self_signed_credentials generate_self_signed(std::string_view common_name) {
-    const char* fn = "tlsx::generate_self_signed";
-    if (!is_plain_host_name(common_name))
-        throw_error(error::invalid_argument, fn,
-                    "invalid common name \"" + std::string(common_name) +
-                        "\" (expected a host name: letters, digits, - . _ * :, at most 64)",
-                    {});
-
-    detail::unique_entropy entropy;
-    detail::unique_drbg drbg;
-    static const unsigned char personalisation[] = "tlsx.generate_self_signed";
-    check(mbedtls_ctr_drbg_seed(drbg.get(), mbedtls_entropy_func, entropy.get(), personalisation,
-                                sizeof personalisation - 1),
-          "tlsx::generate_self_signed: seeding the random generator");
-
-    detail::unique_pk key;
-    check(mbedtls_pk_setup(key.get(), mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)),
-          "tlsx::generate_self_signed: mbedtls_pk_setup");
-    check(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*key.get()),
-                              mbedtls_ctr_drbg_random, drbg.get()),
-          "tlsx::generate_self_signed: generating the key");
-
-    detail::unique_crt_writer crt;
-    mbedtls_x509write_crt_set_version(crt.get(), MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(crt.get(), MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(crt.get(), key.get());
-    mbedtls_x509write_crt_set_issuer_key(crt.get(), key.get());
-
-    const std::string dn = "CN=" + std::string(common_name);
-    check(mbedtls_x509write_crt_set_subject_name(crt.get(), dn.c_str()),
-          "tlsx::generate_self_signed: subject name");
-    check(mbedtls_x509write_crt_set_issuer_name(crt.get(), dn.c_str()),
-          "tlsx::generate_self_signed: issuer name");
-
-    // 16 random bytes, the top bit cleared (serials are positive) and the next one set so the
-    // serial keeps its full length.
-    unsigned char serial_bytes[16];
-    check(mbedtls_ctr_drbg_random(drbg.get(), serial_bytes, sizeof serial_bytes),
-          "tlsx::generate_self_signed: serial");
-    serial_bytes[0] = static_cast<unsigned char>((serial_bytes[0] & 0x7F) | 0x40);
-    detail::unique_mpi serial;
-    check(mbedtls_mpi_read_binary(serial.get(), serial_bytes, sizeof serial_bytes),
-          "tlsx::generate_self_signed: serial");
-    check(mbedtls_x509write_crt_set_serial(crt.get(), serial.get()),
-          "tlsx::generate_self_signed: serial");
-
-    const std::time_t now = std::time(nullptr);
-    const std::string not_before = utc_time(now - 3600); // tolerate clocks a little behind
-    const std::string not_after = utc_time(now + 365 * 24 * 3600);
-    check(mbedtls_x509write_crt_set_validity(crt.get(), not_before.c_str(), not_after.c_str()),
-          "tlsx::generate_self_signed: validity");
-
-    // Its own CA, so that trusting it with add_certificate_authority is enough.
-    check(mbedtls_x509write_crt_set_basic_constraints(crt.get(), 1, 0),
-          "tlsx::generate_self_signed: basicConstraints");
-    check(mbedtls_x509write_crt_set_key_usage(crt.get(), MBEDTLS_X509_KU_DIGITAL_SIGNATURE |
-                                                             MBEDTLS_X509_KU_KEY_CERT_SIGN),
-          "tlsx::generate_self_signed: keyUsage");
-    check(mbedtls_x509write_crt_set_subject_key_identifier(crt.get()),
-          "tlsx::generate_self_signed: subjectKeyIdentifier");
-    check(mbedtls_x509write_crt_set_authority_key_identifier(crt.get()),
-          "tlsx::generate_self_signed: authorityKeyIdentifier");
-
-    // Clients match host names against the subjectAltName, not the CN. For an IP literal add an
-    // iPAddress (what OpenSSL and browsers match) and keep the dNSName, because mbedTLS 2.28
-    // compares every SAN entry to the host name as text.
-    std::vector<unsigned char> ip;
-    boost::system::error_code ip_ec;
-    const auto address = boost::asio::ip::make_address(std::string(common_name), ip_ec);
-    if (!ip_ec) {
-        if (address.is_v4()) {
-            const auto bytes = address.to_v4().to_bytes();
-            ip.assign(bytes.begin(), bytes.end());
-        } else {
-            const auto bytes = address.to_v6().to_bytes();
-            ip.assign(bytes.begin(), bytes.end());
-        }
-    }
-    unsigned char san[256];
-    const std::size_t san_len = write_subject_alt_name(san, sizeof san, common_name, ip);
-    check(mbedtls_x509write_crt_set_extension(crt.get(), MBEDTLS_OID_SUBJECT_ALT_NAME,
-                                              MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
-                                              san, san_len),
-          "tlsx::generate_self_signed: subjectAltName");
-
-    self_signed_credentials out;
-    unsigned char pem[4096];
-    check(
-        mbedtls_x509write_crt_pem(crt.get(), pem, sizeof pem, mbedtls_ctr_drbg_random, drbg.get()),
-        "tlsx::generate_self_signed: writing the certificate");
-    out.certificate_pem = reinterpret_cast<const char*>(pem);
-
-    int ret = mbedtls_pk_write_key_pem(key.get(), pem, sizeof pem);
-    if (ret == 0)
-        out.private_key_pem = reinterpret_cast<const char*>(pem);
-    mbedtls_platform_zeroize(pem, sizeof pem);
-    check(ret, "tlsx::generate_self_signed: writing the key");
-    return out;
 }
 
 } // namespace tlsx

@@ -20,6 +20,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -100,6 +101,15 @@ private:
             client.set_server_name(host);
     }
 };
+
+/// Checks that a client trusting only `ca_pem` completes a handshake with `sctx` for `host`.
+void check_handshake_trusting(std::string_view ca_pem, tlsx::context& sctx, std::string_view host) {
+    tlsx::context cctx(tlsx::context::tls_client);
+    cctx.add_certificate_authority(pem(ca_pem));
+    net::io_context io;
+    connection<> c(io, cctx, sctx, host);
+    BOOST_TEST(c.handshake(io), c.client_ec.message() << " / " << c.server_ec.message());
+}
 
 /// The DER of a PEM certificate.
 std::vector<unsigned char> der_of(std::string_view cert_pem) {
@@ -253,6 +263,38 @@ std::string from_hex(std::string_view hex) {
 
 const unsigned char* bytes(std::string_view s) {
     return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+/// The random of the hello (1: ClientHello, 2: ServerHello) that opens `transcript`.
+std::string hello_random(std::string_view transcript, unsigned char hello_type) {
+    auto records = records_of(transcript);
+    BOOST_TEST_REQUIRE(!records.empty());
+    BOOST_TEST_REQUIRE(records[0].type == 22); // handshake
+    BOOST_TEST_REQUIRE(records[0].payload.at(0) == hello_type);
+    return std::string(records[0].payload.substr(6, 32));
+}
+
+/// Decrypts the fragment of the client's AES-128-GCM application-data record with sequence
+/// number 1; `key_block` is client_write_key[16] server_write_key[16] client_write_IV[4] ...
+std::string decrypt_client_record(std::string_view fragment, const unsigned char* key_block) {
+    const std::size_t length = fragment.size() - 8 - 16;
+    unsigned char nonce[12];
+    std::memcpy(nonce, key_block + 32, 4);
+    std::memcpy(nonce + 4, fragment.data(), 8);
+    // additional_data: seq_num (8 bytes), type 23, version 3.3, length.
+    unsigned char aad[13] = {0, 0, 0, 0, 0, 0, 0, 1, 23, 3, 3, 0, 0};
+    aad[11] = static_cast<unsigned char>(length >> 8);
+    aad[12] = static_cast<unsigned char>(length & 0xFF);
+    std::string plain(length, '\0');
+    mbedtls_gcm_context gcm;
+    mbedtls_gcm_init(&gcm);
+    BOOST_TEST_REQUIRE(mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key_block, 128) == 0);
+    const int ret = mbedtls_gcm_auth_decrypt(
+        &gcm, length, nonce, sizeof nonce, aad, sizeof aad, bytes(fragment.substr(8 + length)), 16,
+        bytes(fragment.substr(8)), reinterpret_cast<unsigned char*>(plain.data()));
+    mbedtls_gcm_free(&gcm);
+    BOOST_TEST(ret == 0);
+    return plain;
 }
 
 /// A transport that records every byte it reads and writes, around another one.
@@ -477,6 +519,26 @@ BOOST_AUTO_TEST_CASE(key_not_matching_the_certificate_is_key_mismatch) {
         thrown_by([&] { ctx.use_private_key(pem(certs::other_host_key), tlsx::context::pem); });
     BOOST_TEST(e.code() == tlsx::error::key_mismatch);
     BOOST_TEST(contains(e.what(), "does not match"));
+}
+
+BOOST_AUTO_TEST_CASE(keys_pair_with_their_waiting_certificates_in_either_order) {
+    const tlsx::self_signed_credentials first = tlsx::generate_self_signed("first.example");
+    const tlsx::self_signed_credentials second = tlsx::generate_self_signed("second.example");
+    tlsx::context sctx(tlsx::context::tls_server);
+    sctx.use_certificate(pem(first.certificate_pem), tlsx::context::pem);
+    sctx.use_certificate(pem(second.certificate_pem), tlsx::context::pem);
+    // The first certificate's key, although the second certificate came last.
+    error_code ec;
+    sctx.use_private_key(pem(first.private_key_pem), tlsx::context::pem, ec);
+    BOOST_TEST(!ec, ec.message());
+    sctx.use_private_key(pem(second.private_key_pem), tlsx::context::pem, ec);
+    BOOST_TEST(!ec, ec.message());
+    // No certificate waits for a key any more.
+    sctx.use_private_key(pem(second.private_key_pem), tlsx::context::pem, ec);
+    BOOST_TEST(ec == tlsx::error::invalid_argument, ec.message());
+
+    // Both are ECDSA, so mbedTLS serves the first pair; the handshake proves it has its own key.
+    check_handshake_trusting(first.certificate_pem, sctx, "first.example");
 }
 
 BOOST_AUTO_TEST_CASE(key_before_any_certificate_is_invalid_argument) {
@@ -706,6 +768,19 @@ BOOST_AUTO_TEST_CASE(sni_callback_returning_false_aborts_the_handshake) {
 
 // ---- verification -----------------------------------------------------------------------------
 
+BOOST_AUTO_TEST_CASE(certificate_authority_in_der_is_trusted) {
+    const std::vector<unsigned char> der = der_of(certs::ca_cert);
+    BOOST_TEST_REQUIRE(!der.empty());
+    tlsx::context cctx(tlsx::context::tls_client);
+    error_code ec;
+    cctx.add_certificate_authority(net::buffer(der), ec);
+    BOOST_TEST(!ec, ec.message());
+    tlsx::context sctx = server_context();
+    net::io_context io;
+    connection<> c(io, cctx, sctx);
+    BOOST_TEST(c.handshake(io), c.client_ec.message() << " / " << c.server_ec.message());
+}
+
 BOOST_AUTO_TEST_CASE(expired_certificate_is_certificate_expired) {
     tlsx::context sctx = server_context(certs::expired_cert, certs::expired_key);
     tlsx::context cctx = client_context();
@@ -920,6 +995,60 @@ BOOST_AUTO_TEST_CASE(default_verify_paths_load_the_system_store) {
     BOOST_TEST(c.client_ec == tlsx::error::certificate_untrusted, c.client_ec.message());
 }
 
+// ---- generate_self_signed ---------------------------------------------------------------------
+
+namespace {
+
+/// The subjectAltName entries of a PEM certificate, as {tag, value} pairs.
+std::set<std::pair<int, std::string>> subject_alt_names(std::string_view cert_pem) {
+    std::set<std::pair<int, std::string>> out;
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    const std::vector<unsigned char> der = der_of(cert_pem);
+    if (mbedtls_x509_crt_parse_der(&crt, der.data(), der.size()) == 0)
+        for (const mbedtls_x509_sequence* s = &crt.subject_alt_names; s && s->buf.p; s = s->next)
+            out.emplace(s->buf.tag,
+                        std::string(reinterpret_cast<const char*>(s->buf.p), s->buf.len));
+    mbedtls_x509_crt_free(&crt);
+    return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(self_signed_certificate_for_a_host_name_serves_a_verified_handshake) {
+    const tlsx::self_signed_credentials cred = tlsx::generate_self_signed("localhost");
+    const std::set<std::pair<int, std::string>> dns_only = {{0x82, "localhost"}};
+    BOOST_TEST((subject_alt_names(cred.certificate_pem) == dns_only));
+    tlsx::context sctx = server_context(cred.certificate_pem, cred.private_key_pem);
+    check_handshake_trusting(cred.certificate_pem, sctx, "localhost");
+}
+
+BOOST_AUTO_TEST_CASE(self_signed_certificate_for_an_ip_literal_names_it_as_address_and_text) {
+    const tlsx::self_signed_credentials v4 = tlsx::generate_self_signed("127.0.0.1");
+    const std::set<std::pair<int, std::string>> v4_names = {{0x82, "127.0.0.1"},
+                                                            {0x87, std::string("\x7f\0\0\x01", 4)}};
+    BOOST_TEST((subject_alt_names(v4.certificate_pem) == v4_names));
+    const tlsx::self_signed_credentials v6 = tlsx::generate_self_signed("::1");
+    const std::set<std::pair<int, std::string>> v6_names = {{0x82, "::1"},
+                                                            {0x87, std::string(15, '\0') + '\x01'}};
+    BOOST_TEST((subject_alt_names(v6.certificate_pem) == v6_names));
+
+    // mbedTLS 2.28 matches the host name against the dNSName as text.
+    tlsx::context sctx = server_context(v4.certificate_pem, v4.private_key_pem);
+    check_handshake_trusting(v4.certificate_pem, sctx, "127.0.0.1");
+}
+
+BOOST_AUTO_TEST_CASE(self_signed_refuses_a_name_that_is_not_a_plain_host_name) {
+    for (const std::string& name :
+         std::vector<std::string>{"", "two words", "CN=x", "quote\"d", std::string(65, 'a')}) {
+        const auto e = thrown_by([&] { tlsx::generate_self_signed(name); });
+        BOOST_TEST(e.code() == tlsx::error::invalid_argument, name);
+        BOOST_TEST(contains(e.what(), "\"" + name + "\""), e.what());
+    }
+    BOOST_CHECK_NO_THROW(tlsx::generate_self_signed(std::string(64, 'a')));
+    BOOST_CHECK_NO_THROW(tlsx::generate_self_signed("*.a_b-c.example"));
+}
+
 // ---- observability ----------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(keylog_gives_one_line_per_handshake_in_nss_format) {
@@ -971,16 +1100,8 @@ BOOST_AUTO_TEST_CASE(keylog_secret_decrypts_application_data) {
     const std::string client_random = from_hex(random_hex);
     const std::string master = from_hex(secret_hex);
 
-    auto sent = records_of(c.client.next_layer().written);
-    BOOST_TEST_REQUIRE(!sent.empty());
-    BOOST_TEST_REQUIRE(sent[0].type == 22);         // handshake
-    BOOST_TEST_REQUIRE(sent[0].payload.at(0) == 1); // ClientHello
-    BOOST_TEST(sent[0].payload.substr(6, 32) == client_random);
-    auto received = records_of(c.client.next_layer().read);
-    BOOST_TEST_REQUIRE(!received.empty());
-    BOOST_TEST_REQUIRE(received[0].type == 22);
-    BOOST_TEST_REQUIRE(received[0].payload.at(0) == 2); // ServerHello
-    const std::string server_random(received[0].payload.substr(6, 32));
+    BOOST_TEST(hello_random(c.client.next_layer().written, 1) == client_random);
+    const std::string server_random = hello_random(c.client.next_layer().read, 2);
 
     // key_block = PRF(master, "key expansion", server_random + client_random): for AES-128-GCM
     // client_write_key[16] server_write_key[16] client_write_IV[4] server_write_IV[4].
@@ -996,32 +1117,7 @@ BOOST_AUTO_TEST_CASE(keylog_secret_decrypts_application_data) {
     BOOST_TEST_REQUIRE(app[0].type == 23);
     std::string_view fragment = app[0].payload;
     BOOST_TEST_REQUIRE(fragment.size() == 8 + message.size() + 16);
-    const std::size_t length = fragment.size() - 8 - 16;
-    unsigned char nonce[12];
-    std::memcpy(nonce, key_block + 32, 4);
-    std::memcpy(nonce + 4, fragment.data(), 8);
-    const unsigned char aad[13] = {0,
-                                   0,
-                                   0,
-                                   0,
-                                   0,
-                                   0,
-                                   0,
-                                   1,
-                                   23,
-                                   3,
-                                   3,
-                                   static_cast<unsigned char>(length >> 8),
-                                   static_cast<unsigned char>(length & 0xFF)};
-    std::string plain(length, '\0');
-    mbedtls_gcm_context gcm;
-    mbedtls_gcm_init(&gcm);
-    BOOST_TEST_REQUIRE(mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key_block, 128) == 0);
-    const int ret = mbedtls_gcm_auth_decrypt(
-        &gcm, length, nonce, sizeof nonce, aad, sizeof aad, bytes(fragment.substr(8 + length)), 16,
-        bytes(fragment.substr(8)), reinterpret_cast<unsigned char*>(plain.data()));
-    mbedtls_gcm_free(&gcm);
-    BOOST_TEST(ret == 0);
+    const std::string plain = decrypt_client_record(fragment, key_block);
     BOOST_TEST(plain == message);
 }
 

@@ -1,5 +1,7 @@
+// include/tlsx/context.hpp — tlsx::context, the configuration many TLS streams share.
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// Also what its callbacks see (verify_context, sni_selection) and generate_self_signed. The
+// definitions are in src/context*.cpp and src/self_signed.cpp.
 //
 #ifndef TLSX_CONTEXT_HPP
 #define TLSX_CONTEXT_HPP
@@ -125,11 +127,14 @@ struct self_signed_credentials {
 
 /** Generate a fresh ECDSA P-256 key and a self-signed certificate for `common_name`.
 
-    The certificate names `common_name` as subject CN and as a DNS subject-alt-name, is valid from
-    an hour ago for one year, and may act as its own certificate authority, so a client that adds
-    it with @ref context::add_certificate_authority trusts it. For demos and tests.
+    The certificate names `common_name` as subject CN and as a DNS subject-alt-name (an IP
+    literal also as an IP-address subject-alt-name), is valid from an hour ago for one year, and
+    may act as its own certificate authority, so a client that adds it with
+    @ref context::add_certificate_authority trusts it. For demos and tests.
 
-    @throws boost::system::system_error if mbedTLS fails.
+    @throws boost::system::system_error: @ref error::invalid_argument if `common_name` is not a
+    plain host name (letters, digits, `- . _ * :`, at most 64 of them); mbedTLS's error if
+    mbedTLS fails.
 */
 self_signed_credentials generate_self_signed(std::string_view common_name);
 
@@ -216,8 +221,9 @@ public:
 
     /** Use a private key (PEM or DER, optionally encrypted: see set_password_callback).
 
-        The key must match the certificate given before it; pairs are matched in order, so a
-        server may hold an RSA and an ECDSA certificate at once.
+        The key pairs with a certificate given before it that still waits for its key and that
+        it matches (the latest such first), so a server may hold, say, an RSA and an ECDSA
+        certificate at once, their keys given in either order.
     */
     void use_private_key(boost::asio::const_buffer key, file_format format);
     /// @copydoc use_private_key
@@ -232,7 +238,7 @@ public:
 
     // ---- Trust ------------------------------------------------------------------------------
 
-    /// Trust the certificate authorities in a PEM buffer.
+    /// Trust the certificate authorities in a buffer (PEM, or one certificate in DER).
     void add_certificate_authority(boost::asio::const_buffer ca);
     /// @copydoc add_certificate_authority
     void add_certificate_authority(boost::asio::const_buffer ca, error_code& ec);

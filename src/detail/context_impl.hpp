@@ -1,5 +1,6 @@
+// src/detail/context_impl.hpp — what a context holds (private).
 //
-// tlsx — private: what a context holds. Shared by context.cpp and engine.cpp only.
+// Shared by the context's files (context*.cpp) and engine.cpp, which sets sessions up from it.
 //
 #ifndef TLSX_SRC_DETAIL_CONTEXT_IMPL_HPP
 #define TLSX_SRC_DETAIL_CONTEXT_IMPL_HPP
@@ -23,7 +24,7 @@
 namespace tlsx {
 namespace detail {
 
-/// One certificate chain with the key that matches its leaf.
+/// One certificate chain with the key that matches its leaf (context_credentials.cpp).
 struct credential {
     mbedtls_x509_crt chain;
     mbedtls_pk_context key;
@@ -38,7 +39,10 @@ struct credential {
 /** Everything a context configures. Held by shared_ptr: streams keep it alive.
 
     The two mbedtls_ssl_config objects (index = stream_base::handshake_type) point into the other
-    members (certificates, CA chain, ciphersuite list, ALPN list), so the struct never moves.
+    members (certificates, CA chain, ciphersuite list, ALPN list, ticket keys, session cache) and
+    at the struct itself (the argument of its callbacks), so the struct never moves.
+
+    Constructed, destroyed and seeded in context.cpp; authmode is in context_trust.cpp.
 */
 struct context_impl {
     explicit context_impl(context::method m);
@@ -96,7 +100,7 @@ struct context_impl {
         return has_config[role] ? &config[role] : nullptr;
     }
 
-    /// Translate a verify_mode to MBEDTLS_SSL_VERIFY_* for the given role.
+    /// Translate a verify_mode to the MBEDTLS_SSL_VERIFY_* value of mbedtls_ssl_conf_authmode.
     static int authmode(verify_mode m) noexcept;
 
     /// The random generator for mbedtls_ssl_conf_rng and other consumers (thread-safe).

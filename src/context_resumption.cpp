@@ -1,0 +1,82 @@
+// src/context_resumption.cpp — server-side session resumption: tickets and the session cache.
+//
+// Tickets (RFC 5077) are on by default for servers, with a key that mbedTLS's ticket module
+// rotates; the session-ID cache is off until enabled. Clients resume with tlsx::session.
+//
+#include <tlsx/context.hpp>
+
+#include "detail/context_impl.hpp"
+#include "detail/context_support.hpp"
+
+#include <mbedtls/cipher.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_cache.h>
+#include <mbedtls/ssl_ticket.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace tlsx {
+
+// The context's state (context_impl.hpp) and shared helpers (context_support.hpp).
+using namespace detail;
+
+void detail::enable_tickets(context_impl& impl, std::chrono::seconds lifetime) {
+    if (!impl.has_config[stream_base::server])
+        return;
+    if (lifetime.count() <= 0 || lifetime.count() > 7 * 24 * 3600)
+        throw_error(error::invalid_argument, "tlsx::context::enable_session_tickets",
+                    "the lifetime must be between 1 second and 7 days", {});
+    mbedtls_ssl_ticket_free(&impl.ticket);
+    mbedtls_ssl_ticket_init(&impl.ticket);
+    impl.has_ticket = false;
+    check(mbedtls_ssl_ticket_setup(&impl.ticket, context_impl::random, &impl,
+                                   MBEDTLS_CIPHER_AES_256_GCM,
+                                   static_cast<std::uint32_t>(lifetime.count())),
+          "tlsx::context::enable_session_tickets: mbedtls_ssl_ticket_setup");
+    impl.has_ticket = true;
+    mbedtls_ssl_conf_session_tickets_cb(&impl.config[stream_base::server], mbedtls_ssl_ticket_write,
+                                        mbedtls_ssl_ticket_parse, &impl.ticket);
+}
+
+// ---- context --------------------------------------------------------------------------------
+
+void context::enable_session_tickets(std::chrono::seconds lifetime) {
+    enable_tickets(need(impl_, "tlsx::context::enable_session_tickets"), lifetime);
+}
+
+void context::disable_session_tickets() {
+    auto& impl = need(impl_, "tlsx::context::disable_session_tickets");
+    if (impl.has_config[stream_base::server])
+        mbedtls_ssl_conf_session_tickets_cb(&impl.config[stream_base::server], nullptr, nullptr,
+                                            nullptr);
+    mbedtls_ssl_ticket_free(&impl.ticket);
+    mbedtls_ssl_ticket_init(&impl.ticket);
+    impl.has_ticket = false;
+}
+
+void context::enable_session_cache(std::size_t max_entries, std::chrono::seconds timeout) {
+    const char* fn = "tlsx::context::enable_session_cache";
+    auto& impl = need(impl_, fn);
+    if (max_entries == 0 || max_entries > 1000000 || timeout.count() <= 0 ||
+        timeout.count() > 7 * 24 * 3600)
+        throw_error(error::invalid_argument, fn,
+                    "max_entries must be 1..1000000 and the timeout 1 s..7 days", {});
+    mbedtls_ssl_cache_set_max_entries(&impl.cache, static_cast<int>(max_entries));
+    mbedtls_ssl_cache_set_timeout(&impl.cache, static_cast<int>(timeout.count()));
+    impl.has_cache = true;
+    if (impl.has_config[stream_base::server])
+        mbedtls_ssl_conf_session_cache(&impl.config[stream_base::server], &impl.cache,
+                                       mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
+}
+
+void context::disable_session_cache() {
+    auto& impl = need(impl_, "tlsx::context::disable_session_cache");
+    if (impl.has_config[stream_base::server])
+        mbedtls_ssl_conf_session_cache(&impl.config[stream_base::server], nullptr, nullptr,
+                                       nullptr);
+    impl.has_cache = false;
+}
+
+} // namespace tlsx

@@ -1,0 +1,262 @@
+// src/context_trust.cpp — what the context trusts, and how it verifies the peer.
+//
+// Certificate authorities (buffers, files, directories, the system store), revocation lists,
+// and the verify mode, callback and depth; also what a verify callback sees (verify_context).
+//
+#include <tlsx/context.hpp>
+
+#include "detail/context_impl.hpp"
+#include "detail/context_support.hpp"
+#include "detail/mbedtls_raii.hpp"
+
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509.h>
+#include <mbedtls/x509_crl.h>
+#include <mbedtls/x509_crt.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace tlsx {
+
+using boost::asio::const_buffer;
+// The context's state (context_impl.hpp) and shared helpers (context_support.hpp).
+using namespace detail;
+
+void detail::apply_trust(context_impl& impl, mbedtls_ssl_config* conf) noexcept {
+    // Without a CA nothing is installed: an empty chain object would be a bogus trust anchor.
+    if (impl.has_ca)
+        mbedtls_ssl_conf_ca_chain(conf, &impl.ca, impl.has_crl ? &impl.crl : nullptr);
+}
+
+namespace {
+
+// mbedTLS cannot splice one chain onto another (the head node is not heap-allocated), so copy
+// the certificates over; their DER parses again quickly. Parsing into a scratch chain first and
+// appending only on success keeps a failed call from leaving half its certificates behind.
+int append_chain(mbedtls_x509_crt& to, const mbedtls_x509_crt& from) noexcept {
+    for (const mbedtls_x509_crt* c = &from; c && c->raw.p; c = c->next)
+        if (int ret = mbedtls_x509_crt_parse_der(&to, c->raw.p, c->raw.len))
+            return ret;
+    return 0;
+}
+
+void apply_trust_everywhere(context_impl& impl) noexcept {
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) { apply_trust(impl, conf); });
+}
+
+error_code add_trusted(context_impl& impl, const mbedtls_x509_crt& chain) {
+    if (int ret = append_chain(impl.ca, chain))
+        return make_mbedtls_error(ret);
+    impl.has_ca = true;
+    apply_trust_everywhere(impl);
+    return {};
+}
+
+// `lenient`: accept a bundle some of whose certificates this build cannot parse (system
+// bundles may hold algorithms it lacks), as long as at least one loads.
+error_code load_ca(context_impl& impl, const_buffer data, bool lenient, std::string& detail) {
+    parse_input in(data);
+    detail::unique_crt scratch;
+    int ret = mbedtls_x509_crt_parse(scratch.get(), in.data(), in.size());
+    if (ret < 0 || (ret > 0 && !lenient) || is_empty(*scratch.get())) {
+        detail = ret < 0   ? mbedtls_reason(ret)
+                 : ret > 0 ? std::to_string(ret) + " certificate(s) could not be parsed"
+                           : std::string("no certificate found");
+        return error::invalid_certificate;
+    }
+    return add_trusted(impl, *scratch.get());
+}
+
+error_code load_ca_strict(context_impl& impl, const_buffer data, std::string& detail) {
+    return load_ca(impl, data, false, detail);
+}
+
+error_code load_ca_path(context_impl& impl, const std::string& path, std::string& detail) {
+    detail::unique_crt scratch;
+    // A positive result counts files that did not parse; a directory commonly holds other
+    // files too, so those are skipped as long as some certificate loaded.
+    int ret = mbedtls_x509_crt_parse_path(scratch.get(), path.c_str());
+    if (ret == MBEDTLS_ERR_X509_FILE_IO_ERROR)
+        return make_error_code(boost::system::errc::no_such_file_or_directory);
+    if (ret < 0 || is_empty(*scratch.get())) {
+        detail = ret < 0 ? mbedtls_reason(ret) : std::string("no certificate found");
+        return error::invalid_certificate;
+    }
+    return add_trusted(impl, *scratch.get());
+}
+
+error_code load_default_paths(context_impl& impl, std::string& detail) {
+    // As OpenSSL's default paths: SSL_CERT_FILE / SSL_CERT_DIR override the system locations.
+    const char* env_file = std::getenv("SSL_CERT_FILE");
+    const char* env_dir = std::getenv("SSL_CERT_DIR");
+    const std::string file =
+        env_file && *env_file ? env_file : "/etc/ssl/certs/ca-certificates.crt";
+    const std::string dir = env_dir && *env_dir ? env_dir : "/etc/ssl/certs";
+
+    std::string ignored;
+    if (!from_file(file, [](context_impl& i, const_buffer b, std::string& d) {
+            return load_ca(i, b, true, d);
+        })(impl, ignored))
+        return {};
+    if (!load_ca_path(impl, dir, ignored))
+        return {};
+    detail = "no CA bundle at " + file + " and no certificates in " + dir;
+    return make_error_code(boost::system::errc::no_such_file_or_directory);
+}
+
+error_code load_crl(context_impl& impl, const_buffer data, std::string& detail) {
+    parse_input in(data);
+    detail::unique_crl scratch;
+    if (int ret = mbedtls_x509_crl_parse(scratch.get(), in.data(), in.size())) {
+        detail = mbedtls_reason(ret);
+        return error::invalid_certificate;
+    }
+    for (const mbedtls_x509_crl* c = scratch.get(); c && c->raw.p; c = c->next)
+        if (int ret = mbedtls_x509_crl_parse_der(&impl.crl, c->raw.p, c->raw.len))
+            return make_mbedtls_error(ret);
+    impl.has_crl = true;
+    apply_trust_everywhere(impl);
+    return {};
+}
+
+} // namespace
+
+// ---- detail::context_impl -------------------------------------------------------------------
+
+namespace detail {
+
+int context_impl::authmode(verify_mode m) noexcept {
+    switch (m) {
+    case verify_mode::none:
+        return MBEDTLS_SSL_VERIFY_NONE;
+    case verify_mode::optional:
+        return MBEDTLS_SSL_VERIFY_OPTIONAL;
+    case verify_mode::required:
+        break;
+    }
+    return MBEDTLS_SSL_VERIFY_REQUIRED;
+}
+
+} // namespace detail
+
+// ---- verify_context -------------------------------------------------------------------------
+
+std::string verify_context::error_message() const {
+    if (*flags_ == 0)
+        return {};
+    char buf[2048];
+    buf[0] = '\0';
+    mbedtls_x509_crt_verify_info(buf, sizeof buf, "", *flags_); // may truncate: still useful
+    // One line per problem; join them into one readable line.
+    std::string text;
+    std::string_view rest = buf;
+    while (!rest.empty()) {
+        const std::size_t end = rest.find('\n');
+        std::string_view line = rest.substr(0, end);
+        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
+            line.remove_prefix(1);
+        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+            line.remove_suffix(1);
+        if (!line.empty()) {
+            if (!text.empty())
+                text += "; ";
+            text += line;
+        }
+        if (end == std::string_view::npos)
+            break;
+        rest.remove_prefix(end + 1);
+    }
+    return text;
+}
+
+boost::asio::const_buffer verify_context::certificate() const noexcept {
+    if (!crt_)
+        return {};
+    return {crt_->raw.p, crt_->raw.len};
+}
+
+std::string verify_context::subject() const {
+    if (!crt_)
+        return {};
+    std::string buf(256, '\0');
+    for (;;) {
+        const int n = mbedtls_x509_dn_gets(buf.data(), buf.size(), &crt_->subject);
+        if (n >= 0) {
+            buf.resize(static_cast<std::size_t>(n));
+            return buf;
+        }
+        if (n != MBEDTLS_ERR_X509_BUFFER_TOO_SMALL || buf.size() >= 65536)
+            return {};
+        buf.resize(buf.size() * 4);
+    }
+}
+
+// ---- context --------------------------------------------------------------------------------
+
+void context::add_certificate_authority(const_buffer ca) {
+    run_or_throw(impl_, "tlsx::context::add_certificate_authority", {},
+                 from_buffer(ca, load_ca_strict));
+}
+
+void context::add_certificate_authority(const_buffer ca, error_code& ec) {
+    ec = run(impl_, from_buffer(ca, load_ca_strict));
+}
+
+void context::load_verify_file(const std::string& path) {
+    run_or_throw(impl_, "tlsx::context::load_verify_file", path, from_file(path, load_ca_strict));
+}
+
+void context::load_verify_file(const std::string& path, error_code& ec) {
+    ec = run(impl_, from_file(path, load_ca_strict));
+}
+
+void context::add_verify_path(const std::string& path) {
+    run_or_throw(
+        impl_, "tlsx::context::add_verify_path", path,
+        [&](context_impl& impl, std::string& detail) { return load_ca_path(impl, path, detail); });
+}
+
+void context::add_verify_path(const std::string& path, error_code& ec) {
+    ec = run(impl_, [&](context_impl& impl, std::string& detail) {
+        return load_ca_path(impl, path, detail);
+    });
+}
+
+void context::set_default_verify_paths() {
+    run_or_throw(impl_, "tlsx::context::set_default_verify_paths", {}, load_default_paths);
+}
+
+void context::set_default_verify_paths(error_code& ec) {
+    ec = run(impl_, load_default_paths);
+}
+
+void context::add_crl(const_buffer crl) {
+    run_or_throw(impl_, "tlsx::context::add_crl", {}, from_buffer(crl, load_crl));
+}
+
+void context::add_crl(const_buffer crl, error_code& ec) {
+    ec = run(impl_, from_buffer(crl, load_crl));
+}
+
+void context::set_verify_mode(verify_mode mode) {
+    context_impl& impl = need(impl_, "tlsx::context::set_verify_mode");
+    impl.mode[stream_base::client] = impl.mode[stream_base::server] = mode;
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
+        mbedtls_ssl_conf_authmode(conf, context_impl::authmode(mode));
+    });
+}
+
+void context::set_verify_callback(verify_callback cb) {
+    // The engine installs a per-session verify function that consults this.
+    need(impl_, "tlsx::context::set_verify_callback").verify_cb = std::move(cb);
+}
+
+void context::set_verify_depth(int depth) {
+    need(impl_, "tlsx::context::set_verify_depth").verify_depth = depth;
+}
+
+} // namespace tlsx
