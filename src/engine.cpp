@@ -1,7 +1,7 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// src/engine.cpp — the sans-I/O engine: one mbedTLS session driven by ciphertext queues.
 //
-// The sans-I/O engine. Nothing here creates an Asio error code: a program may compile Asio in
+// Nothing here creates an Asio error code: a program may compile Asio in
 // another mode (BOOST_ASIO_SEPARATE_COMPILATION) than this library, and then it has two copies
 // of Asio's error categories. The inline parts of engine.hpp do that mapping in the user's mode.
 //
@@ -374,8 +374,10 @@ private:
         // and off per session (only while we accept one), and a per-stream verify mode needs
         // its own authmode. mbedtls_ssl_config is plain data pointing into the context
         // (certificates, lists, ticket keys), which the shared_ptr keeps alive, so a shallow
-        // copy is complete and costs no parsing. Later changes to the context do not reach
-        // sessions already set up (as with OpenSSL's SSL_new).
+        // copy is complete and costs no parsing. Settings held in the configuration itself
+        // (verify mode, versions, renegotiation) are copied now and later changes to the
+        // context do not reach this session; what it points to (certificate chains, trust
+        // store, ticket keys) is shared, which is why a context in use must not be changed.
         own_conf_.reset(new mbedtls_ssl_config(*conf));
         conf = own_conf_.get();
         if (has_mode_override_)

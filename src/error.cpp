@@ -1,5 +1,5 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// src/error.cpp — the error categories (tlsx, tlsx.mbedtls, tlsx.alert) and their messages.
 //
 // The four error categories of tlsx: its own errors, raw mbedTLS codes, received TLS alerts and
 // the coarse conditions that group them.
@@ -70,81 +70,70 @@ bool is_ssl_error(int high) noexcept {
            in_range(high, -0x6480, -0x6F80) || in_range(high, -0x7000, -0x7F80);
 }
 
+struct gloss_entry {
+    int code;
+    const char* text;
+};
+
 // What an mbedTLS error usually means for the user, for the codes people actually meet.
+constexpr gloss_entry glosses[] = {
+    {MBEDTLS_ERR_SSL_CONN_EOF, "the transport ended in the middle of a TLS record or handshake"},
+    {MBEDTLS_ERR_SSL_INVALID_RECORD,
+     "the peer sent bytes that are not a valid TLS record: not TLS, or corrupted"},
+    {MBEDTLS_ERR_SSL_INVALID_MAC,
+     "a record failed its integrity check: corrupted or tampered with in transit"},
+    {MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION,
+     "no TLS version in common with the peer (see set_min_version/set_max_version)"},
+    {MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN, "no ciphersuite in common with the peer"},
+    {MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE, "no ciphersuite in common with the peer"},
+    {MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, "the peer aborted the connection with a fatal alert"},
+    {MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED, "the peer could not be authenticated"},
+    {MBEDTLS_ERR_X509_CERT_VERIFY_FAILED,
+     "the peer's certificate failed verification (expired, untrusted or for another host name)"},
+    {MBEDTLS_ERR_PK_PASSWORD_REQUIRED, "the private key is encrypted: set a password callback"},
+    {MBEDTLS_ERR_PK_PASSWORD_MISMATCH, "the password of the encrypted private key is wrong"},
+    {MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT,
+     "no -----BEGIN ...----- block found: the data is not PEM"},
+    {MBEDTLS_ERR_PEM_INVALID_DATA, "the PEM block is damaged (bad base64 or headers)"},
+    {MBEDTLS_ERR_X509_INVALID_FORMAT,
+     "the certificate data is malformed: not a certificate, or truncated/corrupted"},
+    {MBEDTLS_ERR_X509_CERT_UNKNOWN_FORMAT, "the data is neither a PEM nor a DER certificate"},
+    {MBEDTLS_ERR_X509_FILE_IO_ERROR, "a certificate file or directory could not be read"},
+    {MBEDTLS_ERR_PK_KEY_INVALID_FORMAT,
+     "the private key data is malformed: not a key, or truncated/corrupted"},
+    {MBEDTLS_ERR_PK_UNKNOWN_PK_ALG, "the key uses an algorithm this mbedTLS build does not know"},
+    {MBEDTLS_ERR_PK_TYPE_MISMATCH, "the key is of the wrong type for this use"},
+    {MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO, "the client's hello was malformed or unacceptable: often "
+                                          "a non-TLS client or an unsupported protocol version"},
+    {MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO, "the server's hello was malformed or unacceptable"},
+    {MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE,
+     "the peer's certificate message was malformed or its certificate unusable"},
+    {MBEDTLS_ERR_SSL_BAD_HS_FINISHED, "the handshake was tampered with or the keys do not match"},
+    {MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE,
+     "the peer sent a message that the TLS protocol does not allow at this point"},
+    {MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE,
+     "the client sent no certificate although the server requires one"},
+    {MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED,
+     "no trusted certificate authority is configured: add one, or do not verify"},
+    {MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED,
+     "a certificate and private key are needed (use_certificate_chain, use_private_key)"},
+    {MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED,
+     "a certificate and private key are needed (use_certificate_chain, use_private_key)"},
+    {MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY, "the peer closed the TLS session"},
+    {MBEDTLS_ERR_SSL_BAD_CONFIG, "the TLS configuration is inconsistent"},
+    {MBEDTLS_ERR_SSL_BAD_INPUT_DATA,
+     "mbedTLS rejected an argument (a configuration mistake or a bug in the caller)"},
+    {MBEDTLS_ERR_SSL_ALLOC_FAILED, "out of memory"},
+    {MBEDTLS_ERR_X509_ALLOC_FAILED, "out of memory"},
+    {MBEDTLS_ERR_PK_ALLOC_FAILED, "out of memory"},
+    {MBEDTLS_ERR_SSL_INTERNAL_ERROR, "an internal error in mbedTLS"},
+};
+
 const char* mbedtls_gloss(int code) noexcept {
-    switch (code) {
-    case MBEDTLS_ERR_SSL_CONN_EOF:
-        return "the transport ended in the middle of a TLS record or handshake";
-    case MBEDTLS_ERR_SSL_INVALID_RECORD:
-        return "the peer sent bytes that are not a valid TLS record: not TLS, or corrupted";
-    case MBEDTLS_ERR_SSL_INVALID_MAC:
-        return "a record failed its integrity check: corrupted or tampered with in transit";
-    case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
-        return "no TLS version in common with the peer (see set_min_version/set_max_version)";
-    case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN:
-    case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE:
-        return "no ciphersuite in common with the peer";
-    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-        return "the peer aborted the connection with a fatal alert";
-    case MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED:
-        return "the peer could not be authenticated";
-    case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
-        return "the peer's certificate failed verification (expired, untrusted or for another "
-               "host name)";
-    case MBEDTLS_ERR_PK_PASSWORD_REQUIRED:
-        return "the private key is encrypted: set a password callback";
-    case MBEDTLS_ERR_PK_PASSWORD_MISMATCH:
-        return "the password of the encrypted private key is wrong";
-    case MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT:
-        return "no -----BEGIN ...----- block found: the data is not PEM";
-    case MBEDTLS_ERR_PEM_INVALID_DATA:
-        return "the PEM block is damaged (bad base64 or headers)";
-    case MBEDTLS_ERR_X509_INVALID_FORMAT:
-        return "the certificate data is malformed: not a certificate, or truncated/corrupted";
-    case MBEDTLS_ERR_X509_CERT_UNKNOWN_FORMAT:
-        return "the data is neither a PEM nor a DER certificate";
-    case MBEDTLS_ERR_X509_FILE_IO_ERROR:
-        return "a certificate file or directory could not be read";
-    case MBEDTLS_ERR_PK_KEY_INVALID_FORMAT:
-        return "the private key data is malformed: not a key, or truncated/corrupted";
-    case MBEDTLS_ERR_PK_UNKNOWN_PK_ALG:
-        return "the key uses an algorithm this mbedTLS build does not know";
-    case MBEDTLS_ERR_PK_TYPE_MISMATCH:
-        return "the key is of the wrong type for this use";
-    case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO:
-        return "the client's hello was malformed or unacceptable: often a non-TLS client or "
-               "an unsupported protocol version";
-    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO:
-        return "the server's hello was malformed or unacceptable";
-    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE:
-        return "the peer's certificate message was malformed or its certificate unusable";
-    case MBEDTLS_ERR_SSL_BAD_HS_FINISHED:
-        return "the handshake was tampered with or the keys do not match";
-    case MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE:
-        return "the peer sent a message that the TLS protocol does not allow at this point";
-    case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
-        return "the client sent no certificate although the server requires one";
-    case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED:
-        return "no trusted certificate authority is configured: add one, or do not verify";
-    case MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED:
-    case MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED:
-        return "a certificate and private key are needed (use_certificate_chain, "
-               "use_private_key)";
-    case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY:
-        return "the peer closed the TLS session";
-    case MBEDTLS_ERR_SSL_BAD_CONFIG:
-        return "the TLS configuration is inconsistent";
-    case MBEDTLS_ERR_SSL_BAD_INPUT_DATA:
-        return "mbedTLS rejected an argument (a configuration mistake or a bug in the caller)";
-    case MBEDTLS_ERR_SSL_ALLOC_FAILED:
-    case MBEDTLS_ERR_X509_ALLOC_FAILED:
-    case MBEDTLS_ERR_PK_ALLOC_FAILED:
-        return "out of memory";
-    case MBEDTLS_ERR_SSL_INTERNAL_ERROR:
-        return "an internal error in mbedTLS";
-    default:
-        return nullptr;
-    }
+    for (const gloss_entry& g : glosses)
+        if (g.code == code)
+            return g.text;
+    return nullptr;
 }
 
 // ---- categories -----------------------------------------------------------------------------
@@ -165,8 +154,6 @@ public:
             return "the TLS handshake has not been completed";
         case error::closed:
             return "the TLS session is closed";
-        case error::stream_failed:
-            return "the stream is unusable after an earlier fatal error or cancellation";
         case error::renegotiation_refused:
             return "the peer refused to renegotiate";
         case error::renegotiation_ignored:
@@ -277,79 +264,55 @@ public:
     }
 };
 
+struct alert_entry {
+    int number;
+    const char* name;
+};
+
+// Alert numbers and names (RFC 5246 §7.2, RFC 8446 §6, RFC 6066), in one table: mbedTLS's
+// MBEDTLS_SSL_ALERT_MSG_* where it defines one, else the wire value from the RFC.
+constexpr alert_entry alerts[] = {
+    {MBEDTLS_SSL_ALERT_MSG_CLOSE_NOTIFY, "close_notify"},
+    {MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE, "unexpected_message"},
+    {MBEDTLS_SSL_ALERT_MSG_BAD_RECORD_MAC, "bad_record_mac"},
+    {MBEDTLS_SSL_ALERT_MSG_DECRYPTION_FAILED, "decryption_failed"},
+    {MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW, "record_overflow"},
+    {MBEDTLS_SSL_ALERT_MSG_DECOMPRESSION_FAILURE, "decompression_failure"},
+    {MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE, "handshake_failure"},
+    {MBEDTLS_SSL_ALERT_MSG_NO_CERT, "no_certificate"},
+    {MBEDTLS_SSL_ALERT_MSG_BAD_CERT, "bad_certificate"},
+    {MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_CERT, "unsupported_certificate"},
+    {MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED, "certificate_revoked"},
+    {MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED, "certificate_expired"},
+    {MBEDTLS_SSL_ALERT_MSG_CERT_UNKNOWN, "certificate_unknown"},
+    {MBEDTLS_SSL_ALERT_MSG_ILLEGAL_PARAMETER, "illegal_parameter"},
+    {MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA, "unknown_ca"},
+    {MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED, "access_denied"},
+    {MBEDTLS_SSL_ALERT_MSG_DECODE_ERROR, "decode_error"},
+    {MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR, "decrypt_error"},
+    {MBEDTLS_SSL_ALERT_MSG_EXPORT_RESTRICTION, "export_restriction"},
+    {MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION, "protocol_version"},
+    {MBEDTLS_SSL_ALERT_MSG_INSUFFICIENT_SECURITY, "insufficient_security"},
+    {MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR, "internal_error"},
+    {MBEDTLS_SSL_ALERT_MSG_INAPROPRIATE_FALLBACK, "inappropriate_fallback"},
+    {MBEDTLS_SSL_ALERT_MSG_USER_CANCELED, "user_canceled"},
+    {MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION, "no_renegotiation"},
+    {109, "missing_extension"},
+    {MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_EXT, "unsupported_extension"},
+    {111, "certificate_unobtainable"},
+    {MBEDTLS_SSL_ALERT_MSG_UNRECOGNIZED_NAME, "unrecognized_name"},
+    {113, "bad_certificate_status_response"},
+    {114, "bad_certificate_hash_value"},
+    {MBEDTLS_SSL_ALERT_MSG_UNKNOWN_PSK_IDENTITY, "unknown_psk_identity"},
+    {116, "certificate_required"},
+    {MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL, "no_application_protocol"},
+};
+
 const char* alert_name(int alert) noexcept {
-    switch (alert) {
-    case 0:
-        return "close_notify";
-    case 10:
-        return "unexpected_message";
-    case 20:
-        return "bad_record_mac";
-    case 21:
-        return "decryption_failed";
-    case 22:
-        return "record_overflow";
-    case 30:
-        return "decompression_failure";
-    case 40:
-        return "handshake_failure";
-    case 41:
-        return "no_certificate";
-    case 42:
-        return "bad_certificate";
-    case 43:
-        return "unsupported_certificate";
-    case 44:
-        return "certificate_revoked";
-    case 45:
-        return "certificate_expired";
-    case 46:
-        return "certificate_unknown";
-    case 47:
-        return "illegal_parameter";
-    case 48:
-        return "unknown_ca";
-    case 49:
-        return "access_denied";
-    case 50:
-        return "decode_error";
-    case 51:
-        return "decrypt_error";
-    case 60:
-        return "export_restriction";
-    case 70:
-        return "protocol_version";
-    case 71:
-        return "insufficient_security";
-    case 80:
-        return "internal_error";
-    case 86:
-        return "inappropriate_fallback";
-    case 90:
-        return "user_canceled";
-    case 100:
-        return "no_renegotiation";
-    case 109:
-        return "missing_extension";
-    case 110:
-        return "unsupported_extension";
-    case 111:
-        return "certificate_unobtainable";
-    case 112:
-        return "unrecognized_name";
-    case 113:
-        return "bad_certificate_status_response";
-    case 114:
-        return "bad_certificate_hash_value";
-    case 115:
-        return "unknown_psk_identity";
-    case 116:
-        return "certificate_required";
-    case 120:
-        return "no_application_protocol";
-    default:
-        return nullptr;
-    }
+    for (const alert_entry& a : alerts)
+        if (a.number == alert)
+            return a.name;
+    return nullptr;
 }
 
 const char* alert_explanation(int alert) noexcept {

@@ -1,5 +1,5 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// src/session.cpp — tlsx::session: resumption data, saved and loaded as bytes.
 //
 // Session bytes: "TLSX" | format version (1 byte) | mbedTLS version number (4 bytes, big
 // endian) | mbedtls_ssl_session_save output. mbedTLS checks its own part again on load (its

@@ -1,5 +1,5 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/beast.hpp — optional Boost.Beast integration: teardown and async_teardown for tlsx::stream.
 //
 #ifndef TLSX_BEAST_HPP
 #define TLSX_BEAST_HPP

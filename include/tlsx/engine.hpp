@@ -1,5 +1,6 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/engine.hpp — tlsx::engine, the sans-I/O TLS engine (ciphertext in and out, plaintext in and
+// out).
 //
 #ifndef TLSX_ENGINE_HPP
 #define TLSX_ENGINE_HPP

@@ -1,5 +1,6 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/error.hpp — error codes: the tlsx, tlsx.mbedtls and tlsx.alert categories and their
+// conditions.
 //
 #ifndef TLSX_ERROR_HPP
 #define TLSX_ERROR_HPP
@@ -26,8 +27,6 @@ enum class error {
     not_handshaken,
     /// The session was closed (close_notify sent or a fatal error happened) and cannot be used.
     closed,
-    /// An earlier fatal error or a cancelled write/handshake/shutdown left the stream unusable.
-    stream_failed,
     /// The peer refused to renegotiate (no_renegotiation alert).
     renegotiation_refused,
     /// The peer went past the renegotiation enforcement limit without renegotiating.

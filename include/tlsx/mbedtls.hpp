@@ -1,5 +1,5 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/mbedtls.hpp — optional native access: the only public header that exposes mbedTLS types.
 //
 #ifndef TLSX_MBEDTLS_HPP
 #define TLSX_MBEDTLS_HPP

@@ -1,5 +1,5 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/session.hpp — tlsx::session, resumption data owned by the application.
 //
 #ifndef TLSX_SESSION_HPP
 #define TLSX_SESSION_HPP

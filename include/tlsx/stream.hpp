@@ -1,5 +1,5 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/stream.hpp — tlsx::stream<NextLayer>, the TLS stream (AsyncStream and SyncStream).
 //
 #ifndef TLSX_STREAM_HPP
 #define TLSX_STREAM_HPP

@@ -1,5 +1,5 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/stream_base.hpp — roles, shutdown modes and policies shared by streams and engines.
 //
 #ifndef TLSX_STREAM_BASE_HPP
 #define TLSX_STREAM_BASE_HPP

@@ -1,5 +1,6 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/test.hpp — an in-memory transport pair and a connected TLS client/server pair for unit
+// tests.
 //
 #ifndef TLSX_TEST_HPP
 #define TLSX_TEST_HPP
@@ -327,7 +328,7 @@ private:
             ec = boost::asio::error::connection_reset;
             return 0;
         }
-        if (c.eof || inbox_closed_by_peer()) {
+        if (c.eof) {
             ec = boost::asio::error::broken_pipe;
             return 0;
         }
@@ -354,8 +355,6 @@ private:
         }
         return n;
     }
-
-    bool inbox_closed_by_peer() const noexcept { return false; }
 
     template <class Handler, class MutableBufferSequence>
     struct read_op final : detail::channel::pending_read {

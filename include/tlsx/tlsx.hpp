@@ -1,5 +1,6 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/tlsx.hpp — the umbrella header: everything but the optional beast.hpp, mbedtls.hpp and
+// test.hpp.
 //
 #ifndef TLSX_TLSX_HPP
 #define TLSX_TLSX_HPP

@@ -1,5 +1,6 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/detail/engine_op.hpp — the one asynchronous driver of every stream operation, its policies,
+// and the blocking driver.
 //
 #ifndef TLSX_DETAIL_ENGINE_OP_HPP
 #define TLSX_DETAIL_ENGINE_OP_HPP
@@ -200,7 +201,7 @@ struct shutdown_policy : policy_base {
 
     Hand-written rather than built with asio::async_compose, as Asio's own ssl::detail::io_op
     is: a composed_op holds and moves an outstanding-work guard (a type-erased executor) through
-    every intermediate step, which measured a tenth of a 64-byte round trip (docs/performance.md).
+    every intermediate step, whose cost docs/performance.md gives.
     The transport operations started here already keep the handler's executor busy, and a
     parked op is always woken by one of them, so no guard is needed. What async_compose gave is
     kept: the handler's associated executor, allocator and everything else Asio associates

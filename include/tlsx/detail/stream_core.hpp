@@ -1,5 +1,6 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/detail/stream_core.hpp — what the operations of one stream share: the engine, two transport
+// locks, parking slots.
 //
 #ifndef TLSX_DETAIL_STREAM_CORE_HPP
 #define TLSX_DETAIL_STREAM_CORE_HPP

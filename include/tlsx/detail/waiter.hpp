@@ -1,5 +1,6 @@
 //
-// tlsx — TLS streams for Boost.Asio over mbedTLS
+// tlsx/detail/waiter.hpp — a parking slot for one operation waiting on another, and the allocator
+// it uses.
 //
 #ifndef TLSX_DETAIL_WAITER_HPP
 #define TLSX_DETAIL_WAITER_HPP
@@ -46,7 +47,7 @@ struct handler_allocator {
     recycling allocator, so parking and waking allocate nothing from the heap in steady state.
     This is Beast's `saved_handler` idea, reduced to what the stream needs.
 
-    @see boostorg/beast saved_handler; design.md "Parking".
+    @see boostorg/beast saved_handler; docs/design.md, "The stream" (parked operations).
 */
 class waiter {
 public:
