@@ -42,7 +42,11 @@ static_assert(input_queue::capacity == engine::input_capacity);
 
 } // namespace
 
+/// The state of one session, and the steps that change it. engine's own definitions at the end
+/// of this file read and set the state directly (no forwarding hallway).
 class engine_impl {
+    friend class tlsx::engine;
+
 public:
     explicit engine_impl(std::shared_ptr<context_impl> ctx)
         : ctx_(std::move(ctx)) {
@@ -69,22 +73,6 @@ public:
                 ec = make_mbedtls_error(ret);
         }
     }
-
-    void set_verify_mode(verify_mode m) {
-        mode_override_ = m;
-        has_mode_override_ = true;
-    }
-    void set_verify_callback(verify_callback cb) { verify_cb_ = std::move(cb); }
-    void set_verify_depth(int depth) { depth_override_ = depth; }
-    void set_session(const session& s) { offered_session_ = s; }
-
-    session get_session() const {
-        if (!hs_done_ || role_ != stream_base::client)
-            return {};
-        return save_session(ssl_);
-    }
-
-    bool session_reused() const noexcept { return hs_done_ && resumed_; }
 
     // ---- steps -----------------------------------------------------------------------------
 
@@ -222,87 +210,10 @@ public:
     input_queue in_;
     output_queue out_;
 
-    // ---- state -----------------------------------------------------------------------------
-
-    bool handshake_done() const noexcept { return hs_done_; }
-    bool peer_closed() const noexcept { return peer_closed_; }
-    bool close_sent() const noexcept { return close_sent_; }
-    bool failed() const noexcept { return static_cast<bool>(failure_); }
-    error_code failure() const noexcept { return failure_; }
-
     void fail_hard(error_code ec) noexcept {
         if (!failure_)
             failure_ = ec;
     }
-
-    void fail_output(error_code ec) noexcept {
-        if (!output_failure_)
-            output_failure_ = ec;
-        // Whatever is queued can no longer be framed correctly on the wire.
-        out_.discard();
-    }
-
-    // ---- info ------------------------------------------------------------------------------
-
-    /// The suite's IANA name; mbedTLS names suites as IANA does but with dashes. Looked up
-    /// again after a renegotiation, which may change the suite.
-    std::string_view cipher_suite() const noexcept {
-        if (!hs_done_)
-            return {};
-        const char* name = mbedtls_ssl_get_ciphersuite(&ssl_);
-        if (name != suite_source_) { // names are mbedTLS's static strings
-            suite_source_ = name;
-            std::size_t n = name ? std::min(std::strlen(name), sizeof suite_ - 1) : 0;
-            std::replace_copy(name, name + n, suite_, '-', '_');
-            suite_size_ = n;
-        }
-        return {suite_, suite_size_};
-    }
-
-    std::string_view protocol_version() const noexcept {
-        if (!hs_done_)
-            return {};
-        const char* v = mbedtls_ssl_get_version(&ssl_);
-        return v ? std::string_view(v) : std::string_view();
-    }
-
-    std::string_view alpn_protocol() const noexcept {
-        if (!hs_done_)
-            return {};
-        const char* p = mbedtls_ssl_get_alpn_protocol(&ssl_);
-        return p ? std::string_view(p) : std::string_view();
-    }
-
-    std::vector<unsigned char> peer_certificate() const {
-        if (!hs_done_)
-            return {};
-        const mbedtls_x509_crt* crt = mbedtls_ssl_get_peer_cert(&ssl_);
-        if (!crt)
-            return {};
-        return {crt->raw.p, crt->raw.p + crt->raw.len};
-    }
-
-    std::uint32_t verify_result() const noexcept {
-        if (!setup_)
-            return 0;
-        return mbedtls_ssl_get_verify_result(&ssl_);
-    }
-
-    mbedtls_ssl_context* native_handle() noexcept { return setup_ ? &ssl_ : nullptr; }
-
-    void set_renegotiation(renegotiation_policy p) { reneg_.set_policy(p); }
-
-    boost::asio::mutable_buffer staging() noexcept {
-        if (!staging_)
-            staging_.reset(new (std::nothrow) unsigned char[engine::max_record_plaintext]);
-        if (!staging_)
-            return {};
-        return {staging_.get(), engine::max_record_plaintext};
-    }
-    engine::renegotiation_phase renegotiation_state() const noexcept { return reneg_.current(); }
-
-    /// Changes whenever something a parked operation may wait for happened inside a step.
-    std::uint64_t events() const noexcept { return closed_events_ + reneg_.events(); }
 
     /// Ask the peer to renegotiate and run the new handshake (gnutls_rehandshake + handshake).
     engine::result renegotiate() {
@@ -576,31 +487,23 @@ void engine::set_server_name(std::string_view host, error_code& ec) {
     impl_->set_server_name(host, ec);
 }
 void engine::set_verify_mode(verify_mode mode) {
-    impl_->set_verify_mode(mode);
+    impl_->mode_override_ = mode;
+    impl_->has_mode_override_ = true;
 }
 void engine::set_verify_callback(verify_callback cb) {
-    impl_->set_verify_callback(std::move(cb));
+    impl_->verify_cb_ = std::move(cb);
+}
+void engine::set_verify_depth(int depth) {
+    impl_->depth_override_ = depth;
 }
 void engine::set_renegotiation(renegotiation_policy policy) {
-    impl_->set_renegotiation(policy);
+    impl_->reneg_.set_policy(policy);
 }
 engine::result engine::renegotiate() {
     return impl_->renegotiate();
 }
-std::uint64_t engine::events() const noexcept {
-    return impl_->events();
-}
 void engine::set_session(const session& s) {
-    impl_->set_session(s);
-}
-session engine::get_session() const {
-    return impl_->get_session();
-}
-bool engine::session_reused() const noexcept {
-    return impl_->session_reused();
-}
-void engine::set_verify_depth(int depth) {
-    impl_->set_verify_depth(depth);
+    impl_->offered_session_ = s;
 }
 
 engine::result engine::handshake(stream_base::handshake_type type) {
@@ -613,7 +516,12 @@ engine::result engine::write(boost::asio::const_buffer buf) {
     return impl_->write(static_cast<const unsigned char*>(buf.data()), buf.size());
 }
 boost::asio::mutable_buffer engine::staging() noexcept {
-    return impl_->staging();
+    auto& stage = impl_->staging_;
+    if (!stage)
+        stage.reset(new (std::nothrow) unsigned char[max_record_plaintext]);
+    if (!stage)
+        return {};
+    return {stage.get(), max_record_plaintext};
 }
 engine::result engine::close() {
     return impl_->close();
@@ -654,48 +562,84 @@ std::uint64_t engine::output_consumed() const noexcept {
     return impl_->out_.consumed();
 }
 
+// ---- state ---------------------------------------------------------------------------------
+
+std::uint64_t engine::events() const noexcept {
+    return impl_->closed_events_ + impl_->reneg_.events();
+}
 bool engine::handshake_done() const noexcept {
-    return impl_->handshake_done();
+    return impl_->hs_done_;
 }
 bool engine::peer_closed() const noexcept {
-    return impl_->peer_closed();
+    return impl_->peer_closed_;
 }
 bool engine::close_sent() const noexcept {
-    return impl_->close_sent();
+    return impl_->close_sent_;
 }
 bool engine::failed() const noexcept {
-    return impl_->failed();
+    return static_cast<bool>(impl_->failure_);
 }
 error_code engine::failure() const noexcept {
-    return impl_->failure();
+    return impl_->failure_;
 }
 void engine::fail(error_code ec) noexcept {
     impl_->fail_hard(ec);
 }
 void engine::fail_output(error_code ec) noexcept {
-    impl_->fail_output(ec);
+    auto& d = *impl_;
+    if (!d.output_failure_)
+        d.output_failure_ = ec;
+    d.out_.discard(); // whatever is queued can no longer be framed correctly on the wire
 }
 
+// ---- information after the handshake -------------------------------------------------------
+
+/// mbedTLS names suites as IANA does but with dashes. Looked up again after a renegotiation,
+/// which may change the suite; the names are mbedTLS's static strings.
 std::string_view engine::cipher_suite() const noexcept {
-    return impl_->cipher_suite();
+    auto& d = *impl_;
+    if (!d.hs_done_)
+        return {};
+    const char* name = mbedtls_ssl_get_ciphersuite(&d.ssl_);
+    if (name != d.suite_source_) {
+        d.suite_source_ = name;
+        std::size_t n = name ? std::min(std::strlen(name), sizeof d.suite_ - 1) : 0;
+        std::replace_copy(name, name + n, d.suite_, '-', '_');
+        d.suite_size_ = n;
+    }
+    return {d.suite_, d.suite_size_};
 }
 std::string_view engine::protocol_version() const noexcept {
-    return impl_->protocol_version();
+    const char* v = impl_->hs_done_ ? mbedtls_ssl_get_version(&impl_->ssl_) : nullptr;
+    return v ? std::string_view(v) : std::string_view();
 }
 std::string_view engine::alpn_protocol() const noexcept {
-    return impl_->alpn_protocol();
+    const char* p = impl_->hs_done_ ? mbedtls_ssl_get_alpn_protocol(&impl_->ssl_) : nullptr;
+    return p ? std::string_view(p) : std::string_view();
 }
 std::vector<unsigned char> engine::peer_certificate() const {
-    return impl_->peer_certificate();
+    const mbedtls_x509_crt* crt =
+        impl_->hs_done_ ? mbedtls_ssl_get_peer_cert(&impl_->ssl_) : nullptr;
+    if (!crt)
+        return {};
+    return {crt->raw.p, crt->raw.p + crt->raw.len};
+}
+session engine::get_session() const {
+    if (!impl_->hs_done_ || impl_->role_ != stream_base::client)
+        return {};
+    return detail::save_session(impl_->ssl_);
+}
+bool engine::session_reused() const noexcept {
+    return impl_->hs_done_ && impl_->resumed_;
 }
 engine::renegotiation_phase engine::renegotiation_state() const noexcept {
-    return impl_->renegotiation_state();
+    return impl_->reneg_.current();
 }
 std::uint32_t engine::verify_result() const noexcept {
-    return impl_->verify_result();
+    return impl_->setup_ ? mbedtls_ssl_get_verify_result(&impl_->ssl_) : 0;
 }
 mbedtls_ssl_context* engine::native_handle() noexcept {
-    return impl_->native_handle();
+    return impl_->setup_ ? &impl_->ssl_ : nullptr;
 }
 
 } // namespace tlsx
