@@ -74,10 +74,8 @@ void renegotiation::attach(mbedtls_ssl_context& ssl, mbedtls_ssl_config& conf,
     settle();
 }
 
-std::size_t renegotiation::take_stashed(unsigned char* p, std::size_t n) noexcept {
+std::size_t renegotiation::unstash(unsigned char* p, std::size_t n) noexcept {
     std::size_t k = std::min(n, stash_end_ - stash_begin_);
-    if (k == 0)
-        return 0;
     std::memcpy(p, stash_.get() + stash_begin_, k);
     stash_begin_ += k;
     if (stash_begin_ == stash_end_)
@@ -107,18 +105,15 @@ void renegotiation::allow(bool on) {
                                              : MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 }
 
-void renegotiation::reading_on() {
-    if (phase_ == phase::peer_request) {
-        // mbedTLS answers the kept request with no_renegotiation (the switch is off).
-        phase_ = phase::idle;
-        settle();
-    }
+void renegotiation::refuse_request() {
+    // mbedTLS answers the kept request with no_renegotiation (the switch is off).
+    phase_ = phase::idle;
+    settle();
 }
 
 /// Follow mbedTLS: our request's handshake starts when mbedTLS enters IN_PROGRESS, and a
 /// renegotiation has finished when it leaves IN_PROGRESS with the handshake over.
-void renegotiation::after_call() {
-    int status = internals::renegotiation_status(*ssl_);
+void renegotiation::follow(int status) {
     if (phase_ == phase::asked && status == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS)
         phase_ = phase::handshaking;
     if (last_status_ == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
@@ -140,12 +135,10 @@ void renegotiation::after_call() {
     no_renegotiation answer to ours, and records that count against enforcement. The record
     stays current, so mbedTLS processes it as if unread.
 */
-verdict renegotiation::before_record() {
+verdict renegotiation::peek() {
     bool server = role_ == stream_base::server;
-    bool interested = policy_ == renegotiation_policy::ask || ours() ||
-                      (server && policy_ == renegotiation_policy::accept);
-    if (!interested || !internals::handshake_over(*ssl_) ||
-        internals::application_record_open(*ssl_) || internals::current_record_kept(*ssl_))
+    if (!internals::handshake_over(*ssl_) || internals::application_record_open(*ssl_) ||
+        internals::current_record_kept(*ssl_))
         return peek_during_renegotiation();
     if (int ret = internals::read_record_ahead(*ssl_); ret != 0)
         return read_error(ret); // exactly what mbedtls_ssl_read would have returned
@@ -179,7 +172,7 @@ verdict renegotiation::before_record() {
     return proceed();
 }
 
-verdict renegotiation::before_write() {
+verdict renegotiation::peek_before_write() {
     verdict v = peek_during_renegotiation();
     if (v.what == verdict::kind::read_error)
         return v.ret == MBEDTLS_ERR_SSL_WANT_READ ? want_input() : fatal(v.ret);
@@ -340,12 +333,12 @@ bool renegotiation::allowed() const noexcept {
 }
 void renegotiation::settle() {}
 void renegotiation::allow(bool) {}
-void renegotiation::reading_on() {}
-void renegotiation::after_call() {}
-verdict renegotiation::before_record() {
+void renegotiation::refuse_request() {}
+void renegotiation::follow(int) {}
+verdict renegotiation::peek() {
     return proceed();
 }
-verdict renegotiation::before_write() {
+verdict renegotiation::peek_before_write() {
     return proceed();
 }
 verdict renegotiation::read_into_stash() {

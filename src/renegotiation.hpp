@@ -15,6 +15,8 @@
 #include <tlsx/error.hpp>
 #include <tlsx/stream_base.hpp>
 
+#include "detail/mbedtls_internals.hpp"
+
 #include <mbedtls/ssl.h>
 
 #include <cstddef>
@@ -65,21 +67,39 @@ public:
 
     /// Application data read by renegotiation steps, for the next read: copies up to `n` bytes
     /// to `p` and returns how many (0: none kept).
-    std::size_t take_stashed(unsigned char* p, std::size_t n) noexcept;
+    // The points on the path of every record are inline: in the common case (nothing in play)
+    // each is a comparison or two, and the work is out of line.
+
+    std::size_t take_stashed(unsigned char* p, std::size_t n) noexcept {
+        return stash_begin_ == stash_end_ ? 0 : unstash(p, n);
+    }
 
     /// The application reads on: a request it was told about (ask policy) is refused.
-    void reading_on();
+    void reading_on() {
+        if (phase_ == phase::peer_request)
+            refuse_request();
+    }
 
     /// Before mbedtls_ssl_read: look at the next record for what mbedTLS does not report (a
     /// peer's request, the peer's refusal of ours, records against the enforcement bound).
-    verdict before_record();
+    verdict before_record() {
+        bool interested = policy_ == renegotiation_policy::ask || ours() ||
+                          (role_ == stream_base::server && policy_ == renegotiation_policy::accept);
+        return interested ? peek() : verdict{};
+    }
 
     /// Before mbedtls_ssl_write: a client whose request waits for ServerHello looks for the
     /// server's refusal first.
-    verdict before_write();
+    verdict before_write() {
+        return phase_ == phase::handshaking ? peek_before_write() : verdict{};
+    }
 
     /// After every mbedTLS call that may have run a handshake step.
-    void after_call();
+    void after_call() {
+        int status = internals::renegotiation_status(*ssl_);
+        if (status != last_status_ || phase_ == phase::asked)
+            follow(status);
+    }
 
     /// mbedtls_ssl_write met application data before the server's answer to our request:
     /// read it into the stash (proceed: call mbedtls_ssl_write again).
@@ -103,6 +123,11 @@ public:
     std::uint64_t events() const noexcept { return events_; }
 
 private:
+    std::size_t unstash(unsigned char* p, std::size_t n) noexcept;
+    void refuse_request();
+    verdict peek();
+    verdict peek_before_write();
+    void follow(int status);
     bool allowed() const noexcept;
     void settle();
     void allow(bool on);
