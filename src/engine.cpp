@@ -1,9 +1,9 @@
 //
 // src/engine.cpp — the sans-I/O engine: one mbedTLS session driven by ciphertext queues.
 //
-// Nothing here creates an Asio error code: a program may compile Asio in
-// another mode (BOOST_ASIO_SEPARATE_COMPILATION) than this library, and then it has two copies
-// of Asio's error categories. The inline parts of engine.hpp do that mapping in the user's mode.
+// Nothing here creates an Asio error code: a program may compile Asio in another mode
+// (BOOST_ASIO_SEPARATE_COMPILATION) than this library, and then it has two copies of Asio's
+// error categories. The inline parts of engine.hpp do that mapping in the user's mode.
 //
 // mbedTLS is driven through two callbacks:
 // - send: always accepts the whole record and appends it to the output queue, so mbedTLS never
