@@ -10,30 +10,39 @@
 
 #include "detail/context_impl.hpp"
 #include "detail/context_support.hpp"
+#include "detail/mbedtls_compat.hpp"
 
 #include <mbedtls/debug.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/version.h>
+#if MBEDTLS_VERSION_MAJOR >= 3
+#include <mbedtls/entropy.h>
+#include <psa/crypto.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
+#include <string>
 #include <utility>
 
-// These checks stand for the whole library, not only this file. tlsx builds against mbedTLS 2.x
-// only: the context's files and self_signed.cpp use 2.x APIs throughout (configuration, key
-// export, key parsing and writing). engine.cpp's `MBEDTLS_VERSION_MAJOR` branches are
-// groundwork for a later port to 3.x; until that port a 3.x build stops here.
-#if MBEDTLS_VERSION_MAJOR != 2
-#error "tlsx needs mbedTLS 2.x (it uses the 2.x configuration and key-export APIs)"
+// These checks stand for the whole library, not only this file. tlsx builds against mbedTLS
+// 2.28 and 3.x (3.6 LTS); 2.x/3.x differences of the public API are marked with
+// `MBEDTLS_VERSION_MAJOR` where they are used (or named in detail/mbedtls_compat.hpp), those of
+// the SSL internals are in detail/mbedtls_internals.hpp.
+#if MBEDTLS_VERSION_MAJOR < 2 || MBEDTLS_VERSION_MAJOR > 3 ||                                      \
+    (MBEDTLS_VERSION_MAJOR == 2 && MBEDTLS_VERSION_MINOR < 28)
+#error "tlsx needs mbedTLS 2.28 or 3.x"
 #endif
 
 // ALPN, SNI and key export (the key log) are used here, certificate writing in self_signed.cpp,
-// file I/O (reading a directory of CAs) in context_trust.cpp.
+// file I/O (reading a directory of CAs) in context_trust.cpp. Key export is always there in 3.x.
 #if !defined(MBEDTLS_SSL_ALPN) || !defined(MBEDTLS_SSL_SERVER_NAME_INDICATION) ||                  \
-    !defined(MBEDTLS_SSL_EXPORT_KEYS) || !defined(MBEDTLS_X509_CRT_WRITE_C) ||                     \
-    !defined(MBEDTLS_PEM_WRITE_C) || !defined(MBEDTLS_FS_IO)
+    (MBEDTLS_VERSION_MAJOR < 3 && !defined(MBEDTLS_SSL_EXPORT_KEYS)) ||                            \
+    !defined(MBEDTLS_X509_CRT_WRITE_C) || !defined(MBEDTLS_PEM_WRITE_C) || !defined(MBEDTLS_FS_IO)
 #error "tlsx needs an mbedTLS built with ALPN, SNI, key export, certificate writing and file I/O"
 #endif
 
@@ -62,21 +71,45 @@ void release(context_impl& impl) noexcept {
     mbedtls_entropy_free(&impl.entropy);
 }
 
+/// The default TLS 1.3 suites, in the same order as the TLS 1.2 ones below (all three are AEAD
+/// with forward secrecy by construction). Also appended to a set_ciphersuites list that names
+/// none, as OpenSSL keeps its TLS 1.3 suites apart from its cipher list: a TLS 1.2 list then
+/// does not make every TLS 1.3 handshake fail.
+#if TLSX_HAS_TLS1_3
+const int default_tls13_ciphersuites[] = {MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+                                          MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+                                          MBEDTLS_TLS1_3_AES_256_GCM_SHA384};
+#endif
+
 /// The default suites, fastest first as measured on this mbedTLS build (docs/performance.md:
 /// ChaCha20-Poly1305 runs ~1.5x AES-GCM here): forward secrecy and AEAD only.
-const int default_ciphersuites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-                                    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-                                    0};
+const int default_ciphersuites[] = {
+#if TLSX_HAS_TLS1_3
+    MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+    MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
+#endif
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    0};
 
 /// Key-exchange curves, cheapest first (mbedTLS's default puts P-521 first, which made
-/// handshakes with GnuTLS peers several times slower).
+/// handshakes with GnuTLS peers several times slower). 3.x names them by their IANA group
+/// numbers (the same list serves TLS 1.3 key shares).
+#if MBEDTLS_VERSION_MAJOR >= 3
+const std::uint16_t default_groups[] = {
+    MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+    MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1,
+    MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
+#else
 const mbedtls_ecp_group_id default_curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
                                                MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
                                                MBEDTLS_ECP_DP_NONE};
+#endif
 
 // One role's configuration: tlsx's defaults, and what the other files put on it.
 void set_up_config(context_impl& impl, stream_base::handshake_type role) {
@@ -87,10 +120,21 @@ void set_up_config(context_impl& impl, stream_base::handshake_type role) {
           "tlsx::context: mbedtls_ssl_config_defaults");
     impl.has_config[role] = true;
     mbedtls_ssl_conf_rng(conf, context_impl::random, &impl);
+#if MBEDTLS_VERSION_MAJOR >= 3
+    // TLS 1.2 up to the highest this build has (1.3 where MBEDTLS_SSL_PROTO_TLS1_3 is on).
+    mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+    mbedtls_ssl_conf_max_tls_version(conf, TLSX_HAS_TLS1_3 ? MBEDTLS_SSL_VERSION_TLS1_3
+                                                           : MBEDTLS_SSL_VERSION_TLS1_2);
+#else
     mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
     mbedtls_ssl_conf_authmode(conf, context_impl::authmode(impl.mode[role]));
     mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_ssl_conf_groups(conf, default_groups);
+#else
     mbedtls_ssl_conf_curves(conf, default_curves);
+#endif
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
     // Off in this shared configuration: each session gets its own copy of it (engine.cpp) and
     // switches renegotiation on there only while its renegotiation_policy accepts or asks.
@@ -102,7 +146,26 @@ void set_up_config(context_impl& impl, stream_base::handshake_type role) {
     apply_keylog(impl, conf);
 }
 
+#if MBEDTLS_VERSION_MAJOR >= 3
+/// mbedTLS 3.x computes with PSA Crypto (TLS 1.3's key schedule always, more with
+/// MBEDTLS_USE_PSA_CRYPTO), which must be initialised first. Idempotent and, with
+/// MBEDTLS_THREADING_C, thread-safe: every context calls it.
+void init_psa() {
+    const psa_status_t status = psa_crypto_init();
+    if (status == PSA_SUCCESS)
+        return;
+    const int code = status == PSA_ERROR_INSUFFICIENT_MEMORY    ? MBEDTLS_ERR_SSL_ALLOC_FAILED
+                     : status == PSA_ERROR_INSUFFICIENT_ENTROPY ? MBEDTLS_ERR_ENTROPY_SOURCE_FAILED
+                                                                : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+    throw_error(make_mbedtls_error(code), "tlsx::context", "psa_crypto_init failed",
+                "PSA status " + std::to_string(static_cast<int>(status)));
+}
+#endif
+
 void set_up(context_impl& impl) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    init_psa();
+#endif
     static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
     check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
                                 sizeof personalisation),
@@ -210,13 +273,30 @@ error_code set_suites(context_impl& impl, const std::vector<std::string>& names,
         std::replace(key.begin(), key.end(), '_', '-');
         std::transform(key.begin(), key.end(), key.begin(),
                        [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-        const int id = key.empty() ? 0 : mbedtls_ssl_get_ciphersuite_id(key.c_str());
+        int id = key.empty() ? 0 : mbedtls_ssl_get_ciphersuite_id(key.c_str());
+#if TLSX_HAS_TLS1_3
+        // TLS 1.3 suites: IANA's TLS_AES_128_GCM_SHA256 is mbedTLS's TLS1-3-AES-128-GCM-SHA256.
+        if (id == 0 && key.rfind("TLS-", 0) == 0)
+            id = mbedtls_ssl_get_ciphersuite_id(("TLS1-3-" + key.substr(4)).c_str());
+#endif
         if (id == 0) {
             detail = name.empty() ? std::string("(empty name)") : name;
             return error::unknown_ciphersuite;
         }
         ids.push_back(id);
     }
+#if TLSX_HAS_TLS1_3
+    // A list without TLS 1.3 suites chooses the TLS 1.2 ones only (see default_tls13_ciphersuites).
+    const bool names_tls13 = std::any_of(ids.begin(), ids.end(), [](int id) {
+        return std::find(std::begin(default_tls13_ciphersuites),
+                         std::end(default_tls13_ciphersuites),
+                         id) != std::end(default_tls13_ciphersuites) ||
+               id == MBEDTLS_TLS1_3_AES_128_CCM_SHA256 || id == MBEDTLS_TLS1_3_AES_128_CCM_8_SHA256;
+    });
+    if (!names_tls13)
+        ids.insert(ids.end(), std::begin(default_tls13_ciphersuites),
+                   std::end(default_tls13_ciphersuites));
+#endif
     ids.push_back(0);
     impl.ciphersuites = std::move(ids);
     for_each_config(impl, [&](mbedtls_ssl_config* conf) {
@@ -225,6 +305,45 @@ error_code set_suites(context_impl& impl, const std::vector<std::string>& names,
     return {};
 }
 
+#if MBEDTLS_VERSION_MAJOR >= 3
+// mbedTLS 3.x has TLS 1.2 and (if built with it) 1.3 only. A minimum below 1.2 is 1.2; a
+// maximum below 1.2 cannot be had and is refused, as is 1.3 where the build lacks it.
+mbedtls_ssl_protocol_version protocol_version_of(tls_version v, bool is_max, const char* fn) {
+    switch (v) {
+    case tls_version::tls1_0:
+    case tls_version::tls1_1:
+        if (!is_max)
+            return MBEDTLS_SSL_VERSION_TLS1_2;
+        throw_error(error::invalid_argument, fn,
+                    std::string(v == tls_version::tls1_0 ? "TLS 1.0" : "TLS 1.1") +
+                        " is not supported by mbedTLS " MBEDTLS_VERSION_STRING,
+                    {});
+    case tls_version::tls1_2:
+        return MBEDTLS_SSL_VERSION_TLS1_2;
+    case tls_version::tls1_3:
+#if TLSX_HAS_TLS1_3
+        return MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+        throw_error(error::invalid_argument, fn,
+                    "TLS 1.3 is not supported by this build of mbedTLS " MBEDTLS_VERSION_STRING,
+                    {});
+#endif
+    }
+    throw_error(error::invalid_argument, fn, "unknown TLS version", {});
+}
+
+void set_version_bound(const std::shared_ptr<context_impl>& p, const char* fn, tls_version v,
+                       bool is_max) {
+    context_impl& impl = need(p, fn);
+    const mbedtls_ssl_protocol_version version = protocol_version_of(v, is_max, fn);
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
+        if (is_max)
+            mbedtls_ssl_conf_max_tls_version(conf, version);
+        else
+            mbedtls_ssl_conf_min_tls_version(conf, version);
+    });
+}
+#else
 // The TLS minor version on the wire (major is 3): TLS 1.0 is 3.1, ..., TLS 1.2 is 3.3.
 int wire_minor(tls_version v, const char* fn) {
     switch (v) {
@@ -250,6 +369,7 @@ void set_version_bound(const std::shared_ptr<context_impl>& p, const char* fn, t
     for_each_config(
         impl, [&](mbedtls_ssl_config* conf) { bound(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor); });
 }
+#endif
 
 } // namespace
 
@@ -268,11 +388,19 @@ void context::set_ciphersuites(const std::vector<std::string>& names, error_code
 }
 
 void context::set_min_version(tls_version v) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    set_version_bound(impl_, "tlsx::context::set_min_version", v, false);
+#else
     set_version_bound(impl_, "tlsx::context::set_min_version", v, mbedtls_ssl_conf_min_version);
+#endif
 }
 
 void context::set_max_version(tls_version v) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    set_version_bound(impl_, "tlsx::context::set_max_version", v, true);
+#else
     set_version_bound(impl_, "tlsx::context::set_max_version", v, mbedtls_ssl_conf_max_version);
+#endif
 }
 
 void context::set_alpn_protocols(const std::vector<std::string>& protocols) {
@@ -344,25 +472,69 @@ void append_hex(std::string& out, const unsigned char* data, std::size_t size) {
     }
 }
 
-int keylog_trampoline(void* p, const unsigned char* master_secret, const unsigned char*,
-                      std::size_t, std::size_t, std::size_t, const unsigned char client_random[32],
-                      const unsigned char[32], mbedtls_tls_prf_types) {
-    auto& impl = *static_cast<context_impl*>(p);
+/// One line of the NSS key log format
+/// (https://firefox-source-docs.mozilla.org/security/nss/legacy/key_log_format/):
+/// "LABEL <client random> <secret>", in hex.
+void emit_keylog(context_impl& impl, const char* label, const unsigned char client_random[32],
+                 const unsigned char* secret, std::size_t secret_size) {
     if (!impl.keylog_cb)
-        return 0;
-    // The NSS key log format:
-    // https://firefox-source-docs.mozilla.org/security/nss/legacy/key_log_format/
+        return;
     scrubbed_string line;
-    line.value.reserve(14 + 64 + 1 + 96);
-    line.value = "CLIENT_RANDOM ";
+    line.value.reserve(std::strlen(label) + 1 + 64 + 1 + 2 * secret_size);
+    line.value = label;
+    line.value += ' ';
     append_hex(line.value, client_random, 32);
     line.value += ' ';
-    append_hex(line.value, master_secret, 48);
+    append_hex(line.value, secret, secret_size);
     try {
         impl.keylog_cb(line.value);
     } catch (...) {
         // A failing key log must not fail the connection it describes.
     }
+}
+
+#if MBEDTLS_VERSION_MAJOR >= 3
+// 3.x exports each secret once it is derived: TLS 1.2's master secret, TLS 1.3's traffic
+// secrets (the labels of the NSS format name them). Early data is off in tlsx, and the early
+// exporter secret has no NSS line.
+void keylog_trampoline(void* p, mbedtls_ssl_key_export_type type, const unsigned char* secret,
+                       std::size_t secret_size, const unsigned char client_random[32],
+                       const unsigned char[32], mbedtls_tls_prf_types) {
+    const char* label = nullptr;
+    switch (type) {
+    case MBEDTLS_SSL_KEY_EXPORT_TLS12_MASTER_SECRET:
+        label = "CLIENT_RANDOM";
+        break;
+#if TLSX_HAS_TLS1_3
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_EARLY_SECRET:
+        label = "CLIENT_EARLY_TRAFFIC_SECRET";
+        break;
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_HANDSHAKE_TRAFFIC_SECRET:
+        label = "CLIENT_HANDSHAKE_TRAFFIC_SECRET";
+        break;
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_SERVER_HANDSHAKE_TRAFFIC_SECRET:
+        label = "SERVER_HANDSHAKE_TRAFFIC_SECRET";
+        break;
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_APPLICATION_TRAFFIC_SECRET:
+        label = "CLIENT_TRAFFIC_SECRET_0";
+        break;
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_SERVER_APPLICATION_TRAFFIC_SECRET:
+        label = "SERVER_TRAFFIC_SECRET_0";
+        break;
+#endif
+    default:
+        return;
+    }
+    emit_keylog(*static_cast<context_impl*>(p), label, client_random, secret, secret_size);
+}
+
+// The callback is per session in 3.x: attach_keylog (engine setup) installs it.
+void apply_keylog(context_impl&, mbedtls_ssl_config*) noexcept {}
+#else
+int keylog_trampoline(void* p, const unsigned char* master_secret, const unsigned char*,
+                      std::size_t, std::size_t, std::size_t, const unsigned char client_random[32],
+                      const unsigned char[32], mbedtls_tls_prf_types) {
+    emit_keylog(*static_cast<context_impl*>(p), "CLIENT_RANDOM", client_random, master_secret, 48);
     return 0;
 }
 
@@ -372,6 +544,7 @@ void apply_keylog(context_impl& impl, mbedtls_ssl_config* conf) noexcept {
     else
         mbedtls_ssl_conf_export_keys_ext_cb(conf, nullptr, nullptr);
 }
+#endif
 
 void debug_trampoline(void* p, int level, const char* file, int line, const char* message) {
     auto& impl = *static_cast<context_impl*>(p);
@@ -404,6 +577,20 @@ void raise_debug_threshold(int level) {
 
 } // namespace
 
+namespace detail {
+
+void attach_keylog(context_impl& impl, mbedtls_ssl_context& ssl) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    if (impl.keylog_cb)
+        mbedtls_ssl_set_export_keys_cb(&ssl, keylog_trampoline, &impl);
+#else
+    (void)impl; // 2.x: set on the configuration (apply_keylog), which the session copies
+    (void)ssl;
+#endif
+}
+
+} // namespace detail
+
 void sni_selection::use(const context& other) {
     const auto& impl = other.impl();
     if (!impl) {
@@ -423,8 +610,13 @@ void sni_selection::use(const context& other) {
         any = true;
     }
     if (!any)
+#if MBEDTLS_VERSION_MAJOR >= 3
+        // 3.x has no MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED: both cases lack a usable pair.
+        result_ = MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED;
+#else
         result_ = impl->credentials.empty() ? MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED
                                             : MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED;
+#endif
 }
 
 void context::set_sni_callback(sni_callback cb) {

@@ -7,6 +7,7 @@
 
 #include "detail/context_impl.hpp"
 #include "detail/context_support.hpp"
+#include "detail/mbedtls_compat.hpp"
 #include "detail/mbedtls_raii.hpp"
 
 #include <mbedtls/asn1.h>
@@ -106,14 +107,15 @@ std::string pkcs8_der_to_pem(const_buffer der) {
            "\n-----END ENCRYPTED PRIVATE KEY-----\n";
 }
 
-int parse_key(mbedtls_pk_context* key, const parse_input& in, const std::string& password) {
+int parse_key(context_impl& impl, mbedtls_pk_context* key, const parse_input& in,
+              const std::string& password) {
     mbedtls_pk_free(key); // a failed attempt leaves it freed anyway; this keeps retries clean
     mbedtls_pk_init(key);
     // mbedTLS tells "no password" from "wrong password" by a null pointer, not by the length.
-    return mbedtls_pk_parse_key(
+    return compat::pk_parse_key(
         key, in.data(), in.size(),
         password.empty() ? nullptr : reinterpret_cast<const unsigned char*>(password.data()),
-        password.size());
+        password.size(), context_impl::random, &impl);
 }
 
 // What a failed parse_key means; `detail` receives mbedTLS's reason and, where it helps, a hint.
@@ -138,7 +140,7 @@ error_code key_error(int ret, bool used_password, std::string& detail) {
 error_code parse_private_key(context_impl& impl, const parse_input& in, mbedtls_pk_context* key,
                              std::string& detail) {
     // Try without a password first, so the callback is only asked for encrypted keys.
-    int ret = parse_key(key, in, {});
+    int ret = parse_key(impl, key, in, {});
     bool used_password = false;
     if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
         if (!impl.password_cb) {
@@ -146,7 +148,7 @@ error_code parse_private_key(context_impl& impl, const parse_input& in, mbedtls_
             return error::wrong_password;
         }
         scrubbed_string password{impl.password_cb(1024, context::for_reading)};
-        ret = parse_key(key, in, password.value);
+        ret = parse_key(impl, key, in, password.value);
         used_password = true;
     }
     return ret == 0 ? error_code() : key_error(ret, used_password, detail);
@@ -158,7 +160,8 @@ error_code pair_key(context_impl& impl, mbedtls_pk_context* key) {
     // rather than by position lets an RSA and an ECDSA pair be given in either order.
     credential* target = nullptr;
     for (auto it = impl.credentials.rbegin(); it != impl.credentials.rend() && !target; ++it)
-        if (!(*it)->has_key && mbedtls_pk_check_pair(&(*it)->chain.pk, key) == 0)
+        if (!(*it)->has_key &&
+            compat::pk_check_pair(&(*it)->chain.pk, key, context_impl::random, &impl) == 0)
             target = it->get();
     if (!target)
         return error::key_mismatch;

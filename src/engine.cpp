@@ -303,6 +303,7 @@ private:
         role_ = type;
         mbedtls_ssl_set_bio(&ssl_, this, &engine_impl::send_cb, &engine_impl::recv_cb, nullptr);
         mbedtls_ssl_set_verify(&ssl_, &engine_impl::verify_cb, this);
+        attach_keylog(*ctx_, ssl_);
         if (!hostname_.empty()) {
             ret = mbedtls_ssl_set_hostname(&ssl_, hostname_.c_str());
             if (ret != 0)
@@ -321,7 +322,7 @@ private:
     int run_handshake() {
         int ret = 0;
         while (!internals::handshake_over(ssl_)) {
-            resumed_ = internals::handshake_resumed(ssl_);
+            resumption_.before_step(ssl_);
             ret = mbedtls_ssl_handshake_step(&ssl_);
             if (ret != 0)
                 break;
@@ -450,7 +451,7 @@ private:
     renegotiation reneg_;
     std::unique_ptr<unsigned char[]> staging_; // engine::write_gathered()
     std::uint64_t closed_events_ = 0;          // the peer's close_notify was seen (see events())
-    bool resumed_ = false;
+    internals::resumption_probe resumption_;
     verify_mode mode_override_ = verify_mode::required;
     bool has_mode_override_ = false;
     verify_callback verify_cb_;
@@ -594,8 +595,9 @@ void engine::fail_output(error_code ec) noexcept {
 
 // ---- information after the handshake -------------------------------------------------------
 
-/// mbedTLS names suites as IANA does but with dashes. Looked up again after a renegotiation,
-/// which may change the suite; the names are mbedTLS's static strings.
+/// mbedTLS names suites as IANA does but with dashes, and TLS 1.3's with "TLS1-3-" where IANA
+/// has "TLS_" (TLS1-3-AES-128-GCM-SHA256 is TLS_AES_128_GCM_SHA256). Looked up again after a
+/// renegotiation, which may change the suite; the names are mbedTLS's static strings.
 std::string_view engine::cipher_suite() const noexcept {
     auto& d = *impl_;
     if (!d.hs_done_)
@@ -604,8 +606,17 @@ std::string_view engine::cipher_suite() const noexcept {
     if (name != d.suite_source_) {
         d.suite_source_ = name;
         std::size_t n = name ? std::min(std::strlen(name), sizeof d.suite_ - 1) : 0;
-        std::replace_copy(name, name + n, d.suite_, '-', '_');
-        d.suite_size_ = n;
+        constexpr std::string_view tls13_prefix = "TLS1-3-";
+        std::size_t skip = 0;
+        if (std::string_view(name ? name : "", n).substr(0, tls13_prefix.size()) == tls13_prefix)
+            skip = tls13_prefix.size() - 4; // keep "TLS_"'s place: "TLS1-3-X" -> "TLS_X"
+        if (skip != 0) {
+            std::memcpy(d.suite_, "TLS_", 4);
+            std::replace_copy(name + tls13_prefix.size(), name + n, d.suite_ + 4, '-', '_');
+        } else {
+            std::replace_copy(name, name + n, d.suite_, '-', '_');
+        }
+        d.suite_size_ = n - skip;
     }
     return {d.suite_, d.suite_size_};
 }
@@ -630,7 +641,7 @@ session engine::get_session() const {
     return detail::save_session(impl_->ssl_);
 }
 bool engine::session_reused() const noexcept {
-    return impl_->hs_done_ && impl_->resumed_;
+    return impl_->hs_done_ && impl_->resumption_.resumed();
 }
 engine::renegotiation_phase engine::renegotiation_state() const noexcept {
     return impl_->reneg_.current();

@@ -60,7 +60,7 @@ bool is_parse_error(int high) noexcept {
            in_range(high, MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE,
                     MBEDTLS_ERR_X509_BUFFER_TOO_SMALL) ||
            high == MBEDTLS_ERR_X509_FATAL_ERROR || in_range(high, -0x2E00, -0x2F80) || // PKCS#5
-           in_range(high, MBEDTLS_ERR_PK_HW_ACCEL_FAILED, MBEDTLS_ERR_PK_ALLOC_FAILED);
+           in_range(high, -0x3880, MBEDTLS_ERR_PK_ALLOC_FAILED); // PK (2.28 and 3.x alike)
 }
 
 // The SSL module owns -0x5E80..-0x5F80, -0x6000, -0x6480..-0x6F80 and -0x7000..-0x7F80; the
@@ -82,12 +82,35 @@ constexpr gloss_entry glosses[] = {
      "the peer sent bytes that are not a valid TLS record: not TLS, or corrupted"},
     {MBEDTLS_ERR_SSL_INVALID_MAC,
      "a record failed its integrity check: corrupted or tampered with in transit"},
+#if MBEDTLS_VERSION_MAJOR >= 3
+    // 3.x folded 2.28's per-message codes (BAD_HS_*, NO_USABLE_CIPHERSUITE, ...) into a few
+    // that follow the alert sent.
+    {MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION,
+     "no TLS version in common with the peer (see set_min_version/set_max_version)"},
+    {MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE,
+     "the handshake failed: no ciphersuite, group or signature algorithm in common with the "
+     "peer, or its parameters were unacceptable"},
+    {MBEDTLS_ERR_SSL_DECODE_ERROR,
+     "the peer sent a malformed handshake message: often a non-TLS peer or a bug in it"},
+    {MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER,
+     "the peer sent a handshake message with a value the protocol does not allow"},
+    {MBEDTLS_ERR_SSL_BAD_CERTIFICATE,
+     "the peer's certificate message was malformed or its certificate unusable"},
+    {MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION, "the peer sent an extension that was not allowed"},
+    {MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL, "no ALPN protocol in common with the peer"},
+    {MBEDTLS_ERR_SSL_UNRECOGNIZED_NAME, "the server does not serve the host name asked for"},
+#if defined(MBEDTLS_ERR_SSL_CERTIFICATE_VERIFICATION_WITHOUT_HOSTNAME)
+    {MBEDTLS_ERR_SSL_CERTIFICATE_VERIFICATION_WITHOUT_HOSTNAME,
+     "a verifying client must name the server it expects: call set_server_name"},
+#endif
+#else
     {MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION,
      "no TLS version in common with the peer (see set_min_version/set_max_version)"},
     {MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN, "no ciphersuite in common with the peer"},
     {MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE, "no ciphersuite in common with the peer"},
-    {MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, "the peer aborted the connection with a fatal alert"},
     {MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED, "the peer could not be authenticated"},
+#endif
+    {MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, "the peer aborted the connection with a fatal alert"},
     {MBEDTLS_ERR_X509_CERT_VERIFY_FAILED,
      "the peer's certificate failed verification (expired, untrusted or for another host name)"},
     {MBEDTLS_ERR_PK_PASSWORD_REQUIRED, "the private key is encrypted: set a password callback"},
@@ -103,12 +126,14 @@ constexpr gloss_entry glosses[] = {
      "the private key data is malformed: not a key, or truncated/corrupted"},
     {MBEDTLS_ERR_PK_UNKNOWN_PK_ALG, "the key uses an algorithm this mbedTLS build does not know"},
     {MBEDTLS_ERR_PK_TYPE_MISMATCH, "the key is of the wrong type for this use"},
+#if MBEDTLS_VERSION_MAJOR < 3
     {MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO, "the client's hello was malformed or unacceptable: often "
                                           "a non-TLS client or an unsupported protocol version"},
     {MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO, "the server's hello was malformed or unacceptable"},
     {MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE,
      "the peer's certificate message was malformed or its certificate unusable"},
     {MBEDTLS_ERR_SSL_BAD_HS_FINISHED, "the handshake was tampered with or the keys do not match"},
+#endif
     {MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE,
      "the peer sent a message that the TLS protocol does not allow at this point"},
     {MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE,
@@ -117,8 +142,14 @@ constexpr gloss_entry glosses[] = {
      "no trusted certificate authority is configured: add one, or do not verify"},
     {MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED,
      "a certificate and private key are needed (use_certificate_chain, use_private_key)"},
+#if MBEDTLS_VERSION_MAJOR < 3
     {MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED,
      "a certificate and private key are needed (use_certificate_chain, use_private_key)"},
+#endif
+#if MBEDTLS_VERSION_MAJOR >= 3
+    {MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE,
+     "not available with this mbedTLS (tlsx renegotiates with mbedTLS 2.28 only, for now)"},
+#endif
     {MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY, "the peer closed the TLS session"},
     {MBEDTLS_ERR_SSL_BAD_CONFIG, "the TLS configuration is inconsistent"},
     {MBEDTLS_ERR_SSL_BAD_INPUT_DATA,

@@ -33,7 +33,7 @@ verdict proceed() {
     return {};
 }
 
-verdict want_input() {
+[[maybe_unused]] verdict want_input() {
     return {verdict::kind::want_input, 0, {}};
 }
 
@@ -41,11 +41,11 @@ verdict outcome(error_code ec) {
     return {verdict::kind::outcome, 0, ec};
 }
 
-verdict read_error(int ret) {
+[[maybe_unused]] verdict read_error(int ret) {
     return {verdict::kind::read_error, ret, {}};
 }
 
-verdict fatal(int ret) {
+[[maybe_unused]] verdict fatal(int ret) {
     return {verdict::kind::fatal, ret, {}};
 }
 

@@ -4,6 +4,7 @@
 
 #include <tlsx/test.hpp>
 
+#include "backend.hpp"
 #include "support/run.hpp"
 
 #include <boost/asio/local/connect_pair.hpp>
@@ -157,6 +158,7 @@ BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_local_sockets) {
     using socket = net::local::stream_protocol::socket;
     tlsx::stream<socket> client(io, cctx), server(io, sctx);
     net::local::connect_pair(client.next_layer(), server.next_layer());
+    client.set_server_name("localhost"); // a verifying client names the server
     handshake(io, client, server);
     ping_pong(io, client, server, 64, 20);
     ping_pong(io, client, server, 40000, 3);
@@ -203,7 +205,11 @@ BOOST_AUTO_TEST_CASE(large_write_some_takes_one_record_and_async_write_takes_all
     std::size_t n = 0;
     p.client.async_write_some(net::buffer(data), [&](error_code, std::size_t k) { n = k; });
     run_bounded(io);
-    BOOST_TEST(n == tlsx::engine::max_record_plaintext);
+    // mbedTLS 3.6 puts at most 2^14 - 1 bytes in a TLS 1.3 record (its buffer also holds the
+    // inner content type): still one record.
+    const std::size_t one_record = backend::has_tls13 ? tlsx::engine::max_record_plaintext - 1
+                                                      : tlsx::engine::max_record_plaintext;
+    BOOST_TEST(n == one_record);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

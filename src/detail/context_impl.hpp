@@ -107,6 +107,11 @@ struct context_impl {
     static int random(void* impl, unsigned char* out, std::size_t len);
 };
 
+/** Install the context's key-log callback on a session being set up (context.cpp). mbedTLS 3.x
+    exports keys per session; 2.x's callback is on the configuration, which the session copies,
+    so there this does nothing. */
+void attach_keylog(context_impl& impl, mbedtls_ssl_context& ssl) noexcept;
+
 } // namespace detail
 } // namespace tlsx
 

@@ -16,6 +16,9 @@
 #if MBEDTLS_VERSION_MAJOR < 3
 #include <mbedtls/ssl_internal.h> // handshake params, transforms, mbedtls_ssl_read_record
 #endif
+// 3.x installs no internal header (ssl_misc.h stays in its source tree): what 2.x reads from
+// ssl_internal.h is either done another way below or not available (TLSX_HAS_RENEGOTIATION).
+// The private fields of the public structures are named with MBEDTLS_PRIVATE, here only.
 
 #include <cstddef>
 #include <limits>
@@ -40,7 +43,12 @@ namespace internals {
 
 // ---- handshake --------------------------------------------------------------------------------
 
-/// Whether no handshake (first or renegotiation) is in progress.
+/** Whether no handshake (first or renegotiation) is in progress.
+
+    On 3.x, a TLS 1.3 server's states after MBEDTLS_SSL_HANDSHAKE_OVER (sending
+    NewSessionTicket) are still steps of the handshake here: mbedtls_ssl_handshake, too, runs
+    until the state is MBEDTLS_SSL_HANDSHAKE_OVER itself, so the tickets go out with the
+    server's last flight. */
 inline bool handshake_over(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(state) == MBEDTLS_SSL_HANDSHAKE_OVER;
 }
@@ -50,15 +58,47 @@ inline bool awaiting_server_hello(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(state) == MBEDTLS_SSL_SERVER_HELLO;
 }
 
-/// Whether the running handshake resumes a session. Read it before the last handshake step:
-/// mbedTLS frees the handshake parameters when the handshake ends.
-inline bool handshake_resumed(const mbedtls_ssl_context& ssl) noexcept {
+/** Whether a handshake resumed a session: shown each state before its step is run.
+
+    2.x: the handshake parameters say so (`resume`); read before each step, since mbedTLS frees
+    them when the handshake ends.
+
+    3.x: the handshake parameters are an incomplete type (their definition is in ssl_misc.h),
+    so the state sequence tells instead. A full handshake always passes through
+    MBEDTLS_SSL_SERVER_CERTIFICATE, on both sides, in TLS 1.2 (after ServerHello, whatever the
+    key exchange) and in TLS 1.3 (after EncryptedExtensions/CertificateRequest). A resumed one
+    never does: TLS 1.2 goes from ServerHello to ChangeCipherSpec, TLS 1.3 with a PSK from
+    EncryptedExtensions to the server's Finished.
+*/
+class resumption_probe {
+public:
+    void before_step(const mbedtls_ssl_context& ssl) noexcept {
 #if MBEDTLS_VERSION_MAJOR < 3
-    return ssl.handshake != nullptr && ssl.handshake->resume != 0;
+        resumed_ = ssl.handshake != nullptr && ssl.handshake->resume != 0;
 #else
-    return ssl.MBEDTLS_PRIVATE(handshake) != nullptr && ssl.MBEDTLS_PRIVATE(handshake)->resume != 0;
+        started_ = true;
+        if (ssl.MBEDTLS_PRIVATE(state) == MBEDTLS_SSL_SERVER_CERTIFICATE)
+            full_ = true;
 #endif
-}
+    }
+
+    /// After the handshake is over.
+    bool resumed() const noexcept {
+#if MBEDTLS_VERSION_MAJOR < 3
+        return resumed_;
+#else
+        return started_ && !full_;
+#endif
+    }
+
+private:
+#if MBEDTLS_VERSION_MAJOR < 3
+    bool resumed_ = false;
+#else
+    bool started_ = false;
+    bool full_ = false;
+#endif
+};
 
 // ---- records ----------------------------------------------------------------------------------
 
@@ -97,6 +137,7 @@ inline bool output_pending(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(out_left) != 0;
 }
 
+#if TLSX_HAS_RENEGOTIATION
 /** Read and decrypt the next record and keep it current, so that the next mbedTLS call acts on
     it as if it had not been read yet. Returns what mbedtls_ssl_read_record returned (0, or what
     mbedtls_ssl_read would have returned for this record, e.g. WANT_READ or a fatal error).
@@ -112,6 +153,7 @@ inline int read_record_ahead(mbedtls_ssl_context& ssl) noexcept {
 inline void drop_current_record(mbedtls_ssl_context& ssl) noexcept {
     ssl.TLSX_MBEDTLS_FIELD(keep_current_message) = 0;
 }
+#endif // TLSX_HAS_RENEGOTIATION: mbedtls_ssl_read_record is declared in 3.x's ssl_misc.h only
 
 // ---- renegotiation ----------------------------------------------------------------------------
 
