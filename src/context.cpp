@@ -10,15 +10,11 @@
 
 #include "detail/context_impl.hpp"
 #include "detail/context_support.hpp"
-#include "detail/mbedtls_compat.hpp"
+#include "detail/mbedtls_internals.hpp"
 
 #include <mbedtls/debug.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/version.h>
-#if MBEDTLS_VERSION_MAJOR >= 3
-#include <mbedtls/entropy.h>
-#include <psa/crypto.h>
-#endif
 
 #include <algorithm>
 #include <chrono>
@@ -28,23 +24,6 @@
 #include <mutex>
 #include <string>
 #include <utility>
-
-// These checks stand for the whole library, not only this file. tlsx builds against mbedTLS
-// 2.28 and 3.x (3.6 LTS); 2.x/3.x differences of the public API are marked with
-// `MBEDTLS_VERSION_MAJOR` where they are used (or named in detail/mbedtls_compat.hpp), those of
-// the SSL internals are in detail/mbedtls_internals.hpp.
-#if MBEDTLS_VERSION_MAJOR < 2 || MBEDTLS_VERSION_MAJOR > 3 ||                                      \
-    (MBEDTLS_VERSION_MAJOR == 2 && MBEDTLS_VERSION_MINOR < 28)
-#error "tlsx needs mbedTLS 2.28 or 3.x"
-#endif
-
-// ALPN, SNI and key export (the key log) are used here, certificate writing in self_signed.cpp,
-// file I/O (reading a directory of CAs) in context_trust.cpp. Key export is always there in 3.x.
-#if !defined(MBEDTLS_SSL_ALPN) || !defined(MBEDTLS_SSL_SERVER_NAME_INDICATION) ||                  \
-    (MBEDTLS_VERSION_MAJOR < 3 && !defined(MBEDTLS_SSL_EXPORT_KEYS)) ||                            \
-    !defined(MBEDTLS_X509_CRT_WRITE_C) || !defined(MBEDTLS_PEM_WRITE_C) || !defined(MBEDTLS_FS_IO)
-#error "tlsx needs an mbedTLS built with ALPN, SNI, key export, certificate writing and file I/O"
-#endif
 
 namespace tlsx {
 
@@ -97,20 +76,6 @@ const int default_ciphersuites[] = {
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
     0};
 
-/// Key-exchange curves, cheapest first (mbedTLS's default puts P-521 first, which made
-/// handshakes with GnuTLS peers several times slower). 3.x names them by their IANA group
-/// numbers (the same list serves TLS 1.3 key shares).
-#if MBEDTLS_VERSION_MAJOR >= 3
-const std::uint16_t default_groups[] = {
-    MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-    MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1,
-    MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
-#else
-const mbedtls_ecp_group_id default_curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
-                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
-                                               MBEDTLS_ECP_DP_NONE};
-#endif
-
 // One role's configuration: tlsx's defaults, and what the other files put on it.
 void set_up_config(context_impl& impl, stream_base::handshake_type role) {
     mbedtls_ssl_config* conf = &impl.config[role];
@@ -120,21 +85,10 @@ void set_up_config(context_impl& impl, stream_base::handshake_type role) {
           "tlsx::context: mbedtls_ssl_config_defaults");
     impl.has_config[role] = true;
     mbedtls_ssl_conf_rng(conf, context_impl::random, &impl);
-#if MBEDTLS_VERSION_MAJOR >= 3
-    // TLS 1.2 up to the highest this build has (1.3 where MBEDTLS_SSL_PROTO_TLS1_3 is on).
-    mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
-    mbedtls_ssl_conf_max_tls_version(conf, TLSX_HAS_TLS1_3 ? MBEDTLS_SSL_VERSION_TLS1_3
-                                                           : MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-#endif
+    internals::conf_default_versions(conf); // TLS 1.2 up to the highest this mbedTLS has
     mbedtls_ssl_conf_authmode(conf, context_impl::authmode(impl.mode[role]));
     mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
-#if MBEDTLS_VERSION_MAJOR >= 3
-    mbedtls_ssl_conf_groups(conf, default_groups);
-#else
-    mbedtls_ssl_conf_curves(conf, default_curves);
-#endif
+    internals::conf_default_groups(conf);
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
     // Off in this shared configuration: each session gets its own copy of it (engine.cpp) and
     // switches renegotiation on there only while its renegotiation_policy accepts or asks.
@@ -146,26 +100,16 @@ void set_up_config(context_impl& impl, stream_base::handshake_type role) {
     apply_keylog(impl, conf);
 }
 
-#if MBEDTLS_VERSION_MAJOR >= 3
-/// mbedTLS 3.x computes with PSA Crypto (TLS 1.3's key schedule always, more with
-/// MBEDTLS_USE_PSA_CRYPTO), which must be initialised first. Idempotent and, with
-/// MBEDTLS_THREADING_C, thread-safe: every context calls it.
-void init_psa() {
-    const psa_status_t status = psa_crypto_init();
-    if (status == PSA_SUCCESS)
-        return;
-    const int code = status == PSA_ERROR_INSUFFICIENT_MEMORY    ? MBEDTLS_ERR_SSL_ALLOC_FAILED
-                     : status == PSA_ERROR_INSUFFICIENT_ENTROPY ? MBEDTLS_ERR_ENTROPY_SOURCE_FAILED
-                                                                : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-    throw_error(make_mbedtls_error(code), "tlsx::context", "psa_crypto_init failed",
-                "PSA status " + std::to_string(static_cast<int>(status)));
+/// Start the crypto layer (PSA Crypto on 3.x; see internals::init_crypto).
+void init_crypto() {
+    int status = 0;
+    if (int code = internals::init_crypto(status))
+        throw_error(make_mbedtls_error(code), "tlsx::context", "psa_crypto_init failed",
+                    "PSA status " + std::to_string(status));
 }
-#endif
 
 void set_up(context_impl& impl) {
-#if MBEDTLS_VERSION_MAJOR >= 3
-    init_psa();
-#endif
+    init_crypto();
     static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
     check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
                                 sizeof personalisation),
@@ -305,71 +249,39 @@ error_code set_suites(context_impl& impl, const std::vector<std::string>& names,
     return {};
 }
 
-#if MBEDTLS_VERSION_MAJOR >= 3
-// mbedTLS 3.x has TLS 1.2 and (if built with it) 1.3 only. A minimum below 1.2 is 1.2; a
-// maximum below 1.2 cannot be had and is refused, as is 1.3 where the build lacks it.
-mbedtls_ssl_protocol_version protocol_version_of(tls_version v, bool is_max, const char* fn) {
+const char* version_name(tls_version v) noexcept {
     switch (v) {
     case tls_version::tls1_0:
+        return "TLS 1.0";
     case tls_version::tls1_1:
-        if (!is_max)
-            return MBEDTLS_SSL_VERSION_TLS1_2;
-        throw_error(error::invalid_argument, fn,
-                    std::string(v == tls_version::tls1_0 ? "TLS 1.0" : "TLS 1.1") +
-                        " is not supported by mbedTLS " MBEDTLS_VERSION_STRING,
-                    {});
+        return "TLS 1.1";
     case tls_version::tls1_2:
-        return MBEDTLS_SSL_VERSION_TLS1_2;
+        return "TLS 1.2";
     case tls_version::tls1_3:
-#if TLSX_HAS_TLS1_3
-        return MBEDTLS_SSL_VERSION_TLS1_3;
-#else
-        throw_error(error::invalid_argument, fn,
-                    "TLS 1.3 is not supported by this build of mbedTLS " MBEDTLS_VERSION_STRING,
-                    {});
-#endif
+        return "TLS 1.3";
     }
-    throw_error(error::invalid_argument, fn, "unknown TLS version", {});
+    return "an unknown TLS version";
 }
 
+// Sets one end of the version range on every configuration. A version this mbedTLS lacks is
+// refused, except that on 3.x (TLS 1.2 and 1.3 only) a minimum below 1.2 means 1.2.
 void set_version_bound(const std::shared_ptr<context_impl>& p, const char* fn, tls_version v,
                        bool is_max) {
     context_impl& impl = need(p, fn);
-    const mbedtls_ssl_protocol_version version = protocol_version_of(v, is_max, fn);
+    const int minor = static_cast<int>(v);
+    if (minor < 0 || minor > 3)
+        throw_error(error::invalid_argument, fn, "unknown TLS version", {});
+    internals::version_fit fit = internals::fit_version(minor, is_max);
+    if (fit == internals::version_fit::unsupported)
+        throw_error(error::invalid_argument, fn,
+                    std::string(version_name(v)) +
+                        " is not supported by mbedTLS " MBEDTLS_VERSION_STRING,
+                    {});
+    const int bound = fit == internals::version_fit::raised ? 2 : minor;
     for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        if (is_max)
-            mbedtls_ssl_conf_max_tls_version(conf, version);
-        else
-            mbedtls_ssl_conf_min_tls_version(conf, version);
+        internals::conf_version_bound(conf, bound, is_max);
     });
 }
-#else
-// The TLS minor version on the wire (major is 3): TLS 1.0 is 3.1, ..., TLS 1.2 is 3.3.
-int wire_minor(tls_version v, const char* fn) {
-    switch (v) {
-    case tls_version::tls1_0:
-        return MBEDTLS_SSL_MINOR_VERSION_1;
-    case tls_version::tls1_1:
-        return MBEDTLS_SSL_MINOR_VERSION_2;
-    case tls_version::tls1_2:
-        return MBEDTLS_SSL_MINOR_VERSION_3;
-    case tls_version::tls1_3:
-        throw_error(error::invalid_argument, fn,
-                    "TLS 1.3 is not supported by mbedTLS " MBEDTLS_VERSION_STRING, {});
-    }
-    throw_error(error::invalid_argument, fn, "unknown TLS version", {});
-}
-
-// Sets one end of the version range on every configuration; `bound` is
-// mbedtls_ssl_conf_min_version or mbedtls_ssl_conf_max_version.
-void set_version_bound(const std::shared_ptr<context_impl>& p, const char* fn, tls_version v,
-                       void (*bound)(mbedtls_ssl_config*, int, int)) {
-    context_impl& impl = need(p, fn);
-    const int minor = wire_minor(v, fn);
-    for_each_config(
-        impl, [&](mbedtls_ssl_config* conf) { bound(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor); });
-}
-#endif
 
 } // namespace
 
@@ -388,19 +300,11 @@ void context::set_ciphersuites(const std::vector<std::string>& names, error_code
 }
 
 void context::set_min_version(tls_version v) {
-#if MBEDTLS_VERSION_MAJOR >= 3
     set_version_bound(impl_, "tlsx::context::set_min_version", v, false);
-#else
-    set_version_bound(impl_, "tlsx::context::set_min_version", v, mbedtls_ssl_conf_min_version);
-#endif
 }
 
 void context::set_max_version(tls_version v) {
-#if MBEDTLS_VERSION_MAJOR >= 3
     set_version_bound(impl_, "tlsx::context::set_max_version", v, true);
-#else
-    set_version_bound(impl_, "tlsx::context::set_max_version", v, mbedtls_ssl_conf_max_version);
-#endif
 }
 
 void context::set_alpn_protocols(const std::vector<std::string>& protocols) {
@@ -493,58 +397,16 @@ void emit_keylog(context_impl& impl, const char* label, const unsigned char clie
     }
 }
 
-#if MBEDTLS_VERSION_MAJOR >= 3
-// 3.x exports each secret once it is derived: TLS 1.2's master secret, TLS 1.3's traffic
-// secrets (the labels of the NSS format name them). Early data is off in tlsx, and the early
-// exporter secret has no NSS line.
-void keylog_trampoline(void* p, mbedtls_ssl_key_export_type type, const unsigned char* secret,
-                       std::size_t secret_size, const unsigned char client_random[32],
-                       const unsigned char[32], mbedtls_tls_prf_types) {
-    const char* label = nullptr;
-    switch (type) {
-    case MBEDTLS_SSL_KEY_EXPORT_TLS12_MASTER_SECRET:
-        label = "CLIENT_RANDOM";
-        break;
-#if TLSX_HAS_TLS1_3
-    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_EARLY_SECRET:
-        label = "CLIENT_EARLY_TRAFFIC_SECRET";
-        break;
-    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_HANDSHAKE_TRAFFIC_SECRET:
-        label = "CLIENT_HANDSHAKE_TRAFFIC_SECRET";
-        break;
-    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_SERVER_HANDSHAKE_TRAFFIC_SECRET:
-        label = "SERVER_HANDSHAKE_TRAFFIC_SECRET";
-        break;
-    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_APPLICATION_TRAFFIC_SECRET:
-        label = "CLIENT_TRAFFIC_SECRET_0";
-        break;
-    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_SERVER_APPLICATION_TRAFFIC_SECRET:
-        label = "SERVER_TRAFFIC_SECRET_0";
-        break;
-#endif
-    default:
-        return;
-    }
-    emit_keylog(*static_cast<context_impl*>(p), label, client_random, secret, secret_size);
+void keylog_sink(void* p, const char* label, const unsigned char* client_random,
+                 const unsigned char* secret, std::size_t size) {
+    emit_keylog(*static_cast<context_impl*>(p), label, client_random, secret, size);
 }
 
-// The callback is per session in 3.x: attach_keylog (engine setup) installs it.
-void apply_keylog(context_impl&, mbedtls_ssl_config*) noexcept {}
-#else
-int keylog_trampoline(void* p, const unsigned char* master_secret, const unsigned char*,
-                      std::size_t, std::size_t, std::size_t, const unsigned char client_random[32],
-                      const unsigned char[32], mbedtls_tls_prf_types) {
-    emit_keylog(*static_cast<context_impl*>(p), "CLIENT_RANDOM", client_random, master_secret, 48);
-    return 0;
-}
-
+// 2.28 exports keys per configuration, 3.x per session (attach_keylog, at engine setup).
 void apply_keylog(context_impl& impl, mbedtls_ssl_config* conf) noexcept {
-    if (impl.keylog_cb)
-        mbedtls_ssl_conf_export_keys_ext_cb(conf, keylog_trampoline, &impl);
-    else
-        mbedtls_ssl_conf_export_keys_ext_cb(conf, nullptr, nullptr);
+    impl.keylog_target = {keylog_sink, &impl};
+    internals::conf_keylog(conf, impl.keylog_cb ? &impl.keylog_target : nullptr);
 }
-#endif
 
 void debug_trampoline(void* p, int level, const char* file, int line, const char* message) {
     auto& impl = *static_cast<context_impl*>(p);
@@ -580,13 +442,8 @@ void raise_debug_threshold(int level) {
 namespace detail {
 
 void attach_keylog(context_impl& impl, mbedtls_ssl_context& ssl) noexcept {
-#if MBEDTLS_VERSION_MAJOR >= 3
-    if (impl.keylog_cb)
-        mbedtls_ssl_set_export_keys_cb(&ssl, keylog_trampoline, &impl);
-#else
-    (void)impl; // 2.x: set on the configuration (apply_keylog), which the session copies
-    (void)ssl;
-#endif
+    impl.keylog_target = {keylog_sink, &impl};
+    internals::ssl_keylog(ssl, impl.keylog_cb ? &impl.keylog_target : nullptr);
 }
 
 } // namespace detail
@@ -610,13 +467,7 @@ void sni_selection::use(const context& other) {
         any = true;
     }
     if (!any)
-#if MBEDTLS_VERSION_MAJOR >= 3
-        // 3.x has no MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED: both cases lack a usable pair.
-        result_ = MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED;
-#else
-        result_ = impl->credentials.empty() ? MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED
-                                            : MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED;
-#endif
+        result_ = internals::no_credentials_error(!impl->credentials.empty());
 }
 
 void context::set_sni_callback(sni_callback cb) {

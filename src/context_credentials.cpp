@@ -7,7 +7,7 @@
 
 #include "detail/context_impl.hpp"
 #include "detail/context_support.hpp"
-#include "detail/mbedtls_compat.hpp"
+#include "detail/mbedtls_internals.hpp"
 #include "detail/mbedtls_raii.hpp"
 
 #include <mbedtls/asn1.h>
@@ -112,7 +112,7 @@ int parse_key(context_impl& impl, mbedtls_pk_context* key, const parse_input& in
     mbedtls_pk_free(key); // a failed attempt leaves it freed anyway; this keeps retries clean
     mbedtls_pk_init(key);
     // mbedTLS tells "no password" from "wrong password" by a null pointer, not by the length.
-    return compat::pk_parse_key(
+    return internals::pk_parse_key(
         key, in.data(), in.size(),
         password.empty() ? nullptr : reinterpret_cast<const unsigned char*>(password.data()),
         password.size(), context_impl::random, &impl);
@@ -161,7 +161,7 @@ error_code pair_key(context_impl& impl, mbedtls_pk_context* key) {
     credential* target = nullptr;
     for (auto it = impl.credentials.rbegin(); it != impl.credentials.rend() && !target; ++it)
         if (!(*it)->has_key &&
-            compat::pk_check_pair(&(*it)->chain.pk, key, context_impl::random, &impl) == 0)
+            internals::pk_check_pair(&(*it)->chain.pk, key, context_impl::random, &impl) == 0)
             target = it->get();
     if (!target)
         return error::key_mismatch;

@@ -79,6 +79,9 @@ public:
     engine::result handshake(stream_base::handshake_type type) {
         if (failure_)
             return done(failure_);
+        // A handshake whose flight could not be written cannot finish: the peer waits for it.
+        if (output_failure_ && (!hs_done_ || reneg_.answering()))
+            return fail(output_failure_);
         if (hs_done_ && reneg_.answering())
             return apply(reneg_.accept());
         if (hs_done_)
@@ -172,7 +175,7 @@ public:
             return done(failure_);
         if (output_failure_)
             return done(output_failure_);
-        if (!setup_) // nothing to close: no session was ever started
+        if (!hs_done_) // no session yet (mbedTLS would send nothing and say it did)
             return done(error::not_handshaken);
         int ret = mbedtls_ssl_close_notify(&ssl_);
         if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
@@ -216,12 +219,12 @@ public:
     }
 
     /// Ask the peer to renegotiate and run the new handshake (gnutls_rehandshake + handshake).
-    engine::result renegotiate() {
+    engine::result renegotiate(bool begin) {
         if (error_code ec = cannot_send())
             return done(ec);
         if (peer_closed_)
             return done(error::closed);
-        return apply(reneg_.ask());
+        return apply(reneg_.ask(begin));
     }
 
 private:
@@ -500,8 +503,8 @@ void engine::set_verify_depth(int depth) {
 void engine::set_renegotiation(renegotiation_policy policy) {
     impl_->reneg_.set_policy(policy);
 }
-engine::result engine::renegotiate() {
-    return impl_->renegotiate();
+engine::result engine::renegotiate(bool begin) {
+    return impl_->renegotiate(begin);
 }
 void engine::set_session(const session& s) {
     impl_->offered_session_ = s;

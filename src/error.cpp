@@ -6,6 +6,8 @@
 //
 #include <tlsx/error.hpp>
 
+#include "detail/mbedtls_internals.hpp"
+
 #include <boost/asio/error.hpp>
 
 #include <mbedtls/error.h>
@@ -82,9 +84,10 @@ constexpr gloss_entry glosses[] = {
      "the peer sent bytes that are not a valid TLS record: not TLS, or corrupted"},
     {MBEDTLS_ERR_SSL_INVALID_MAC,
      "a record failed its integrity check: corrupted or tampered with in transit"},
-#if MBEDTLS_VERSION_MAJOR >= 3
-    // 3.x folded 2.28's per-message codes (BAD_HS_*, NO_USABLE_CIPHERSUITE, ...) into a few
-    // that follow the alert sent.
+// Codes differ between mbedTLS releases: each is named where this mbedTLS defines it. 3.x folded
+// 2.28's per-message codes (BAD_HS_*, NO_USABLE_CIPHERSUITE, ...) into a few that follow the
+// alert sent.
+#if defined(MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE)
     {MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION,
      "no TLS version in common with the peer (see set_min_version/set_max_version)"},
     {MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE,
@@ -126,7 +129,7 @@ constexpr gloss_entry glosses[] = {
      "the private key data is malformed: not a key, or truncated/corrupted"},
     {MBEDTLS_ERR_PK_UNKNOWN_PK_ALG, "the key uses an algorithm this mbedTLS build does not know"},
     {MBEDTLS_ERR_PK_TYPE_MISMATCH, "the key is of the wrong type for this use"},
-#if MBEDTLS_VERSION_MAJOR < 3
+#if defined(MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO)
     {MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO, "the client's hello was malformed or unacceptable: often "
                                           "a non-TLS client or an unsupported protocol version"},
     {MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO, "the server's hello was malformed or unacceptable"},
@@ -142,11 +145,11 @@ constexpr gloss_entry glosses[] = {
      "no trusted certificate authority is configured: add one, or do not verify"},
     {MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED,
      "a certificate and private key are needed (use_certificate_chain, use_private_key)"},
-#if MBEDTLS_VERSION_MAJOR < 3
+#if defined(MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED)
     {MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED,
      "a certificate and private key are needed (use_certificate_chain, use_private_key)"},
 #endif
-#if MBEDTLS_VERSION_MAJOR >= 3
+#if !TLSX_HAS_RENEGOTIATION
     {MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE,
      "not available with this mbedTLS (tlsx renegotiates with mbedTLS 2.28 only, for now)"},
 #endif

@@ -233,7 +233,9 @@ verdict renegotiation::accept() {
     return drive();
 }
 
-verdict renegotiation::ask() {
+verdict renegotiation::ask(bool begin) {
+    if (begin && (phase_ == phase::done || phase_ == phase::refused || phase_ == phase::ignored))
+        phase_ = phase::idle; // an earlier request's outcome, which its cancelled caller left
     if (phase_ == phase::peer_request) // the peer asked first: our request is its answer
         return accept();
     if (phase_ == phase::idle) {
@@ -347,7 +349,7 @@ verdict renegotiation::read_into_stash() {
 verdict renegotiation::accept() {
     return proceed();
 }
-verdict renegotiation::ask() {
+verdict renegotiation::ask(bool) {
     return outcome(make_mbedtls_error(MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
 }
 

@@ -116,8 +116,9 @@ public:
     /// handshake() after renegotiation_requested: accept the peer's request and run it.
     verdict accept();
 
-    /// renegotiate(): ask the peer, then run the new handshake (proceed: it is done).
-    verdict ask();
+    /// renegotiate(): ask the peer, then run the new handshake (proceed: it is done). `begin`:
+    /// the first step of a new request; an outcome nobody collected is forgotten.
+    verdict ask(bool begin = false);
 
     /// Changes whenever a renegotiation ended or a request arrived or was answered.
     std::uint64_t events() const noexcept { return events_; }

@@ -6,6 +6,7 @@
 #include <tlsx/context.hpp>
 
 #include "detail/context_support.hpp"
+#include "detail/mbedtls_internals.hpp"
 #include "detail/mbedtls_raii.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -124,17 +125,8 @@ void set_serial(mbedtls_x509write_cert* crt, mbedtls_ctr_drbg_context* drbg) {
     check(mbedtls_ctr_drbg_random(drbg, serial_bytes, sizeof serial_bytes),
           "tlsx::generate_self_signed: serial");
     serial_bytes[0] = static_cast<unsigned char>((serial_bytes[0] & 0x7F) | 0x40);
-#if MBEDTLS_VERSION_MAJOR >= 3
-    // 3.x deprecates the mbedtls_mpi form: the serial is given as its big-endian bytes.
-    check(mbedtls_x509write_crt_set_serial_raw(crt, serial_bytes, sizeof serial_bytes),
+    check(detail::internals::x509write_set_serial(crt, serial_bytes, sizeof serial_bytes),
           "tlsx::generate_self_signed: serial");
-#else
-    detail::unique_mpi serial;
-    check(mbedtls_mpi_read_binary(serial.get(), serial_bytes, sizeof serial_bytes),
-          "tlsx::generate_self_signed: serial");
-    check(mbedtls_x509write_crt_set_serial(crt, serial.get()),
-          "tlsx::generate_self_signed: serial");
-#endif
 }
 
 void set_validity(mbedtls_x509write_cert* crt) {

@@ -214,6 +214,27 @@ BOOST_AUTO_TEST_CASE(steps_before_the_handshake_fail_with_not_handshaken) {
     BOOST_TEST(e.write(boost::asio::buffer(buf)).ec == tlsx::error::not_handshaken);
 }
 
+BOOST_AUTO_TEST_CASE(close_before_the_handshake_is_done_sends_nothing_and_says_so) {
+    contexts c;
+    engine_pair p(c.client, c.server);
+    auto r = p.client.handshake(tlsx::stream_base::client); // ClientHello queued, then waits
+    BOOST_TEST((r.next == engine_t::want::input));
+    auto produced = p.client.output_produced();
+    BOOST_TEST((p.client.close().ec == tlsx::error::not_handshaken));
+    BOOST_TEST(!p.client.close_sent());
+    BOOST_TEST(p.client.output_produced() == produced);
+}
+
+BOOST_AUTO_TEST_CASE(a_first_handshake_whose_flight_cannot_be_written_fails) {
+    contexts c;
+    engine_pair p(c.client, c.server);
+    BOOST_TEST((p.client.handshake(tlsx::stream_base::client).next == engine_t::want::input));
+    p.client.fail_output(boost::asio::error::connection_reset);
+    auto r = p.client.handshake(tlsx::stream_base::client);
+    BOOST_TEST((r.next == engine_t::want::nothing));
+    BOOST_TEST((r.ec == boost::asio::error::connection_reset));
+}
+
 BOOST_AUTO_TEST_CASE(a_client_only_context_cannot_act_as_server) {
     contexts c;
     engine_t e(c.client);

@@ -317,4 +317,32 @@ BOOST_AUTO_TEST_CASE(records_queued_before_a_request_keep_their_order_and_a_writ
     BOOST_TEST(f.read_all(f.server(), ec) == "during");
 }
 
+BOOST_AUTO_TEST_CASE(a_new_request_forgets_an_outcome_nobody_collected) {
+    fixture f; // the client refuses
+    f.server().renegotiate(true);
+    tlsx::error_code ec;
+    f.read_all(f.client(), ec);
+    f.read_all(f.server(), ec);
+    BOOST_TEST((f.server().renegotiation_state() == phase::refused)); // its caller went away
+    auto r = f.server().renegotiate(true);                            // a new request: asks again
+    BOOST_TEST((r.next == want::input));
+    BOOST_TEST((f.server().renegotiation_state() == phase::asked));
+    std::string client_got;
+    BOOST_TEST(
+        (f.renegotiate(f.server(), f.client(), client_got) == tlsx::error::renegotiation_refused));
+}
+
+BOOST_AUTO_TEST_CASE(an_accepted_handshake_whose_flight_cannot_be_written_fails) {
+    fixture f;
+    f.client().set_renegotiation(renegotiation_policy::ask);
+    f.server().renegotiate(true);
+    tlsx::error_code ec;
+    f.read_all(f.client(), ec);
+    BOOST_TEST((ec == tlsx::error::renegotiation_requested));
+    f.client().fail_output(boost::asio::error::broken_pipe); // the transport broke for writing
+    auto r = f.client().handshake(tlsx::stream_base::client);
+    BOOST_TEST((r.next == want::nothing)); // fails at once instead of waiting for the peer
+    BOOST_TEST((r.ec == boost::asio::error::broken_pipe));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

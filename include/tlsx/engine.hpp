@@ -163,9 +163,11 @@ public:
     result shutdown(shutdown_type how, bool leave_data = false);
     /** Ask the peer to renegotiate and run the new handshake. Done when it completes, or with
         error::renegotiation_refused / renegotiation_ignored; the session goes on either way.
-        Application data read meanwhile is kept for the next read().
+        Application data read meanwhile is kept for the next read(). Call it again until done;
+        pass `begin` on the first call of a new request, so that the outcome of an earlier
+        request that nobody collected (its operation was cancelled) is not reported for it.
     */
-    result renegotiate();
+    result renegotiate(bool begin = false);
 
     // ---- Ciphertext queues ------------------------------------------------------------------
 
@@ -173,7 +175,8 @@ public:
     boost::asio::mutable_buffer prepare_input() noexcept;
     /// Mark `n` bytes of prepare_input() as received.
     void commit_input(std::size_t n) noexcept;
-    /// Copy received bytes into the input queue; returns how many fit.
+    /// Copy received bytes into the input queue; returns how many fit. Takes nothing between
+    /// prepare_input() and commit_input(): a transport read owns the free space then.
     std::size_t put_input(boost::asio::const_buffer data) noexcept;
     /// The transport reported end of stream.
     void input_eof() noexcept;

@@ -7,6 +7,8 @@
 
 #include <tlsx/context.hpp>
 
+#include "detail/mbedtls_internals.hpp"
+
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
@@ -92,6 +94,7 @@ struct context_impl {
 
     sni_callback sni_cb;
     keylog_callback keylog_cb;
+    internals::keylog_target keylog_target; // where mbedTLS's key export goes (context.cpp)
     debug_callback debug_cb;
     context::password_callback password_cb;
 

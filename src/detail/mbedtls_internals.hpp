@@ -1,18 +1,29 @@
 //
-// src/detail/mbedtls_internals.hpp — the one room that reaches into mbedTLS's private state.
+// src/detail/mbedtls_internals.hpp — the one room that reaches into mbedTLS's private state,
+// and where every difference between mbedTLS 2.28 and 3.x lives.
 //
 // mbedTLS's public API does not say everything the engine must know: whether a handshake was
 // resumed, what the next record is before mbedtls_ssl_read acts on it, how to undo a refused
 // renegotiation. Each such access is one named function here, so that nothing else includes
 // ssl_internal.h or names a private field, and a port to another mbedTLS release is a change
-// to this file alone. Version checks (2.28 / 3.x) live here and nowhere else.
+// to this file alone. Version checks (2.28 / 3.x) live here and nowhere else: the second half of
+// the file names each difference of the public API (versions, groups, key parsing, key export,
+// PSA start-up) as a function the rest of the library calls without an #if.
 //
 #ifndef TLSX_SRC_DETAIL_MBEDTLS_INTERNALS_HPP
 #define TLSX_SRC_DETAIL_MBEDTLS_INTERNALS_HPP
 
 #include <mbedtls/version.h>
 #include <mbedtls/platform.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#if MBEDTLS_VERSION_MAJOR >= 3
+#include <mbedtls/entropy.h>
+#include <psa/crypto.h>
+#else
+#include <mbedtls/bignum.h>
+#endif
 #if MBEDTLS_VERSION_MAJOR < 3
 #include <mbedtls/ssl_internal.h> // handshake params, transforms, mbedtls_ssl_read_record
 #endif
@@ -21,7 +32,26 @@
 // The private fields of the public structures are named with MBEDTLS_PRIVATE, here only.
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
+
+// The versions tlsx builds against, and the features it needs from them.
+#if MBEDTLS_VERSION_MAJOR < 2 || MBEDTLS_VERSION_MAJOR > 3 ||                                      \
+    (MBEDTLS_VERSION_MAJOR == 2 && MBEDTLS_VERSION_MINOR < 28)
+#error "tlsx needs mbedTLS 2.28 or 3.x"
+#endif
+#if !defined(MBEDTLS_SSL_ALPN) || !defined(MBEDTLS_SSL_SERVER_NAME_INDICATION) ||                  \
+    (MBEDTLS_VERSION_MAJOR < 3 && !defined(MBEDTLS_SSL_EXPORT_KEYS)) ||                            \
+    !defined(MBEDTLS_X509_CRT_WRITE_C) || !defined(MBEDTLS_PEM_WRITE_C) || !defined(MBEDTLS_FS_IO)
+#error "tlsx needs an mbedTLS built with ALPN, SNI, key export, certificate writing and file I/O"
+#endif
+
+/// Whether this mbedTLS can negotiate TLS 1.3 (3.x built with MBEDTLS_SSL_PROTO_TLS1_3).
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#define TLSX_HAS_TLS1_3 1
+#else
+#define TLSX_HAS_TLS1_3 0
+#endif
 
 /// Whether the renegotiation policies can run: they need the record peek and the undo below,
 /// written against mbedTLS 2.x's internals. Elsewhere renegotiation.cpp compiles a refusing stub.
@@ -218,6 +248,229 @@ inline void abandon_renegotiation(mbedtls_ssl_context& ssl) noexcept {
     ssl.state = MBEDTLS_SSL_HANDSHAKE_OVER;
 }
 #endif
+
+// ==== The public API where 2.28 and 3.x differ ==================================================
+
+// ---- start-up and keys ------------------------------------------------------------------------
+
+/** Start the crypto layer. 3.x computes with PSA Crypto (TLS 1.3's key schedule always), which
+    must be initialised first; psa_crypto_init() is idempotent and, with MBEDTLS_THREADING_C,
+    thread-safe, so every context calls this. Returns 0, or an mbedTLS error code with the PSA
+    status in `status`. */
+inline int init_crypto(int& status) noexcept {
+    status = 0;
+#if MBEDTLS_VERSION_MAJOR >= 3
+    const psa_status_t s = psa_crypto_init();
+    status = static_cast<int>(s);
+    if (s == PSA_SUCCESS)
+        return 0;
+    return s == PSA_ERROR_INSUFFICIENT_MEMORY    ? MBEDTLS_ERR_SSL_ALLOC_FAILED
+           : s == PSA_ERROR_INSUFFICIENT_ENTROPY ? MBEDTLS_ERR_ENTROPY_SOURCE_FAILED
+                                                 : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+#else
+    return 0;
+#endif
+}
+
+using rng_function = int (*)(void*, unsigned char*, std::size_t);
+
+/// mbedtls_pk_parse_key; 3.x wants a random generator (for blinding), 2.28 takes none.
+inline int pk_parse_key(mbedtls_pk_context* key, const unsigned char* data, std::size_t size,
+                        const unsigned char* password, std::size_t password_size,
+                        rng_function f_rng, void* p_rng) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_parse_key(key, data, size, password, password_size, f_rng, p_rng);
+#else
+    (void)f_rng;
+    (void)p_rng;
+    return mbedtls_pk_parse_key(key, data, size, password, password_size);
+#endif
+}
+
+/// mbedtls_pk_check_pair; 3.x wants a random generator, 2.28 takes none.
+inline int pk_check_pair(const mbedtls_pk_context* pub, const mbedtls_pk_context* prv,
+                         rng_function f_rng, void* p_rng) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_check_pair(pub, prv, f_rng, p_rng);
+#else
+    (void)f_rng;
+    (void)p_rng;
+    return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+/// Set a certificate's serial from its big-endian bytes (3.x deprecates the mbedtls_mpi form).
+inline int x509write_set_serial(mbedtls_x509write_cert* crt, const unsigned char* bytes,
+                                std::size_t size) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_x509write_crt_set_serial_raw(crt, const_cast<unsigned char*>(bytes), size);
+#else
+    mbedtls_mpi serial;
+    mbedtls_mpi_init(&serial);
+    int ret = mbedtls_mpi_read_binary(&serial, bytes, size);
+    if (ret == 0)
+        ret = mbedtls_x509write_crt_set_serial(crt, &serial);
+    mbedtls_mpi_free(&serial);
+    return ret;
+#endif
+}
+
+/// The error for a server with no usable certificate and key: 3.x has no
+/// MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED, so both cases are PRIVATE_KEY_REQUIRED there.
+inline int no_credentials_error(bool has_certificates) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    (void)has_certificates;
+    return MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED;
+#else
+    return has_certificates ? MBEDTLS_ERR_SSL_PRIVATE_KEY_REQUIRED
+                            : MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED;
+#endif
+}
+
+// ---- protocol versions and groups -------------------------------------------------------------
+
+/// A TLS version as tlsx numbers them: 0 = 1.0, 1 = 1.1, 2 = 1.2, 3 = 1.3.
+enum class version_fit {
+    fits,        // this mbedTLS has it
+    raised,      // below what this mbedTLS has: as a minimum it means TLS 1.2 (3.x)
+    unsupported, // not in this mbedTLS (as a maximum: below 1.2 on 3.x; 1.3 on 2.28)
+};
+
+/// What this mbedTLS makes of `minor` (0..3 for TLS 1.0..1.3) as the minimum or the maximum.
+inline version_fit fit_version(int minor, bool is_max) noexcept {
+    if (minor == 3)
+        return TLSX_HAS_TLS1_3 ? version_fit::fits : version_fit::unsupported;
+#if MBEDTLS_VERSION_MAJOR >= 3
+    if (minor < 2) // 3.x has TLS 1.2 and 1.3 only
+        return is_max ? version_fit::unsupported : version_fit::raised;
+#endif
+    (void)is_max;
+    return version_fit::fits;
+}
+
+/// Set one end of a configuration's version range to `minor` (fit_version() did not say
+/// unsupported).
+inline void conf_version_bound(mbedtls_ssl_config* conf, int minor, bool is_max) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    const mbedtls_ssl_protocol_version v =
+        minor >= 3 ? MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2;
+    if (is_max)
+        mbedtls_ssl_conf_max_tls_version(conf, v);
+    else
+        mbedtls_ssl_conf_min_tls_version(conf, v);
+#else
+    // On the wire TLS 1.x is version 3.(x+1).
+    if (is_max)
+        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor + 1);
+    else
+        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor + 1);
+#endif
+}
+
+/// tlsx's default versions: TLS 1.2 up to the highest this mbedTLS has.
+inline void conf_default_versions(mbedtls_ssl_config* conf) noexcept {
+    conf_version_bound(conf, 2, false);
+    conf_version_bound(conf, TLSX_HAS_TLS1_3 ? 3 : 2, true);
+}
+
+/** tlsx's default key-exchange groups, cheapest first: mbedTLS's own default puts P-521 first,
+    which made handshakes with GnuTLS peers several times slower. 3.x names them by IANA group
+    number (the same list serves TLS 1.3 key shares). */
+inline void conf_default_groups(mbedtls_ssl_config* conf) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    static const std::uint16_t groups[] = {
+        MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+        MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1,
+        MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
+    mbedtls_ssl_conf_groups(conf, groups);
+#else
+    static const mbedtls_ecp_group_id curves[] = {
+        MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
+        MBEDTLS_ECP_DP_SECP521R1, MBEDTLS_ECP_DP_NONE};
+    mbedtls_ssl_conf_curves(conf, curves);
+#endif
+}
+
+// ---- key export (the NSS key log) -------------------------------------------------------------
+
+/// Where exported secrets go: an NSS key-log label (CLIENT_RANDOM, CLIENT_TRAFFIC_SECRET_0,
+/// ...), the ClientHello random (32 bytes) and the secret.
+struct keylog_target {
+    void (*sink)(void* p, const char* label, const unsigned char* client_random,
+                 const unsigned char* secret, std::size_t size) = nullptr;
+    void* p = nullptr;
+};
+
+#if MBEDTLS_VERSION_MAJOR >= 3
+/// 3.x exports each secret once derived: TLS 1.2's master secret, TLS 1.3's traffic secrets.
+/// Early data is off in tlsx; the exporter secret has no NSS line.
+inline void keylog_trampoline(void* p, mbedtls_ssl_key_export_type type,
+                              const unsigned char* secret, std::size_t secret_size,
+                              const unsigned char client_random[32], const unsigned char[32],
+                              mbedtls_tls_prf_types) {
+    const char* label = nullptr;
+    switch (type) {
+    case MBEDTLS_SSL_KEY_EXPORT_TLS12_MASTER_SECRET:
+        label = "CLIENT_RANDOM";
+        break;
+#if TLSX_HAS_TLS1_3
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_EARLY_SECRET:
+        label = "CLIENT_EARLY_TRAFFIC_SECRET";
+        break;
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_HANDSHAKE_TRAFFIC_SECRET:
+        label = "CLIENT_HANDSHAKE_TRAFFIC_SECRET";
+        break;
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_SERVER_HANDSHAKE_TRAFFIC_SECRET:
+        label = "SERVER_HANDSHAKE_TRAFFIC_SECRET";
+        break;
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_APPLICATION_TRAFFIC_SECRET:
+        label = "CLIENT_TRAFFIC_SECRET_0";
+        break;
+    case MBEDTLS_SSL_KEY_EXPORT_TLS1_3_SERVER_APPLICATION_TRAFFIC_SECRET:
+        label = "SERVER_TRAFFIC_SECRET_0";
+        break;
+#endif
+    default:
+        return;
+    }
+    const auto& t = *static_cast<const keylog_target*>(p);
+    t.sink(t.p, label, client_random, secret, secret_size);
+}
+#else
+/// 2.28 exports TLS 1.2's master secret (48 bytes) with the randoms.
+inline int keylog_trampoline(void* p, const unsigned char* master_secret, const unsigned char*,
+                             std::size_t, std::size_t, std::size_t,
+                             const unsigned char client_random[32], const unsigned char[32],
+                             mbedtls_tls_prf_types) {
+    const auto& t = *static_cast<const keylog_target*>(p);
+    t.sink(t.p, "CLIENT_RANDOM", client_random, master_secret, 48);
+    return 0;
+}
+#endif
+
+/// Key export on a configuration (2.28, where it is set per configuration; a no-op on 3.x).
+/// `target` null switches it off.
+inline void conf_keylog(mbedtls_ssl_config* conf, const keylog_target* target) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    (void)conf;
+    (void)target;
+#else
+    mbedtls_ssl_conf_export_keys_ext_cb(conf, target ? keylog_trampoline : nullptr,
+                                        const_cast<keylog_target*>(target));
+#endif
+}
+
+/// Key export on a session being set up (3.x, where it is set per session; a no-op on 2.28,
+/// whose sessions take it from their configuration).
+inline void ssl_keylog(mbedtls_ssl_context& ssl, const keylog_target* target) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    if (target)
+        mbedtls_ssl_set_export_keys_cb(&ssl, keylog_trampoline, const_cast<keylog_target*>(target));
+#else
+    (void)ssl;
+    (void)target;
+#endif
+}
 
 } // namespace internals
 } // namespace detail

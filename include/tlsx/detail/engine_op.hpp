@@ -167,7 +167,13 @@ struct renegotiate_policy : policy_base {
         return "tlsx::stream::async_renegotiate";
     }
 
-    static engine::result step(engine& e, bool) { return e.renegotiate(); }
+    bool begun = false; // the first step begins a new request (engine::renegotiate)
+
+    engine::result step(engine& e, bool) {
+        engine::result r = e.renegotiate(!begun);
+        begun = true;
+        return r;
+    }
 
     // A pending read processes the records (and keeps their data); only read the transport
     // when nobody else will.
@@ -268,9 +274,13 @@ public:
     void operator()() {
         cancel_.slot().clear();
         // Cancelled while waiting for another operation's transport I/O: that operation goes on
-        // and the session stays as it is.
-        if (cancel_.cancelled() != boost::asio::cancellation_type::none)
-            return finish(boost::asio::error::operation_aborted);
+        // and the session stays as it is. If our own step had finished and only the flush of its
+        // records was pending, they are queued and the writer in flight sends them: complete as
+        // the step did (a write reports its bytes), never "aborted" for data that will go out.
+        if (cancel_.cancelled() != boost::asio::cancellation_type::none) {
+            const op_progress& p = core_->progress(Policy::kind);
+            return finish(p.done ? p.result.ec : error_code(boost::asio::error::operation_aborted));
+        }
         run();
     }
 
