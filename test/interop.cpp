@@ -4,6 +4,7 @@
 #include <tlsx/context.hpp>
 #include <tlsx/stream.hpp>
 
+#include "backend.hpp"
 #include "support/certs.hpp"
 #include "support/interop.hpp"
 #include "support/peer_process.hpp"
@@ -57,6 +58,7 @@ bool contains(std::string_view text, std::string_view what) {
 
 tlsx::context server_context() {
     tlsx::context ctx(tlsx::context::tls_server);
+    backend::tls12_only(ctx); // these are TLS 1.2 scenarios, on both backends
     ctx.use_certificate_chain(pem(certs::server_cert));
     ctx.use_private_key(pem(certs::server_key), tlsx::context::pem);
     return ctx;
@@ -120,6 +122,7 @@ BOOST_AUTO_TEST_CASE(tlsx_client_talks_to_openssl_s_server) {
                                                            << server.output());
 
     tlsx::context ctx(tlsx::context::tls_client);
+    backend::tls12_only(ctx);
     ctx.load_verify_file(files.ca);
     ctx.set_ciphersuites({"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"});
     net::io_context io;
@@ -164,6 +167,7 @@ BOOST_AUTO_TEST_CASE(tlsx_client_reads_the_openssl_s_server_status_page) {
                                                            << server.output());
 
     tlsx::context ctx(tlsx::context::tls_client);
+    backend::tls12_only(ctx);
     ctx.load_verify_file(files.ca);
     ctx.set_ciphersuites({"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"});
     std::string keylog;

@@ -275,6 +275,7 @@ struct client_context {
     int handshakes = 0;
 
     client_context() {
+        backend::tls12_only(ctx); // these are the TLS 1.2 lifecycle scenarios, on both backends
         ctx.add_certificate_authority(pem(certs::ca_cert));
         ctx.set_keylog_callback([this](std::string_view) { ++handshakes; });
     }
@@ -285,6 +286,7 @@ struct client_context {
 struct tlsx_server {
     explicit tlsx_server(net::io_context& io)
         : acceptor(io, {net::ip::make_address("127.0.0.1"), 0}) {
+        backend::tls12_only(ctx); // the TLS 1.2 lifecycle scenarios, on both backends
         ctx.use_certificate_chain(pem(certs::server_cert));
         ctx.use_private_key(pem(certs::server_key), tlsx::context::pem);
         ctx.set_keylog_callback([this](std::string_view) { ++handshakes; });
@@ -1054,7 +1056,8 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_R_renegotiation_with_each_policy,
 // The bound on client-initiated renegotiations (issue 3 item 3): an accepting tlsx server
 // renegotiates three times per connection, and refuses the fourth `R` with no_renegotiation
 // (which OpenSSL 3 answers with a fatal alert, as above).
-BOOST_AUTO_TEST_CASE(server_openssl_s_client_fourth_R_is_refused_by_the_bound_of_three) {
+BOOST_AUTO_TEST_CASE(server_openssl_s_client_fourth_R_is_refused_by_the_bound_of_three,
+                     *renegotiation_needed) {
     if (!have("openssl"))
         return;
     credential_files files;
@@ -1367,7 +1370,7 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_close_notify_from_the_peer) {
 //          CANNOT SHOW: the connection going on after a refused client request; gnutls-cli
 //          (like s_client, above) gives up on it. The in-memory test
 //          renegotiation/client_asks_and_each_server_policy_answers shows it with tlsx.
-BOOST_AUTO_TEST_CASE(server_gnutls_cli_rehandshake_with_each_policy) {
+BOOST_AUTO_TEST_CASE(server_gnutls_cli_rehandshake_with_each_policy, *renegotiation_needed) {
     if (!have("gnutls-cli"))
         return;
     for (auto policy :
