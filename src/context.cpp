@@ -249,6 +249,45 @@ error_code set_suites(context_impl& impl, const std::vector<std::string>& names,
     return {};
 }
 
+error_code set_group_list(context_impl& impl, const std::vector<std::string>& names,
+                          std::string& detail) {
+    if (names.empty()) {
+        detail = "empty group list";
+        return error::invalid_argument;
+    }
+    // OpenSSL's and the NIST names for the curves mbedTLS calls secpNNNr1.
+    static const std::pair<const char*, const char*> aliases[] = {
+        {"p-256", "secp256r1"}, {"prime256v1", "secp256r1"}, {"p-384", "secp384r1"},
+        {"p-521", "secp521r1"}, {"curve25519", "x25519"},    {"curve448", "x448"}};
+    std::vector<internals::group_id> ids;
+    ids.reserve(names.size() + 1);
+    for (const std::string& name : names) {
+        std::string key = name;
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        for (const auto& [alias, real] : aliases)
+            if (key == alias)
+                key = real;
+        // mbedTLS spells brainpool with a capital P: brainpoolP256r1.
+        if (key.rfind("brainpoolp", 0) == 0)
+            key[9] = 'P';
+        internals::group_id id =
+            key.empty() ? internals::no_group : internals::group_from_name(key.c_str());
+        if (id == internals::no_group) {
+            detail = "unknown key-exchange group \"" + name + "\" (not in mbedTLS " +
+                     MBEDTLS_VERSION_STRING ")";
+            return error::invalid_argument;
+        }
+        if (std::find(ids.begin(), ids.end(), id) == ids.end())
+            ids.push_back(id);
+    }
+    ids.push_back(internals::no_group);
+    impl.groups = std::move(ids);
+    for_each_config(
+        impl, [&](mbedtls_ssl_config* conf) { internals::conf_groups(conf, impl.groups.data()); });
+    return {};
+}
+
 const char* version_name(tls_version v) noexcept {
     switch (v) {
     case tls_version::tls1_0:
@@ -296,6 +335,20 @@ void context::set_ciphersuites(const std::vector<std::string>& names) {
 void context::set_ciphersuites(const std::vector<std::string>& names, error_code& ec) {
     ec = run(impl_, [&](context_impl& impl, std::string& detail) {
         return set_suites(impl, names, detail);
+    });
+}
+
+void context::set_groups(const std::vector<std::string>& names) {
+    const char* fn = "tlsx::context::set_groups";
+    std::string detail;
+    error_code ec = set_group_list(need(impl_, fn), names, detail);
+    if (ec)
+        throw_error(ec, fn, detail, {});
+}
+
+void context::set_groups(const std::vector<std::string>& names, error_code& ec) {
+    ec = run(impl_, [&](context_impl& impl, std::string& detail) {
+        return set_group_list(impl, names, detail);
     });
 }
 

@@ -255,6 +255,10 @@ void context::set_verify_callback(verify_callback cb) {
     need(impl_, "tlsx::context::set_verify_callback").verify_cb = std::move(cb);
 }
 
+void context::set_server_name_required(bool required) {
+    need(impl_, "tlsx::context::set_server_name_required").server_name_required = required;
+}
+
 void context::set_verify_depth(int depth) {
     need(impl_, "tlsx::context::set_verify_depth").verify_depth = depth;
 }

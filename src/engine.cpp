@@ -140,7 +140,24 @@ public:
             ++closed_events_;
             return closed();
         }
+        if (ret == MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE && internals::negotiated_tls13(ssl_))
+            return reject_post_handshake_message(ret);
         return fail(translate(ret));
+    }
+
+    /** mbedTLS 3.6 processes no TLS 1.3 post-handshake message but NewSessionTicket: a
+        KeyUpdate (or a CertificateRequest) makes mbedtls_ssl_read fail with
+        UNEXPECTED_MESSAGE and tells the peer nothing, so the peer would wait for an answer
+        that never comes. Tell it (unexpected_message, RFC 8446 6.2) and name a KeyUpdate. */
+    engine::result reject_post_handshake_message(int ret) {
+        const internals::record_view rec = internals::current_record(ssl_);
+        if (rec.type != MBEDTLS_SSL_MSG_HANDSHAKE || !rec.msg || rec.length == 0)
+            return fail(translate(ret));         // not a handshake message: mbedTLS sent its alert
+        constexpr unsigned char key_update = 24; // RFC 8446 HandshakeType
+        mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                       MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
+        return fail(rec.msg[0] == key_update ? error_code(error::key_update_unsupported)
+                                             : translate(ret));
     }
 
     engine::result write(const unsigned char* p, std::size_t n) {
@@ -224,6 +241,12 @@ public:
             return done(ec);
         if (peer_closed_)
             return done(error::closed);
+        // TLS 1.3 has no renegotiation (mbedtls_ssl_renegotiate would send a HelloRequest inside
+        // TLS 1.3 and kill the peer). As gnutls_rehandshake: a client's request is invalid; a
+        // server's would be a key update, which this mbedTLS cannot send. Neither is fatal.
+        if (internals::negotiated_tls13(ssl_))
+            return done(role_ == stream_base::client ? error::invalid_request
+                                                     : error::key_update_unsupported);
         return apply(reneg_.ask(begin));
     }
 
@@ -311,6 +334,13 @@ private:
             ret = mbedtls_ssl_set_hostname(&ssl_, hostname_.c_str());
             if (ret != 0)
                 return make_mbedtls_error(ret);
+        } else if (type == stream_base::client && verifies_server()) {
+            // A certificate that chains to a trusted authority but may name any host proves
+            // little: without a name, verifying needs an explicit choice of chain-only.
+            bool required = name_required_ >= 0 ? name_required_ != 0 : ctx_->server_name_required;
+            if (required)
+                return error::server_name_required;
+            internals::verify_without_host_name(ssl_);
         }
         if (type == stream_base::client && !offered_session_.empty()) {
             // A copy of the session parsed when it was saved or loaded (session_state).
@@ -318,6 +348,12 @@ private:
                 return error::invalid_session;
         }
         return {};
+    }
+
+    /// Whether a client session checks the server's certificate (verify mode other than none).
+    bool verifies_server() const noexcept {
+        verify_mode m = has_mode_override_ ? mode_override_ : ctx_->mode[stream_base::client];
+        return m != verify_mode::none;
     }
 
     /// mbedtls_ssl_handshake, one step at a time, so that whether the session was resumed can
@@ -459,6 +495,7 @@ private:
     bool has_mode_override_ = false;
     verify_callback verify_cb_;
     int depth_override_ = -1;
+    int name_required_ = -1; // -1: the context's setting
     bool callback_rejected_ = false;
 
     unsigned char last_record_type_ = 0;
@@ -499,6 +536,9 @@ void engine::set_verify_callback(verify_callback cb) {
 }
 void engine::set_verify_depth(int depth) {
     impl_->depth_override_ = depth;
+}
+void engine::set_server_name_required(bool required) {
+    impl_->name_required_ = required ? 1 : 0;
 }
 void engine::set_renegotiation(renegotiation_policy policy) {
     impl_->reneg_.set_policy(policy);

@@ -229,6 +229,17 @@ public:
             return "invalid argument";
         case error::operation_not_permitted:
             return "operation not permitted in the current state";
+        case error::server_name_required:
+            return "no server name to verify the certificate against: call set_server_name(host) "
+                   "before the handshake, or set_server_name_required(false) for chain-only "
+                   "verification";
+        case error::key_update_unsupported:
+            return "TLS 1.3 KeyUpdate is not available with this mbedTLS: a peer's KeyUpdate ends "
+                   "the session (with an unexpected_message alert to the peer), and a TLS 1.3 "
+                   "server cannot renegotiate (which would be a key update)";
+        case error::invalid_request:
+            return "invalid request for this session (TLS 1.3 has no renegotiation: a TLS 1.3 "
+                   "client cannot ask for one)";
         }
         return "unknown tlsx error " + std::to_string(ev);
     }
@@ -248,7 +259,9 @@ public:
             return make_condition(condition::certificate);
         case error::renegotiation_refused:
         case error::renegotiation_ignored:
+        case error::key_update_unsupported:
             return make_condition(condition::protocol);
+        case error::server_name_required:
         case error::unknown_ciphersuite:
         case error::invalid_certificate:
         case error::invalid_private_key:

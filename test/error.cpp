@@ -38,7 +38,7 @@ std::string name_of(const error_code& ec) {
 }
 
 constexpr int first_error = static_cast<int>(tlsx::error::stream_truncated);
-constexpr int last_error = static_cast<int>(tlsx::error::operation_not_permitted);
+constexpr int last_error = static_cast<int>(tlsx::error::invalid_request);
 
 } // namespace
 
@@ -70,6 +70,11 @@ BOOST_AUTO_TEST_CASE(messages_say_what_happened) {
     BOOST_TEST(contains(error_code(error::certificate_name_mismatch).message(), "host name"));
     BOOST_TEST(contains(error_code(error::wrong_password).message(), "password"));
     BOOST_TEST(contains(error_code(error::unknown_ciphersuite).message(), "ciphersuite"));
+    // The new TLS 1.3 errors name what to do or what happened.
+    BOOST_TEST(contains(error_code(error::server_name_required).message(), "set_server_name"));
+    BOOST_TEST(contains(error_code(error::key_update_unsupported).message(), "KeyUpdate"));
+    BOOST_TEST(contains(error_code(error::key_update_unsupported).message(), "unexpected_message"));
+    BOOST_TEST(contains(error_code(error::invalid_request).message(), "TLS 1.3"));
 }
 
 BOOST_AUTO_TEST_CASE(categories_have_their_documented_names) {
@@ -170,6 +175,11 @@ BOOST_AUTO_TEST_CASE(conditions_group_errors_as_documented) {
     BOOST_TEST((tlsx::make_mbedtls_error(MBEDTLS_ERR_SSL_INVALID_RECORD) == condition::protocol));
     BOOST_TEST((tlsx::make_mbedtls_error(MBEDTLS_ERR_SSL_INVALID_MAC) == condition::protocol));
     BOOST_TEST((error_code(error::renegotiation_refused) == condition::protocol));
+    BOOST_TEST((error_code(error::key_update_unsupported) == condition::protocol));
+    BOOST_TEST((error_code(error::server_name_required) == condition::configuration));
+    // Asking for what a session cannot do is neither a protocol failure nor a configuration.
+    BOOST_TEST((error_code(error::invalid_request) != condition::protocol));
+    BOOST_TEST((error_code(error::invalid_request) != condition::configuration));
     // mbedTLS's own verification failure is a certificate one; its parse errors configuration.
     BOOST_TEST(
         (tlsx::make_mbedtls_error(MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) == condition::certificate));

@@ -270,6 +270,18 @@ public:
     /// Set the longest chain accepted (intermediates between the peer and a trusted root).
     void set_verify_depth(int depth);
 
+    /** Whether a client that verifies the server needs a host name to check it against
+        (default: yes).
+
+        A verifying client (@ref verify_mode::required or @ref verify_mode::optional) whose
+        stream was given no `set_server_name(host)` fails its handshake with
+        @ref error::server_name_required before sending anything: a certificate that chains to
+        a trusted authority but may name any host proves little. `set_server_name_required(false)`
+        chooses chain-only verification explicitly (the certificate must chain to a trusted
+        authority; its names are not checked). Streams may override it.
+    */
+    void set_server_name_required(bool required);
+
     // ---- Protocol ---------------------------------------------------------------------------
 
     /** Set the ciphersuites, most preferred first, by IANA name
@@ -282,6 +294,21 @@ public:
     void set_ciphersuites(const std::vector<std::string>& names);
     /// @copydoc set_ciphersuites
     void set_ciphersuites(const std::vector<std::string>& names, error_code& ec);
+    /** Set the key-exchange groups, most preferred first, for TLS 1.2's ECDHE and TLS 1.3's
+        key shares: `"x25519"`, `"secp256r1"` (also `"P-256"`, `"prime256v1"`), `"secp384r1"`
+        (`"P-384"`), `"secp521r1"` (`"P-521"`), `"x448"`, and the brainpool curves, as far as
+        this mbedTLS build has them. Names are case-insensitive.
+
+        The default is x25519, secp256r1, secp384r1, secp521r1 (cheapest first). A TLS 1.3
+        client sends a key share for its first group only; a server that prefers another of
+        the client's groups answers with a HelloRetryRequest, which costs one round trip.
+
+        @throws boost::system::system_error with @ref error::invalid_argument naming the first
+        unknown group (or an empty list).
+    */
+    void set_groups(const std::vector<std::string>& names);
+    /// @copydoc set_groups
+    void set_groups(const std::vector<std::string>& names, error_code& ec);
     /// Set the lowest protocol version accepted (default TLS 1.2).
     void set_min_version(tls_version v);
     /// Set the highest protocol version offered (default the highest this build has).

@@ -108,6 +108,8 @@ public:
     void set_verify_callback(verify_callback cb);
     /// Override the context's verify depth for this session.
     void set_verify_depth(int depth);
+    /// Override context::set_server_name_required for this session.
+    void set_server_name_required(bool required);
     /// Override the context's answer to a peer's renegotiation request for this session.
     void set_renegotiation(renegotiation_policy policy);
     /// Offer to resume `s` in the next client handshake (an empty session: a full handshake).

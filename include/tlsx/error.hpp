@@ -65,6 +65,17 @@ enum class error {
     invalid_argument,
     /// The operation is not allowed in the current state (e.g. a second concurrent read).
     operation_not_permitted,
+    /// A client that verifies the server's certificate was given no host name to check it
+    /// against: call `set_server_name(host)` before the handshake, or choose chain-only
+    /// verification explicitly with `set_server_name_required(false)`.
+    server_name_required,
+    /// TLS 1.3 KeyUpdate is not available with this mbedTLS: the peer sent one (tlsx sent the
+    /// unexpected_message alert and the session is over), or renegotiate() was called on a
+    /// TLS 1.3 server, where it would be a key update (not fatal).
+    key_update_unsupported,
+    /// The request has no meaning for this session (e.g. a TLS 1.3 client asking to
+    /// renegotiate: TLS 1.3 has no renegotiation), as GNUTLS_E_INVALID_REQUEST. Not fatal.
+    invalid_request,
 };
 
 /** Coarse groups of errors, for `ec == tlsx::condition::certificate` style tests. */

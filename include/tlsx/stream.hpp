@@ -159,7 +159,9 @@ public:
     /** Set the host name: sent as SNI and checked against the server's certificate.
 
         Replaces `SSL_set_tlsext_host_name(s.native_handle(), host)` of Asio/OpenSSL code. Call
-        it before a client handshake; without it a client does not check the host name.
+        it before a client handshake: a client that verifies the server and has no host name
+        fails its handshake with @ref error::server_name_required, unless chain-only
+        verification was chosen with @ref set_server_name_required.
     */
     void set_server_name(std::string_view host) {
         error_code ec;
@@ -169,6 +171,13 @@ public:
     /// @copydoc set_server_name
     void set_server_name(std::string_view host, error_code& ec) {
         core_.engine_.set_server_name(host, ec);
+    }
+
+    /** Whether this client needs a host name to verify the server against (overrides
+        context::set_server_name_required; `false` chooses chain-only verification).
+    */
+    void set_server_name_required(bool required) {
+        core_.engine_.set_server_name_required(required);
     }
 
     /// Override the context's verify mode for this stream (before the handshake).

@@ -74,11 +74,13 @@ struct context_impl {
 
     verify_mode mode[2] = {verify_mode::required, verify_mode::none};
     verify_callback verify_cb;
-    int verify_depth = -1; // -1: mbedTLS's default
+    int verify_depth = -1;            // -1: mbedTLS's default
+    bool server_name_required = true; // a verifying client needs set_server_name
 
-    std::vector<int> ciphersuites;      // 0-terminated when set
-    std::vector<std::string> alpn;      // storage for alpn_ptrs
-    std::vector<const char*> alpn_ptrs; // nullptr-terminated when set
+    std::vector<int> ciphersuites;           // 0-terminated when set
+    std::vector<internals::group_id> groups; // no_group-terminated when set
+    std::vector<std::string> alpn;           // storage for alpn_ptrs
+    std::vector<const char*> alpn_ptrs;      // nullptr-terminated when set
 
     // Server-side resumption. Tickets are on by default (lifetime 1 h, the ticket module rotates
     // its key every lifetime); the session-ID cache is off until enabled.

@@ -16,6 +16,7 @@
 #include <mbedtls/version.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #if MBEDTLS_VERSION_MAJOR >= 3
@@ -81,6 +82,16 @@ namespace internals {
     server's last flight. */
 inline bool handshake_over(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(state) == MBEDTLS_SSL_HANDSHAKE_OVER;
+}
+
+/// Whether the session negotiated TLS 1.3 (after the handshake).
+inline bool negotiated_tls13(const mbedtls_ssl_context& ssl) noexcept {
+#if TLSX_HAS_TLS1_3
+    return mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+    (void)ssl;
+    return false;
+#endif
 }
 
 /// Whether an unfinished handshake awaits the server's ServerHello (a client's renegotiation).
@@ -327,6 +338,18 @@ inline int no_credentials_error(bool has_certificates) noexcept {
 #endif
 }
 
+/** Let a client verify the server's chain without a host name (the application chose
+    chain-only verification). 3.6.3 and later fail such a handshake
+    (MBEDTLS_ERR_SSL_CERTIFICATE_VERIFICATION_WITHOUT_HOSTNAME, CVE-2025-27809) unless the host
+    name is set to NULL explicitly; earlier versions check no name when none was set. */
+inline void verify_without_host_name(mbedtls_ssl_context& ssl) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    (void)mbedtls_ssl_set_hostname(&ssl, nullptr);
+#else
+    (void)ssl;
+#endif
+}
+
 // ---- protocol versions and groups -------------------------------------------------------------
 
 /// A TLS version as tlsx numbers them: 0 = 1.0, 1 = 1.1, 2 = 1.2, 3 = 1.3.
@@ -388,6 +411,39 @@ inline void conf_default_groups(mbedtls_ssl_config* conf) noexcept {
         MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
         MBEDTLS_ECP_DP_SECP521R1, MBEDTLS_ECP_DP_NONE};
     mbedtls_ssl_conf_curves(conf, curves);
+#endif
+}
+
+/// A key-exchange group as this mbedTLS's configuration lists them: the IANA group number on
+/// 3.x (one list for TLS 1.2's ECDHE and TLS 1.3's key shares), the curve id on 2.28.
+#if MBEDTLS_VERSION_MAJOR >= 3
+using group_id = std::uint16_t;
+inline constexpr group_id no_group = MBEDTLS_SSL_IANA_TLS_GROUP_NONE;
+#else
+using group_id = mbedtls_ecp_group_id;
+inline constexpr group_id no_group = MBEDTLS_ECP_DP_NONE;
+#endif
+
+/// The group this mbedTLS build knows by `name` (mbedTLS's curve name in lower case:
+/// "x25519", "secp256r1", ...), or no_group.
+inline group_id group_from_name(const char* name) noexcept {
+    const mbedtls_ecp_curve_info* info = mbedtls_ecp_curve_info_from_name(name);
+    if (!info)
+        return no_group;
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return info->tls_id;
+#else
+    return info->grp_id;
+#endif
+}
+
+/// Set a configuration's groups, most preferred first; `list` ends with no_group and must
+/// outlive the configuration.
+inline void conf_groups(mbedtls_ssl_config* conf, const group_id* list) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_ssl_conf_groups(conf, list);
+#else
+    mbedtls_ssl_conf_curves(conf, list);
 #endif
 }
 
