@@ -13,11 +13,19 @@
 
 #include "backend.hpp"
 #include "support/engine_pair.hpp"
+#include "support/interop.hpp"
 #include "support/run.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -292,6 +300,20 @@ BOOST_AUTO_TEST_CASE(no_tickets_per_handshake_means_no_session,
     BOOST_TEST(p.client.get_session().empty());
 }
 
+// The session-ID cache is TLS 1.2's: without tickets a TLS 1.3 client has nothing to resume.
+BOOST_AUTO_TEST_CASE(the_session_cache_resumes_no_tls13_client,
+                     *boost::unit_test::precondition(needs_tls13{})) {
+    tlsx_test::context_pair ctx;
+    ctx.server.disable_session_tickets();
+    ctx.server.enable_session_cache(10, std::chrono::minutes(5));
+    engine_pair p(ctx.client, ctx.server);
+    BOOST_REQUIRE(!p.handshake());
+    BOOST_TEST(p.client.protocol_version() == "TLSv1.3");
+    server_sends(p, "no ticket, no session ID resumption");
+    BOOST_TEST(!p.client.session_ticket_received());
+    BOOST_TEST(p.client.get_session().empty());
+}
+
 BOOST_AUTO_TEST_CASE(tickets_per_handshake_is_validated) {
     tlsx_test::context_pair ctx;
     BOOST_CHECK_NO_THROW(ctx.server.set_tickets_per_handshake(16));
@@ -414,6 +436,72 @@ BOOST_AUTO_TEST_CASE(streams_take_tickets_in_reads_and_resume,
     run(s1, s2, creused, sreused);
     BOOST_TEST(creused);
     BOOST_TEST(sreused);
+}
+
+// Against OpenSSL's server: its tickets (two after a full handshake) are taken in by the read
+// of its -www status page, which says "New" or "Reused" and the version.
+BOOST_AUTO_TEST_CASE(openssl_s_server_tickets_resume_once_each,
+                     *boost::unit_test::precondition(needs_tls13{})) {
+    if (!tlsx_test::have("openssl"))
+        return;
+    tlsx_test::credential_files files;
+    const unsigned short port = tlsx_test::free_port();
+    tlsx_test::peer_process server({"openssl", "s_server", "-accept",
+                                    "127.0.0.1:" + std::to_string(port), "-cert", files.cert,
+                                    "-key", files.key, "-www", "-tls1_3"});
+    BOOST_REQUIRE_MESSAGE(tlsx_test::wait_for_port(port), server.output());
+    tlsx::context ctx{tlsx::context::tls_client};
+    ctx.add_certificate_authority(net::buffer(tlsx_test::certs::ca_cert));
+    using tcp_stream = tlsx::stream<net::ip::tcp::socket>;
+    // One connection offering `offer`: the page's first status line, and the session after.
+    auto fetch = [&](const tlsx::session& offer, std::string& status, tlsx::session& next,
+                     bool& reused) {
+        net::io_context io;
+        const bool finished = tlsx_test::run_coroutine(
+            io,
+            [&]() -> net::awaitable<void> {
+                constexpr auto tuple = net::as_tuple(net::use_awaitable);
+                tcp_stream s(io, ctx);
+                co_await s.next_layer().async_connect({net::ip::make_address("127.0.0.1"), port},
+                                                      net::use_awaitable);
+                s.set_server_name("localhost");
+                s.set_session(offer);
+                co_await s.async_handshake(tlsx::stream_base::client, net::use_awaitable);
+                reused = s.session_reused();
+                BOOST_TEST(s.protocol_version() == "TLSv1.3");
+                BOOST_TEST(!s.session_ticket_received());
+                co_await net::async_write(
+                    s, net::buffer(std::string_view("GET / HTTP/1.0\r\n\r\n")), net::use_awaitable);
+                std::string page;
+                auto [ec, n] = co_await net::async_read(s, net::dynamic_buffer(page), tuple);
+                BOOST_TEST((ec == net::error::eof || ec == tlsx::error::stream_truncated),
+                           ec.message());
+                for (const char* word : {"New, ", "Reused, "})
+                    if (auto at = page.find(word); at != std::string::npos)
+                        status = page.substr(at, page.find(',', at + std::strlen(word)) - at);
+                BOOST_TEST(s.session_ticket_received());
+                next = s.get_session();
+            },
+            std::chrono::seconds(30));
+        BOOST_REQUIRE(finished);
+    };
+    std::string status;
+    tlsx::session first, second, ignored;
+    bool reused = true;
+    fetch({}, status, first, reused);
+    BOOST_TEST(status == "New, TLSv1.3");
+    BOOST_TEST(!reused);
+    BOOST_REQUIRE(!first.empty());
+    fetch(first, status, second, reused);
+    BOOST_TEST(status == "Reused, TLSv1.3");
+    BOOST_TEST(reused);
+    BOOST_REQUIRE(!second.empty());
+    fetch(first, status, ignored, reused); // offered once: not again
+    BOOST_TEST(status == "New, TLSv1.3");
+    BOOST_TEST(!reused);
+    fetch(second, status, ignored, reused); // the resumed connection's new ticket
+    BOOST_TEST(status == "Reused, TLSv1.3");
+    BOOST_TEST(reused);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
