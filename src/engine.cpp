@@ -123,7 +123,7 @@ public:
             return {engine::want::input, 0, {}};
         if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
             return apply(v, true);
-        int ret = mbedtls_ssl_read(&ssl_, p, n);
+        int ret = ssl_read(p, n);
         reneg_.after_call();
         if (ret > 0)
             return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
@@ -170,7 +170,7 @@ public:
         for (;;) {
             if (auto v = reneg_.before_write(); v.what != renegotiation::verdict::kind::proceed)
                 return apply(v);
-            int ret = mbedtls_ssl_write(&ssl_, p, std::min(n, engine::max_record_plaintext));
+            int ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
             reneg_.after_call();
             if (ret >= 0)
                 return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
@@ -319,6 +319,8 @@ private:
         conf = own_conf_.get();
         if (has_mode_override_)
             mbedtls_ssl_conf_authmode(conf, context_impl::authmode(mode_override_));
+        if (type == stream_base::client)
+            internals::conf_signal_tickets(conf); // TLS 1.3 tickets: see ssl_read()
         reneg_.attach(ssl_, *conf, type, ctx_->renegotiation, ctx_->renegotiation_max_records);
         if (!in_.reserve())
             return make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED);
@@ -343,9 +345,16 @@ private:
             internals::verify_without_host_name(ssl_);
         }
         if (type == stream_base::client && !offered_session_.empty()) {
-            // A copy of the session parsed when it was saved or loaded (session_state).
-            if (mbedtls_ssl_set_session(&ssl_, &offered_session_.state()->parsed) != 0)
-                return error::invalid_session;
+            // A copy of the session parsed when it was saved or loaded (session_state). Not
+            // offered (a full handshake runs) outside this client's versions, nor, for a TLS
+            // 1.3 session, a second time (session_state::claim_offer).
+            const session_state& s = *offered_session_.state();
+            if (internals::session_version_allowed(*conf, s.parsed) &&
+                s.claim_offer(internals::session_is_tls13(s.parsed))) {
+                if (mbedtls_ssl_set_session(&ssl_, &s.parsed) != 0)
+                    return error::invalid_session;
+                offered_ = offered_session_;
+            }
         }
         return {};
     }
@@ -374,6 +383,90 @@ private:
         // write allocates again, once (steady state stays allocation-free).
         out_.release();
         hs_done_ = true;
+        tls12_ticket_ = role_ == stream_base::client && !internals::negotiated_tls13(ssl_) &&
+                        handshake_brought_ticket();
+    }
+
+    /** Whether a TLS 1.2 handshake received a NewSessionTicket: the session holds a ticket
+        other than the one offered. (mbedTLS keeps the offered ticket in the session when the
+        server neither resumes nor issues a new one, and a server that resumes by ticket may
+        keep it; either way nothing new arrived.) */
+    bool handshake_brought_ticket() const noexcept {
+        const mbedtls_ssl_session* s = internals::current_session(ssl_);
+        if (!s)
+            return false;
+        internals::ticket_view t = internals::session_ticket(*s);
+        if (t.size == 0)
+            return false;
+        internals::ticket_view old;
+        if (!offered_.empty())
+            old = internals::session_ticket(offered_.state()->parsed);
+        return t.size != old.size || std::memcmp(t.data, old.data, t.size) != 0;
+    }
+
+    // ---- session tickets -------------------------------------------------------------------
+
+    /** mbedtls_ssl_read with TLS 1.3 tickets taken in. A NewSessionTicket is neither data nor
+        an error: the read goes on past it, so that data after it in the same flight is
+        delivered by this read, and a ticket alone ends as WANT_READ (internals: "Session
+        tickets" says how mbedTLS reports one). Each turn takes a ticket in, so it ends. */
+    int ssl_read(unsigned char* p, std::size_t n) {
+        bool retried = false;
+        int ret = mbedtls_ssl_read(&ssl_, p, n);
+        while (took_ticket(ret, retried))
+            ret = mbedtls_ssl_read(&ssl_, p, n);
+        return ret;
+    }
+
+    /// mbedtls_ssl_write with TLS 1.3 tickets taken in (mbedtls_ssl_write finishes a ticket
+    /// that a read left half taken in).
+    int ssl_write(const unsigned char* p, std::size_t n) {
+        bool retried = false;
+        int ret = mbedtls_ssl_write(&ssl_, p, n);
+        while (took_ticket(ret, retried))
+            ret = mbedtls_ssl_write(&ssl_, p, n);
+        return ret;
+    }
+
+    /** Whether `ret` is a ticket being taken in (counted) rather than the call's result. A call
+        parked at a ticket is called again once; parked again (no progress: mbedTLS wants
+        input after all), its WANT_READ stands, so that nothing can spin. */
+    bool took_ticket(int ret, bool& retried) noexcept {
+        if (internals::ticket_signalled(ret)) {
+            ++tickets_;
+            retried = false;
+            return true;
+        }
+        if (ret != MBEDTLS_ERR_SSL_WANT_READ || !internals::ticket_parked(ssl_) || retried)
+            return false;
+        retried = true;
+        return true;
+    }
+
+    /** The session to save (client, after the handshake): TLS 1.3, that of the latest ticket,
+        none before one came (so none after a resumption until the server sends a new ticket);
+        TLS 1.2, that of the handshake (on 2.28, of the latest renegotiation).
+
+        Exported when asked, not when the ticket arrives: the session mbedTLS holds is that of
+        its latest ticket until the next one, and exporting copies (and parses) the peer's
+        certificate, which a read that meets tickets should not pay for, nor allocate in the
+        steady state. mbedTLS 3.x exports each session once, so the export is kept and handed
+        out again until there is a newer one to export. */
+    session saved_session() const {
+        if (!hs_done_ || role_ != stream_base::client)
+            return {};
+        if (internals::negotiated_tls13(ssl_) && tickets_ == 0)
+            return {};
+        session s = save_session(ssl_);
+        if (!s.empty())
+            saved_ = std::move(s);
+        return saved_;
+    }
+
+    bool ticket_received() const noexcept {
+        if (!hs_done_ || role_ != stream_base::client)
+            return false;
+        return internals::negotiated_tls13(ssl_) ? tickets_ != 0 : tls12_ticket_;
     }
 
     /** Make sure the peer learns that the handshake failed.
@@ -486,6 +579,10 @@ private:
 
     std::string hostname_;
     session offered_session_;
+    session offered_;           // offered_session_, if it was offered
+    std::uint32_t tickets_ = 0; // TLS 1.3 tickets received
+    bool tls12_ticket_ = false; // the TLS 1.2 handshake brought a ticket
+    mutable session saved_;     // the latest export (saved_session())
 
     renegotiation reneg_;
     std::unique_ptr<unsigned char[]> staging_; // engine::write_gathered()
@@ -679,9 +776,10 @@ std::vector<unsigned char> engine::peer_certificate() const {
     return {crt->raw.p, crt->raw.p + crt->raw.len};
 }
 session engine::get_session() const {
-    if (!impl_->hs_done_ || impl_->role_ != stream_base::client)
-        return {};
-    return detail::save_session(impl_->ssl_);
+    return impl_->saved_session();
+}
+bool engine::session_ticket_received() const noexcept {
+    return impl_->ticket_received();
 }
 bool engine::session_reused() const noexcept {
     return impl_->hs_done_ && impl_->resumption_.resumed();

@@ -1,5 +1,7 @@
 // Resumption: session bytes saved by a client, resumed by ticket and by session ID, checked on
-// both ends; corrupt bytes refused; bytes saved by another process resume too.
+// both ends; corrupt bytes refused; bytes saved by another process resume too. These are TLS 1.2
+// sessions, whose ticket comes inside the handshake, on both backends; TLS 1.3's tickets come
+// after it and are tested in tls13_sessions.cpp.
 #include <tlsx/session.hpp>
 
 #include <tlsx/stream.hpp>
@@ -55,7 +57,7 @@ BOOST_AUTO_TEST_SUITE(session)
 BOOST_AUTO_TEST_CASE(resumes_by_ticket_by_default) {
     net::io_context io;
     tlsx_test::context_pair ctx;
-    backend::tls12_only(ctx.client); // TLS 1.3 resumption (tickets after the handshake): later
+    backend::tls12_only(ctx.client); // TLS 1.2 sessions (see the top of the file)
     tlsx::session saved;
     {
         connection first(io, ctx.client, ctx.server);
@@ -71,10 +73,53 @@ BOOST_AUTO_TEST_CASE(resumes_by_ticket_by_default) {
     BOOST_TEST(second.client.cipher_suite() == second.server.cipher_suite());
 }
 
+// TLS 1.2 tells of its ticket at once: the handshake brought it.
+BOOST_AUTO_TEST_CASE(a_tls12_ticket_is_received_in_the_handshake) {
+    net::io_context io;
+    tlsx_test::context_pair ctx;
+    backend::tls12_only(ctx.client);
+    tlsx::session saved;
+    {
+        connection first(io, ctx.client, ctx.server);
+        BOOST_TEST(first.client.session_ticket_received());
+        BOOST_TEST(!first.server.session_ticket_received()); // a server receives none
+        saved = first.client.get_session();
+        BOOST_REQUIRE(!saved.empty());
+        // Asked again, the same session (mbedTLS 3.x exports a session once: tlsx keeps it).
+        BOOST_TEST(first.client.get_session().to_bytes() == saved.to_bytes());
+    }
+    // Resumed by that ticket: the server keeps it (mbedTLS renews no valid ticket), so no new
+    // ticket arrived, and the session saved again still resumes (TLS 1.2 sessions can be
+    // offered more than once).
+    tlsx::session again;
+    {
+        connection second(io, ctx.client, ctx.server, saved);
+        BOOST_REQUIRE(second.client.session_reused());
+        BOOST_TEST(!second.client.session_ticket_received());
+        again = second.client.get_session();
+        BOOST_REQUIRE(!again.empty());
+    }
+    connection third(io, ctx.client, ctx.server, again);
+    BOOST_TEST(third.client.session_reused());
+    connection fourth(io, ctx.client, ctx.server, saved);
+    BOOST_TEST(fourth.client.session_reused());
+}
+
+BOOST_AUTO_TEST_CASE(no_ticket_is_received_from_a_server_without_tickets) {
+    net::io_context io;
+    tlsx_test::context_pair ctx;
+    backend::tls12_only(ctx.client);
+    ctx.server.disable_session_tickets();
+    ctx.server.enable_session_cache(10, std::chrono::minutes(5));
+    connection c(io, ctx.client, ctx.server);
+    BOOST_TEST(!c.client.session_ticket_received());
+    BOOST_TEST(!c.client.get_session().empty()); // a session ID to resume with instead
+}
+
 BOOST_AUTO_TEST_CASE(resumes_by_session_id_with_the_cache) {
     net::io_context io;
     tlsx_test::context_pair ctx;
-    backend::tls12_only(ctx.client); // TLS 1.3 resumption (tickets after the handshake): later
+    backend::tls12_only(ctx.client); // the session-ID cache is TLS 1.2's: 1.3 resumes by ticket
     ctx.server.disable_session_tickets();
     ctx.server.enable_session_cache(10, std::chrono::minutes(5));
     tlsx::session saved = connection(io, ctx.client, ctx.server).client.get_session();
@@ -86,7 +131,7 @@ BOOST_AUTO_TEST_CASE(resumes_by_session_id_with_the_cache) {
 BOOST_AUTO_TEST_CASE(without_tickets_or_cache_a_full_handshake_runs) {
     net::io_context io;
     tlsx_test::context_pair ctx;
-    backend::tls12_only(ctx.client); // TLS 1.3 resumption (tickets after the handshake): later
+    backend::tls12_only(ctx.client); // TLS 1.2 sessions (see the top of the file)
     ctx.server.disable_session_tickets();
     tlsx::session saved = connection(io, ctx.client, ctx.server).client.get_session();
     connection second(io, ctx.client, ctx.server, saved);
@@ -97,7 +142,7 @@ BOOST_AUTO_TEST_CASE(without_tickets_or_cache_a_full_handshake_runs) {
 BOOST_AUTO_TEST_CASE(a_ticket_from_another_server_key_falls_back_to_a_full_handshake) {
     net::io_context io;
     tlsx_test::context_pair ctx;
-    backend::tls12_only(ctx.client); // TLS 1.3 resumption (tickets after the handshake): later
+    backend::tls12_only(ctx.client); // TLS 1.2 sessions (see the top of the file)
     tlsx::session saved = connection(io, ctx.client, ctx.server).client.get_session();
     ctx.server.enable_session_tickets(std::chrono::hours(1)); // a fresh key: old tickets fail
     connection second(io, ctx.client, ctx.server, saved);
@@ -107,7 +152,7 @@ BOOST_AUTO_TEST_CASE(a_ticket_from_another_server_key_falls_back_to_a_full_hands
 BOOST_AUTO_TEST_CASE(corrupt_or_foreign_bytes_are_invalid_session) {
     net::io_context io;
     tlsx_test::context_pair ctx;
-    backend::tls12_only(ctx.client); // TLS 1.3 resumption (tickets after the handshake): later
+    backend::tls12_only(ctx.client); // TLS 1.2 sessions (see the top of the file)
     auto good = connection(io, ctx.client, ctx.server).client.get_session().to_bytes();
     BOOST_REQUIRE(!tlsx::session::from_bytes(good).empty());
 
@@ -139,7 +184,7 @@ BOOST_AUTO_TEST_CASE(corrupt_or_foreign_bytes_are_invalid_session) {
 // gnutls_session_get_data2's use: one process saves the session, another resumes it.
 BOOST_AUTO_TEST_CASE(bytes_saved_by_another_process_resume) {
     tlsx_test::context_pair ctx;
-    backend::tls12_only(ctx.client); // TLS 1.3 resumption (tickets after the handshake): later
+    backend::tls12_only(ctx.client); // TLS 1.2 sessions (see the top of the file)
     net::io_context io;
     net::ip::tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
     const auto endpoint = acceptor.local_endpoint();

@@ -345,6 +345,14 @@ public:
     void enable_session_tickets(std::chrono::seconds lifetime = std::chrono::hours(1));
     /// Issue no session tickets and accept none.
     void disable_session_tickets();
+    /** How many tickets a server sends after each full TLS 1.3 handshake (0: none), so that a
+        client can resume that many times: a TLS 1.3 client offers each ticket once. After a
+        resumed handshake mbedTLS sends one at most, to replace the ticket used. Default: 2, as
+        OpenSSL and GnuTLS (one to reconnect with, one spare). TLS 1.2 has one ticket per
+        handshake, which this does not change; without TLS 1.3 (mbedTLS 2.28) it has no effect.
+        @throws boost::system::system_error error::invalid_argument when `n` is over 16.
+    */
+    void set_tickets_per_handshake(std::size_t n);
     /// Keep up to `max_entries` sessions for `timeout` for session-ID resumption (off by default).
     void enable_session_cache(std::size_t max_entries = 1000,
                               std::chrono::seconds timeout = std::chrono::hours(1));

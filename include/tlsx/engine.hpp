@@ -112,7 +112,10 @@ public:
     void set_server_name_required(bool required);
     /// Override the context's answer to a peer's renegotiation request for this session.
     void set_renegotiation(renegotiation_policy policy);
-    /// Offer to resume `s` in the next client handshake (an empty session: a full handshake).
+    /** Offer to resume `s` in the next client handshake (an empty session: a full handshake).
+        A TLS 1.3 session is offered once: the first handshake that starts with it (or a copy)
+        offers it, a later one runs a full handshake. TLS 1.2 sessions are offered every time.
+    */
     void set_session(const session& s);
 
     // ---- Steps ------------------------------------------------------------------------------
@@ -233,8 +236,16 @@ public:
     std::string_view alpn_protocol() const noexcept;
     /// The peer's certificate, DER; empty when none.
     std::vector<unsigned char> peer_certificate() const;
-    /// The session to resume later (client, after the handshake); empty when there is none.
+    /** The session to resume later (client, after the handshake); empty when there is none.
+        TLS 1.2: the handshake's session. TLS 1.3: the session of the latest ticket, which
+        arrives after the handshake, in what read() meets; empty before one arrived, so also
+        after a resumption until the server sends a new ticket. */
     session get_session() const;
+    /** Whether a session ticket arrived (client; GnuTLS's GNUTLS_SFLAGS_SESSION_TICKET).
+        TLS 1.3: a NewSessionTicket was read since the handshake, so get_session() has a
+        session. TLS 1.2: the first handshake brought a new ticket (false when the server
+        issues none, or resumed by ticket and kept the ticket). */
+    bool session_ticket_received() const noexcept;
     /// Whether the handshake resumed an earlier session (by ticket or session ID).
     bool session_reused() const noexcept;
     /// The renegotiation phase (for tests and diagnostics).

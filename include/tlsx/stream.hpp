@@ -206,6 +206,14 @@ public:
     */
     session get_session() const { return core_.engine_.get_session(); }
 
+    /** Whether a session ticket has arrived (client; GNUTLS_SFLAGS_SESSION_TICKET). Under TLS
+        1.3 tickets come after the handshake and are taken in by reads: until one has,
+        get_session() is empty. Under TLS 1.2: the handshake brought a new ticket.
+    */
+    bool session_ticket_received() const noexcept {
+        return core_.engine_.session_ticket_received();
+    }
+
     /// Whether the handshake resumed an earlier session (on either end).
     bool session_reused() const noexcept { return core_.engine_.session_reused(); }
 

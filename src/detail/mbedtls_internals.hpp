@@ -528,6 +528,123 @@ inline void ssl_keylog(mbedtls_ssl_context& ssl, const keylog_target* target) no
 #endif
 }
 
+// ==== Session tickets ===========================================================================
+//
+// A TLS 1.2 ticket comes inside the handshake (NewSessionTicket before the server's Finished), on
+// 2.28 and 3.x alike: the session of the finished handshake carries it. A TLS 1.3 ticket (3.x)
+// comes after the handshake, at any time, in a NewSessionTicket message that a read meets. A 3.6
+// client ignores those unless told to signal them; then the read that meets one returns
+// WANT_READ with the state left at MBEDTLS_SSL_TLS1_3_NEW_SESSION_TICKET (nothing more to
+// receive), and the next mbedTLS call (read, write or handshake) takes the ticket into the
+// session and returns MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET. From then on
+// mbedtls_ssl_get_session exports the session of that ticket, once (3.x exports each session
+// once; 2.28 as often as asked). A 3.6 server sends its tickets as the last steps of its
+// handshake (see handshake_over), mbedtls_ssl_conf_new_session_tickets of them after a full
+// handshake and at most one after a resumed one.
+
+#if TLSX_HAS_TLS1_3 && defined(MBEDTLS_SSL_SESSION_TICKETS)
+#define TLSX_HAS_TLS13_TICKETS 1
+#else
+#define TLSX_HAS_TLS13_TICKETS 0
+#endif
+
+/// Have a client session report each TLS 1.3 ticket it receives (3.x; nothing to do on 2.28).
+inline void conf_signal_tickets(mbedtls_ssl_config* conf) noexcept {
+#if TLSX_HAS_TLS13_TICKETS && defined(MBEDTLS_SSL_CLI_C)
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+#else
+    (void)conf;
+#endif
+}
+
+/// Whether an mbedTLS call returned because it took a TLS 1.3 ticket in (not an error).
+inline bool ticket_signalled(int ret) noexcept {
+#if TLSX_HAS_TLS13_TICKETS
+    return ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET;
+#else
+    (void)ret;
+    return false;
+#endif
+}
+
+/// Whether a read stopped at a TLS 1.3 ticket it has yet to take in: its WANT_READ needs no
+/// input, the next call goes on.
+inline bool ticket_parked(const mbedtls_ssl_context& ssl) noexcept {
+#if TLSX_HAS_TLS13_TICKETS
+    return ssl.MBEDTLS_PRIVATE(state) == MBEDTLS_SSL_TLS1_3_NEW_SESSION_TICKET;
+#else
+    (void)ssl;
+    return false;
+#endif
+}
+
+/// How many tickets a TLS 1.3 server sends after a full handshake (a no-op without TLS 1.3).
+inline void conf_tickets_per_handshake(mbedtls_ssl_config* conf, std::uint16_t n) noexcept {
+#if TLSX_HAS_TLS13_TICKETS && defined(MBEDTLS_SSL_SRV_C)
+    mbedtls_ssl_conf_new_session_tickets(conf, n);
+#else
+    (void)conf;
+    (void)n;
+#endif
+}
+
+/// Whether a finished handshake negotiated TLS 1.3.
+inline bool negotiated_tls13(const mbedtls_ssl_context& ssl) noexcept {
+#if TLSX_HAS_TLS1_3
+    return mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+    (void)ssl;
+    return false;
+#endif
+}
+
+/// Whether a saved session is a TLS 1.3 one (a ticket and its resumption secret).
+inline bool session_is_tls13(const mbedtls_ssl_session& s) noexcept {
+#if TLSX_HAS_TLS1_3
+    return s.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+    (void)s;
+    return false;
+#endif
+}
+
+/** Whether a configuration's versions include a saved session's. 3.x resumes in the session's
+    version whatever the configuration says: a TLS 1.3 session under a client capped at 1.2
+    would negotiate 1.3, and a 1.2 session makes the client offer 1.2 only. (2.28 sessions carry
+    no version; the server's answer decides.) */
+inline bool session_version_allowed(const mbedtls_ssl_config& conf,
+                                    const mbedtls_ssl_session& s) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    const auto v = s.MBEDTLS_PRIVATE(tls_version);
+    return v >= conf.MBEDTLS_PRIVATE(min_tls_version) && v <= conf.MBEDTLS_PRIVATE(max_tls_version);
+#else
+    (void)conf;
+    (void)s;
+    return true;
+#endif
+}
+
+/// The ticket a client's session holds (null and 0 when none).
+struct ticket_view {
+    const unsigned char* data = nullptr;
+    std::size_t size = 0;
+};
+
+inline ticket_view session_ticket(const mbedtls_ssl_session& s) noexcept {
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    return {s.TLSX_MBEDTLS_FIELD(ticket), s.TLSX_MBEDTLS_FIELD(ticket_len)};
+#else
+    (void)s;
+    return {};
+#endif
+}
+
+/// The session of the connection (that of its last finished handshake), or null.
+inline const mbedtls_ssl_session* current_session(const mbedtls_ssl_context& ssl) noexcept {
+    return ssl.TLSX_MBEDTLS_FIELD(session);
+}
+
 } // namespace internals
 } // namespace detail
 } // namespace tlsx

@@ -9,6 +9,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -32,11 +33,23 @@ struct session_state {
     session_state(const session_state&) = delete;
     session_state& operator=(const session_state&) = delete;
 
+    /** Whether a client may offer this session now; `once` (a TLS 1.3 session) lets only the
+        first asker offer it. TLS 1.3 clients should use session parameters only once, so that
+        a passive observer cannot link two connections by the ticket they show
+        (gnutls_session_get_data2); each resumption brings a new ticket instead. The claim is
+        shared by the copies of one tlsx::session; bytes loaded again with
+        session::from_bytes are a new session. */
+    bool claim_offer(bool once) const noexcept {
+        return !once || !offered.exchange(true, std::memory_order_relaxed);
+    }
+
     mbedtls_ssl_session parsed;
-    std::vector<unsigned char> bytes; // header (see session.cpp) + mbedtls_ssl_session_save
+    std::vector<unsigned char> bytes;         // header (see session.cpp) + mbedtls_ssl_session_save
+    mutable std::atomic<bool> offered{false}; // claim_offer(true) was answered
 };
 
-/// The session of a finished client handshake, or an empty one if mbedTLS has none to give.
+/// The session of a finished client handshake (TLS 1.3: of its latest ticket), or an empty one
+/// if mbedTLS has none to give (3.x gives each session once).
 session save_session(const mbedtls_ssl_context& ssl);
 
 } // namespace detail
