@@ -589,16 +589,6 @@ inline void conf_tickets_per_handshake(mbedtls_ssl_config* conf, std::uint16_t n
 #endif
 }
 
-/// Whether a finished handshake negotiated TLS 1.3.
-inline bool negotiated_tls13(const mbedtls_ssl_context& ssl) noexcept {
-#if TLSX_HAS_TLS1_3
-    return mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
-#else
-    (void)ssl;
-    return false;
-#endif
-}
-
 /// Whether a saved session is a TLS 1.3 one (a ticket and its resumption secret).
 inline bool session_is_tls13(const mbedtls_ssl_session& s) noexcept {
 #if TLSX_HAS_TLS1_3
