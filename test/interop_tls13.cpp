@@ -195,6 +195,55 @@ BOOST_AUTO_TEST_CASE(client_gnutls_serv_hello_retry_request) {
     BOOST_TEST(s.protocol_version() == "TLSv1.3");
 }
 
+// Resumption by the server's TLS 1.3 ticket toward gnutls-serv: the ticket arrives after the
+// handshake and is taken in by a read (the echo), after which get_session() has it; the second
+// connection offers it and both ends report the resumption.
+BOOST_AUTO_TEST_CASE(client_gnutls_serv_resumes_by_ticket) {
+    if (!have("gnutls-serv"))
+        return;
+    credential_files files;
+    gnutls_echo_server server(files, {"--priority", gnutls_tls13});
+    output_on_failure dump("gnutls-serv", [&] { return server.peer->output(); });
+    net::io_context io;
+    client_context cctx(false);
+    tlsx::session saved;
+    bool ticket_before_read = true, ticket_after_read = false, reused[2] = {true, false};
+    std::string versions[2];
+    const bool finished = run_coroutine(io, [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+            tcp_stream s(server.lo.socket(io), cctx.ctx);
+            if (i == 1)
+                s.set_session(saved);
+            auto hec = co_await server.connect(s);
+            BOOST_TEST_REQUIRE(!hec, hec.message());
+            reused[i] = s.session_reused();
+            versions[i] = std::string(s.protocol_version());
+            if (i == 0)
+                ticket_before_read = s.session_ticket_received();
+            reader r{s};
+            r.start();
+            CO_CHECK_OK(write_all(s, "echo me\n"));
+            CO_CHECK(eventually([&] { return r.got("echo me\n"); }));
+            if (i == 0) {
+                CO_CHECK(eventually([&] { return s.session_ticket_received(); }));
+                ticket_after_read = s.session_ticket_received();
+                saved = s.get_session();
+            }
+            co_await s.async_shutdown(shutdown_type::both, awaitable);
+            CO_CHECK(eventually([&] { return r.done; }));
+        }
+    });
+    BOOST_TEST(finished);
+    BOOST_TEST(versions[0] == "TLSv1.3");
+    BOOST_TEST(versions[1] == "TLSv1.3");
+    BOOST_TEST(!ticket_before_read); // nothing to save right after the handshake
+    BOOST_TEST(ticket_after_read);
+    BOOST_TEST(!saved.empty());
+    BOOST_TEST(!reused[0]);
+    BOOST_TEST(reused[1]);
+    BOOST_TEST(contains(server.peer->output(), "This is a resumed session"));
+}
+
 // =============================================================================================
 // tlsx server
 // =============================================================================================

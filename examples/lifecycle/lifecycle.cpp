@@ -1,14 +1,19 @@
 //
-// tlsx example: the life of a TLS session, narrated. A server and three clients in one process
-// over loopback TCP, following the GnuTLS calls that define the lifecycle (docs/lifecycle.md):
+// tlsx example: the life of a TLS session, narrated. A server and four clients in one process
+// over loopback TCP, following the GnuTLS calls that define the lifecycle (docs/lifecycle.md),
+// under TLS 1.3 where the backend has it (mbedTLS 3.6) and, for renegotiation, TLS 1.2:
 //
-//   1. handshake (gnutls_handshake): suite and version on both ends; data both ways
-//   2. the server asks to renegotiate (gnutls_rehandshake); client A accepts inside its pending
-//      read, invisibly; client B refuses (no_renegotiation) and the connection goes on
-//   3. client A saves its session as bytes (gnutls_session_get_data2); client C resumes from
-//      them (gnutls_session_set_data): reused on both ends
-//   4. bye (gnutls_bye) in both modes: A with shutdown_type::send (GNUTLS_SHUT_WR: returns at
-//      once, before the server's close_notify), B with shutdown_type::both (GNUTLS_SHUT_RDWR:
+//   1. handshake (gnutls_handshake): suite and version on both ends; data both ways (client A)
+//   2. under TLS 1.3, a rehandshake request (gnutls_rehandshake) is a key update on a server
+//      and an invalid request on a client: both complete with a named error, nothing is sent,
+//      the connection goes on (A)
+//   3. the session to save (gnutls_session_get_data2): under TLS 1.3 only once the server's
+//      ticket arrived, which a read takes in (A)
+//   4. TLS 1.2: the server asks to renegotiate; client B accepts inside its pending read,
+//      invisibly; client C refuses (no_renegotiation) and the connection goes on
+//   5. client D resumes from A's saved bytes (gnutls_session_set_data): reused on both ends
+//   6. bye (gnutls_bye) in both modes: A with shutdown_type::send (GNUTLS_SHUT_WR: returns at
+//      once, before the server's close_notify), C with shutdown_type::both (GNUTLS_SHUT_RDWR:
 //      waits for the server's close_notify)
 //
 //   lifecycle
@@ -126,49 +131,69 @@ net::awaitable<void> answer_bye(tls_stream& s, std::string_view client) {
     expect(!ec, "server: shutdown failed: " + ec.message());
 }
 
+bool is_tls13(const tls_stream& s) {
+    return s.protocol_version() == "TLSv1.3";
+}
+
 net::awaitable<void> server(tcp::acceptor& acceptor, tlsx::context& ctx) {
     {
-        // Client A: data, a renegotiation it accepts, bye in `send` mode.
+        // Client A (TLS 1.3 where the backend has it): data; a rehandshake request, which under
+        // TLS 1.3 would be a key update; bye in `send` mode.
         tls_stream s = co_await accept(acceptor, ctx);
         say("server", "handshake with client A done: " + describe(s));
         std::string buffer;
         const std::string line = co_await read_line(s, buffer);
         say("server", "received '" + line + "'");
         co_await write_text(s, "hello, client A\n");
-
-        say("server", "asking client A to renegotiate (async_renegotiate: HelloRequest)");
-        auto [rec] = co_await s.async_renegotiate(tuple);
-        expect(!rec, "server: renegotiation with client A: " + rec.message());
-        if (!rec)
-            say("server", "renegotiated with client A: " + describe(s));
-        co_await write_text(s, "after the renegotiation\n");
+        if (is_tls13(s)) {
+            say("server", "asking client A to rehandshake (async_renegotiate)");
+            auto [rec] = co_await s.async_renegotiate(tuple);
+            expect(rec == tlsx::error::key_update_unsupported,
+                   "server: expected key_update_unsupported under TLS 1.3, got " + rec.message());
+            say("server", "under TLS 1.3 that is a key update, which mbedTLS cannot send: '" +
+                              rec.message() + "'; nothing was sent, the connection goes on");
+        }
+        co_await write_text(s, "still here\n");
         co_await answer_bye(s, "A");
     }
     {
-        // Client B: a renegotiation it refuses, data after it, bye in `both` mode.
+        // Client B (TLS 1.2): a renegotiation it accepts inside its pending read.
         tls_stream s = co_await accept(acceptor, ctx);
         say("server", "handshake with client B done: " + describe(s));
-        say("server", "asking client B to renegotiate");
+        say("server", "asking client B to renegotiate (async_renegotiate: HelloRequest)");
+        auto [rec] = co_await s.async_renegotiate(tuple);
+        expect(!rec, "server: renegotiation with client B: " + rec.message());
+        if (!rec)
+            say("server", "renegotiated with client B: " + describe(s));
+        co_await write_text(s, "after the renegotiation\n");
+        co_await read_until_close_notify(s, "server");
+        co_await s.async_shutdown(tuple);
+    }
+    {
+        // Client C (TLS 1.2): a renegotiation it refuses, data after it, bye in `both` mode.
+        tls_stream s = co_await accept(acceptor, ctx);
+        say("server", "handshake with client C done: " + describe(s));
+        say("server", "asking client C to renegotiate");
         auto [rec] = co_await s.async_renegotiate(tuple);
         expect(rec == tlsx::error::renegotiation_refused,
-               "server: expected renegotiation_refused from client B, got " + rec.message());
-        say("server", "client B refused (" + rec.message() + "); the connection goes on");
+               "server: expected renegotiation_refused from client C, got " + rec.message());
+        say("server", "client C refused (" + rec.message() + "); the connection goes on");
         co_await write_text(s, "still here\n");
         std::string buffer;
         const std::string line = co_await read_line(s, buffer);
         say("server", "received '" + line + "'");
-        co_await answer_bye(s, "B");
+        co_await answer_bye(s, "C");
     }
     {
-        // Client C: resumes client A's session.
+        // Client D: resumes client A's session.
         tls_stream s = co_await accept(acceptor, ctx);
-        say("server", "handshake with client C done: " + describe(s) +
+        say("server", "handshake with client D done: " + describe(s) +
                           ", reused: " + (s.session_reused() ? "yes" : "no"));
-        expect(s.session_reused(), "server: client C's session was not resumed");
+        expect(s.session_reused(), "server: client D's session was not resumed");
         co_await write_text(s, "welcome back\n");
         co_await read_until_close_notify(s, "server");
         auto [ec] = co_await s.async_shutdown(tuple);
-        expect(!ec, "server: shutdown with client C failed: " + ec.message());
+        expect(!ec, "server: shutdown with client D failed: " + ec.message());
     }
 }
 
@@ -180,26 +205,39 @@ net::awaitable<void> connect(tls_stream& s, tcp::endpoint server) {
     co_await s.async_handshake(tlsx::stream_base::client, use_awaitable);
 }
 
-net::awaitable<void> clients(tcp::endpoint server, tlsx::context& ctx) {
+/// `ctx` negotiates the highest version both have (TLS 1.3 on mbedTLS 3.6), `ctx12` TLS 1.2.
+net::awaitable<void> clients(tcp::endpoint server, tlsx::context& ctx, tlsx::context& ctx12) {
     std::vector<unsigned char> saved;
 
-    step("client A: handshake, data, the server renegotiates, save the session, bye (send)");
+    step("client A: handshake, data, rehandshake requests, the ticket, save the session, bye "
+         "(send)");
     {
         tls_stream s(co_await net::this_coro::executor, ctx);
-        s.set_renegotiation(tlsx::renegotiation_policy::accept); // over the context's refuse
         co_await connect(s, server);
         say("client A", "connected: " + describe(s));
+        if (is_tls13(s)) {
+            // TLS 1.3: the session to resume comes with a ticket after the handshake.
+            expect(s.get_session().empty(), "client A: a TLS 1.3 session before any ticket");
+            say("client A", "get_session() right after the handshake: empty (no ticket yet)");
+        }
         co_await write_text(s, "hello from client A\n");
         std::string buffer;
         std::string line = co_await read_line(s, buffer);
         say("client A", "received '" + line + "'");
-        // The HelloRequest arrives during this read: with the accept policy the read runs the
-        // new handshake and goes on, and the application sees only the data.
+        if (is_tls13(s)) {
+            auto [rec] = co_await s.async_renegotiate(tuple);
+            expect(rec == tlsx::error::invalid_request,
+                   "client A: expected invalid_request, got " + rec.message());
+            say("client A", "async_renegotiate on a TLS 1.3 client: '" + rec.message() + "'");
+        }
         line = co_await read_line(s, buffer);
-        say("client A", "received '" + line + "' (the renegotiation happened inside this read)");
-        expect(line == "after the renegotiation", "client A: wrong data after renegotiation");
-
+        say("client A", "received '" + line + "'");
+        expect(line == "still here", "client A: wrong data after the rehandshake request");
+        say("client A", std::string("session ticket received: ") +
+                            (s.session_ticket_received() ? "yes" : "no") +
+                            (is_tls13(s) ? " (taken in by the reads, never reported)" : ""));
         saved = s.get_session().to_bytes();
+        expect(!saved.empty(), "client A: no session to save");
         say("client A", "session saved: " + std::to_string(saved.size()) + " bytes");
 
         const auto start = clock_type::now();
@@ -213,39 +251,54 @@ net::awaitable<void> clients(tcp::endpoint server, tlsx::context& ctx) {
                             std::to_string(ms_since(start)) + " ms: reads end with eof");
     }
 
-    step("client B: the server renegotiates, B refuses, data goes on, bye (both)");
+    step("client B (TLS 1.2): the server renegotiates, B accepts inside its read");
     {
-        tls_stream s(co_await net::this_coro::executor, ctx); // refuse: the context's default
+        tls_stream s(co_await net::this_coro::executor, ctx12);
+        s.set_renegotiation(tlsx::renegotiation_policy::accept); // over the context's refuse
         co_await connect(s, server);
         say("client B", "connected: " + describe(s));
         std::string buffer;
+        // The HelloRequest arrives during this read: with the accept policy the read runs the
+        // new handshake and goes on, and the application sees only the data.
+        const std::string line = co_await read_line(s, buffer);
+        say("client B", "received '" + line + "' (the renegotiation happened inside this read)");
+        expect(line == "after the renegotiation", "client B: wrong data after renegotiation");
+        co_await s.async_shutdown(use_awaitable);
+    }
+
+    step("client C (TLS 1.2): the server renegotiates, C refuses, data goes on, bye (both)");
+    {
+        tls_stream s(co_await net::this_coro::executor, ctx12); // refuse: the default
+        co_await connect(s, server);
+        say("client C", "connected: " + describe(s));
+        std::string buffer;
         // The HelloRequest arrives during this read: refuse answers no_renegotiation and reads on.
         const std::string line = co_await read_line(s, buffer);
-        say("client B", "received '" + line + "' (refused the renegotiation inside this read)");
-        expect(line == "still here", "client B: wrong data after refusing");
+        say("client C", "received '" + line + "' (refused the renegotiation inside this read)");
+        expect(line == "still here", "client C: wrong data after refusing");
         co_await write_text(s, "fine, thanks\n");
 
         const auto start = clock_type::now();
         co_await s.async_shutdown(tlsx::shutdown_type::both, use_awaitable);
-        say("client B", "bye (shutdown_type::both) returned after " +
+        say("client C", "bye (shutdown_type::both) returned after " +
                             std::to_string(ms_since(start)) +
                             " ms, once the server's close_notify came");
-        expect(server_answered == "B", "client B: shutdown(both) returned too early");
+        expect(server_answered == "C", "client C: shutdown(both) returned too early");
     }
 
-    step("client C: resume from the saved bytes");
+    step("client D: resume from client A's saved bytes");
     {
         tls_stream s(co_await net::this_coro::executor, ctx);
         s.set_session(tlsx::session::from_bytes(saved)); // throws invalid_session on bad bytes
         co_await connect(s, server);
-        say("client C",
+        say("client D",
             "connected: " + describe(s) + ", reused: " + (s.session_reused() ? "yes" : "no"));
-        expect(s.session_reused(), "client C: the saved session was not resumed");
+        expect(s.session_reused(), "client D: the saved session was not resumed");
         std::string buffer;
         const std::string line = co_await read_line(s, buffer);
-        say("client C", "received '" + line + "'");
+        say("client D", "received '" + line + "'");
         co_await s.async_shutdown(use_awaitable); // shutdown_type::both, the default
-        say("client C", "bye (both)");
+        say("client D", "bye (both)");
     }
 }
 
@@ -258,8 +311,12 @@ int main() {
         tlsx::context server_ctx(tlsx::context::tls_server); // session tickets are on by default
         server_ctx.use_certificate_chain(net::buffer(credentials.certificate_pem));
         server_ctx.use_private_key(net::buffer(credentials.private_key_pem), tlsx::context::pem);
-        tlsx::context client_ctx(tlsx::context::tls_client);
+        tlsx::context client_ctx(tlsx::context::tls_client); // TLS 1.3 where mbedTLS has it
         client_ctx.add_certificate_authority(net::buffer(credentials.certificate_pem));
+        // Renegotiation exists in TLS 1.2 only: clients B and C cap their version.
+        tlsx::context client12_ctx(tlsx::context::tls_client);
+        client12_ctx.add_certificate_authority(net::buffer(credentials.certificate_pem));
+        client12_ctx.set_max_version(tlsx::tls_version::tls1_2);
 
         net::io_context io;
         tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
@@ -280,7 +337,7 @@ int main() {
             };
         };
         net::co_spawn(io, server(acceptor, server_ctx), report("server", server_done));
-        net::co_spawn(io, clients(acceptor.local_endpoint(), client_ctx),
+        net::co_spawn(io, clients(acceptor.local_endpoint(), client_ctx, client12_ctx),
                       report("clients", clients_done));
         io.run_for(std::chrono::seconds(20));
         expect(server_done && clients_done, "the demo did not finish within 20 seconds");
