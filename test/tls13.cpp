@@ -6,6 +6,7 @@
 
 #include "backend.hpp"
 #include "support/engine_pair.hpp"
+#include "support/run.hpp"
 #include "support/tls13_records.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -19,30 +20,10 @@ namespace {
 
 namespace ut = boost::unit_test;
 
-/// Skips a case where the backend has no TLS 1.3 (mbedTLS 2.28), naming why.
-struct needs_tls13 {
-    const char* why; // a member: an empty functor trips GCC 12's -Wuninitialized in Boost.Function
-    boost::test_tools::assertion_result operator()(ut::test_unit_id) const {
-        if (backend::has_tls13)
-            return true;
-        boost::test_tools::assertion_result r(false);
-        r.message() << "skipped: " << why;
-        return r;
-    }
-};
-const auto with_tls13 = ut::precondition(needs_tls13{"this mbedTLS (2.28) has no TLS 1.3"});
+const auto with_tls13 =
+    ut::precondition(backend::needs_tls13{"TLS 1.3 handshakes need mbedTLS 3.6"});
 
-struct contexts {
-    tlsx::self_signed_credentials cred = tlsx::generate_self_signed("localhost");
-    tlsx::context client{tlsx::context::tls_client};
-    tlsx::context server{tlsx::context::tls_server};
-
-    contexts() {
-        server.use_certificate_chain(boost::asio::buffer(cred.certificate_pem));
-        server.use_private_key(boost::asio::buffer(cred.private_key_pem), tlsx::context::pem);
-        client.add_certificate_authority(boost::asio::buffer(cred.certificate_pem));
-    }
-};
+using contexts = tlsx_test::context_pair;
 
 /// The random of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 section 4.1.3).
 const std::string_view hrr_random =

@@ -36,16 +36,8 @@ using tlsx_test::engine_pair;
 namespace {
 
 /// Skips its test unit where the backend has no TLS 1.3 (mbedTLS 2.28), naming why.
-struct needs_tls13 {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        if (backend::has_tls13)
-            return true;
-        boost::test_tools::assertion_result r(false);
-        r.message() << "skipped: this mbedTLS has no TLS 1.3 (its tickets come after the "
-                       "handshake; 2.28's TLS 1.2 tickets are tested in the session suite)";
-        return r;
-    }
-};
+const backend::needs_tls13 needs_tls13{
+    "its tickets come after the handshake; 2.28's TLS 1.2 tickets are tested in the session suite"};
 
 /// Everything `from` has queued, moved into a string (not into the peer).
 std::string take_output(tlsx::engine& from) {
@@ -130,7 +122,7 @@ using tls_stream = tlsx::stream<tlsx::test::pipe>;
 BOOST_AUTO_TEST_SUITE(tls13_sessions)
 
 BOOST_AUTO_TEST_CASE(get_session_is_empty_before_the_ticket,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     engine_pair p(ctx.client, ctx.server);
     BOOST_REQUIRE(!p.handshake()); // the tickets wait in the client's input, unread
@@ -145,7 +137,7 @@ BOOST_AUTO_TEST_CASE(get_session_is_empty_before_the_ticket,
 }
 
 BOOST_AUTO_TEST_CASE(a_ticket_before_data_in_one_flight_costs_no_data_and_no_error,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     engine_pair p(ctx.client, ctx.server);
     BOOST_REQUIRE(!p.handshake());
@@ -167,7 +159,7 @@ BOOST_AUTO_TEST_CASE(a_ticket_before_data_in_one_flight_costs_no_data_and_no_err
 }
 
 BOOST_AUTO_TEST_CASE(a_ticket_alone_is_taken_in_and_the_read_waits_for_data,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     engine_pair p(ctx.client, ctx.server);
     BOOST_REQUIRE(!p.handshake());
@@ -178,7 +170,7 @@ BOOST_AUTO_TEST_CASE(a_ticket_alone_is_taken_in_and_the_read_waits_for_data,
 }
 
 BOOST_AUTO_TEST_CASE(a_write_that_meets_a_ticket_takes_it_in,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     engine_pair p(ctx.client, ctx.server);
     BOOST_REQUIRE(!p.handshake());
@@ -203,7 +195,7 @@ BOOST_AUTO_TEST_CASE(a_write_that_meets_a_ticket_takes_it_in,
 }
 
 BOOST_AUTO_TEST_CASE(resumption_is_tls13_and_both_ends_say_so,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     tlsx::session s;
     {
@@ -226,7 +218,7 @@ BOOST_AUTO_TEST_CASE(resumption_is_tls13_and_both_ends_say_so,
 }
 
 BOOST_AUTO_TEST_CASE(a_session_is_offered_once_and_a_later_ticket_resumes,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     tlsx::session s;
     {
@@ -259,7 +251,7 @@ BOOST_AUTO_TEST_CASE(a_session_is_offered_once_and_a_later_ticket_resumes,
 }
 
 BOOST_AUTO_TEST_CASE(three_tickets_per_handshake_resume_three_times,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     ctx.server.set_tickets_per_handshake(3);
     engine_pair p(ctx.client, ctx.server);
@@ -281,7 +273,7 @@ BOOST_AUTO_TEST_CASE(three_tickets_per_handshake_resume_three_times,
 }
 
 BOOST_AUTO_TEST_CASE(by_default_a_server_sends_two_tickets,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     engine_pair p(ctx.client, ctx.server);
     handshake_keeping_tickets(p);
@@ -289,7 +281,7 @@ BOOST_AUTO_TEST_CASE(by_default_a_server_sends_two_tickets,
 }
 
 BOOST_AUTO_TEST_CASE(no_tickets_per_handshake_means_no_session,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     ctx.server.set_tickets_per_handshake(0);
     engine_pair p(ctx.client, ctx.server);
@@ -302,7 +294,7 @@ BOOST_AUTO_TEST_CASE(no_tickets_per_handshake_means_no_session,
 
 // The session-ID cache is TLS 1.2's: without tickets a TLS 1.3 client has nothing to resume.
 BOOST_AUTO_TEST_CASE(the_session_cache_resumes_no_tls13_client,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     ctx.server.disable_session_tickets();
     ctx.server.enable_session_cache(10, std::chrono::minutes(5));
@@ -329,7 +321,7 @@ BOOST_AUTO_TEST_CASE(tickets_per_handshake_is_validated) {
 }
 
 BOOST_AUTO_TEST_CASE(a_saved_tls12_session_resumes_tls12_under_a_tls13_client,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     tlsx::context old_client{tlsx::context::tls_client};
     old_client.add_certificate_authority(net::buffer(ctx.credentials.certificate_pem));
@@ -350,7 +342,7 @@ BOOST_AUTO_TEST_CASE(a_saved_tls12_session_resumes_tls12_under_a_tls13_client,
 }
 
 BOOST_AUTO_TEST_CASE(a_tls12_session_against_a_tls13_only_server,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     tlsx::context old_client{tlsx::context::tls_client};
     old_client.add_certificate_authority(net::buffer(ctx.credentials.certificate_pem));
@@ -371,7 +363,7 @@ BOOST_AUTO_TEST_CASE(a_tls12_session_against_a_tls13_only_server,
 }
 
 BOOST_AUTO_TEST_CASE(a_tls13_session_under_a_tls12_only_client,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     tlsx_test::context_pair ctx;
     tlsx::session s13;
     {
@@ -393,7 +385,7 @@ BOOST_AUTO_TEST_CASE(a_tls13_session_under_a_tls12_only_client,
 
 // The same through streams: a read takes the tickets in with the data after them.
 BOOST_AUTO_TEST_CASE(streams_take_tickets_in_reads_and_resume,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     net::io_context io;
     tlsx_test::context_pair ctx;
     auto run = [&](const tlsx::session& offer, tlsx::session& next, bool& client_reused,
@@ -441,7 +433,7 @@ BOOST_AUTO_TEST_CASE(streams_take_tickets_in_reads_and_resume,
 // Against OpenSSL's server: its tickets (two after a full handshake) are taken in by the read
 // of its -www status page, which says "New" or "Reused" and the version.
 BOOST_AUTO_TEST_CASE(openssl_s_server_tickets_resume_once_each,
-                     *boost::unit_test::precondition(needs_tls13{})) {
+                     *boost::unit_test::precondition(needs_tls13)) {
     if (!tlsx_test::have("openssl"))
         return;
     tlsx_test::credential_files files;

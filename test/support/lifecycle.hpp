@@ -376,6 +376,34 @@ inline net::awaitable<error_code> drain_and_close(tcp_stream& s) {
     co_return r.ec;
 }
 
+/** `gnutls-cli --resume` (connect, then reconnect with the session) toward `server`, with
+    `extra` options: both ends must report the second connection resumed, the first not. */
+inline void check_gnutls_cli_resumes(net::io_context& io, tlsx_server& server,
+                                     const credential_files& files,
+                                     std::vector<std::string> extra) {
+    extra.push_back("--resume");
+    peer_process client(gnutls_cli_args(server, files, extra));
+    output_on_failure dump("gnutls-cli", [&] { return client.output(); });
+    client.close_stdin();
+    std::vector<bool> reused;
+    const bool finished = run_coroutine(io, [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+            auto s = co_await server.accept();
+            BOOST_TEST_REQUIRE(s);
+            reused.push_back(s->session_reused());
+            co_await drain_and_close(*s);
+        }
+        CO_CHECK(exits(client));
+    });
+    const std::string out = client.output();
+    BOOST_TEST(finished);
+    BOOST_TEST(contains(out, "This is a resumed session"));
+    BOOST_TEST(!contains(out, "NOT resumed"));
+    BOOST_TEST_REQUIRE(reused.size() == 2u);
+    BOOST_TEST(!reused[0]);
+    BOOST_TEST(reused[1]);
+}
+
 /** A private network namespace with its own loopback, for a peer that cannot be told to listen
     on 127.0.0.1 only: gnutls-serv listens on all addresses (it has no option for an address).
     Processes started and
