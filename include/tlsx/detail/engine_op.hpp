@@ -244,27 +244,29 @@ public:
 
     /// A transport read or write completed.
     void operator()(error_code ec, std::size_t n) {
-        cancel_.slot().clear();
+        clear_slot();
+        stream_core& core = *core_;
         if (writing_) {
-            core_->write_locked_ = false;
-            core_->engine_.consume_output(n);
-            core_->wake_all();
+            core.write_locked_ = false;
+            core.engine_.consume_output(n);
+            core.wake_all();
             // Part of a record may be on the wire: nothing more can be written in this session
             // (reads may go on). The same for every operation.
             if (ec) {
-                core_->engine_.fail_output(ec);
+                core.engine_.fail_output(ec);
                 return finish(ec);
             }
         } else {
-            core_->read_locked_ = false;
-            core_->engine_.commit_input(n);
-            core_->wake_all();
-            if (ec == boost::asio::error::eof) {
-                core_->engine_.input_eof(); // the engine decides: close_notify seen or truncated
-            } else if (ec) {
-                // A failed or cancelled read leaves the session as it was: a partial record
-                // stays buffered and the next step resumes it. The same for every operation.
-                return finish(ec);
+            core.read_locked_ = false;
+            core.engine_.commit_input(n);
+            core.wake_all();
+            if (ec) { // compared with eof only when set: the comparison is not free
+                if (ec != boost::asio::error::eof) {
+                    // A failed or cancelled read leaves the session as it was: a partial record
+                    // stays buffered and the next step resumes it. The same for every operation.
+                    return finish(ec);
+                }
+                core.engine_.input_eof(); // the engine decides: close_notify seen or truncated
             }
         }
         run();
@@ -272,7 +274,7 @@ public:
 
     /// Woken from parking.
     void operator()() {
-        cancel_.slot().clear();
+        clear_slot();
         // Cancelled while waiting for another operation's transport I/O: that operation goes on
         // and the session stays as it is. If our own step had finished and only the flush of its
         // records was pending, they are queued and the writer in flight sends them: complete as
@@ -293,24 +295,35 @@ public:
     Handler handler_; // public for the associator
 
 private:
+    // The steady state of one operation is: a step, one transport call, a step (or none), the
+    // handler. The loop asks the engine as little as it can: whether output is queued once per
+    // turn, the flush counters only when output is queued, and the event counter only while
+    // another operation is parked (nobody else could be woken by a change).
     void run() {
-        engine& e = core_->engine_;
-        op_progress& p = core_->progress(Policy::kind);
+        stream_core& core = *core_;
+        engine& e = core.engine_;
+        op_progress& p = core.progress(Policy::kind);
         for (;;) {
+            bool output;
             if (!p.done) {
-                std::uint64_t events = e.events();
-                p.result = policy_.step(e, core_->busy(op_kind::read));
+                const bool watch = core.any_parked();
+                const std::uint64_t events = watch ? e.events() : 0;
+                p.result = policy_.step(e, core.busy(op_kind::read));
+                output = e.has_output();
                 if (p.result.next == engine::want::nothing) {
                     p.done = true;
-                    p.flush_target = e.output_produced();
+                    // Nothing queued: everything this step produced has been written.
+                    p.flush_target = output ? e.output_produced() : 0;
                 }
                 // E.g. a read finished a renegotiation that a parked renegotiate waits for,
                 // with no transport event to wake it.
-                if (e.events() != events)
-                    core_->wake_all();
+                if (watch && e.events() != events)
+                    core.wake_all();
+            } else {
+                output = e.has_output();
             }
-            if (e.has_output() && !core_->write_locked_) {
-                core_->write_locked_ = true;
+            if (output && !core.write_locked_) {
+                core.write_locked_ = true;
                 writing_ = true;
                 initiated_ = true;
                 // One write_some at a time: the loop comes back here until the queue is empty
@@ -320,8 +333,8 @@ private:
                 return;
             }
             if (p.done) {
-                if (e.output_consumed() >= p.flush_target ||
-                    (!Policy::needs_flush && core_->write_locked_))
+                if (!output || e.output_consumed() >= p.flush_target ||
+                    (!Policy::needs_flush && core.write_locked_))
                     return finish(p.result.ec);
                 return park(); // the writer wakes us when our records are out
             }
@@ -329,9 +342,9 @@ private:
             // another operation must consume it first (e.g. a read draining data that a
             // renegotiation step kept), and a read started now might never return while that
             // operation finishes the work this one waits for.
-            if (p.result.next == engine::want::input && !core_->read_locked_ &&
-                e.input_size() == 0 && policy_.may_read_transport(core_->busy(op_kind::read))) {
-                core_->read_locked_ = true;
+            if (p.result.next == engine::want::input && !core.read_locked_ && e.input_size() == 0 &&
+                policy_.may_read_transport(core.busy(op_kind::read))) {
+                core.read_locked_ = true;
                 writing_ = false;
                 initiated_ = true;
                 BOOST_ASIO_HANDLER_LOCATION((__FILE__, __LINE__, Policy::tracking_name()));
@@ -340,6 +353,14 @@ private:
             }
             return park(); // another op holds the lock we need
         }
+    }
+
+    /// Take our intermediate operation's handler out of the user's slot (only if connected:
+    /// the common handler has no slot, and clearing one is an out-of-line call).
+    void clear_slot() noexcept {
+        auto slot = cancel_.slot();
+        if (slot.is_connected())
+            slot.clear();
     }
 
     /// Wait for the lock holder; a cancellation takes us out of the slot.

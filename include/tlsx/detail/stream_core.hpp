@@ -8,6 +8,8 @@
 #include <tlsx/detail/waiter.hpp>
 #include <tlsx/engine.hpp>
 
+#include <boost/config.hpp>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -64,17 +66,23 @@ struct stream_core {
     /// The parking slot of an operation kind.
     detail::waiter& waiter_for(op_kind k) noexcept { return waiters_[static_cast<std::size_t>(k)]; }
 
+    /// Whether an operation is parked (waiting for another to change something).
+    bool any_parked() const noexcept {
+        return !(waiters_[0].empty() && waiters_[1].empty() && waiters_[2].empty() &&
+                 waiters_[3].empty());
+    }
+
     /// Something changed (a lock was released, input arrived, output drained, an operation
     /// ended): let every parked operation look again. Order: handshake, shutdown, write, read.
+    /// Called a few times per operation: the test is inline, the waking is not.
     void wake_all() {
-        if (waiters_[0].empty() && waiters_[1].empty() && waiters_[2].empty() &&
-            waiters_[3].empty())
-            return; // the common case, kept inline
-        wake_parked();
+        if (any_parked())
+            wake_parked();
     }
 
 private:
-    void wake_parked() {
+    // Out of line, so that wake_all()'s test stays small where it is inlined.
+    BOOST_NOINLINE void wake_parked() {
         waiters_[static_cast<std::size_t>(op_kind::handshake)].post();
         waiters_[static_cast<std::size_t>(op_kind::shutdown)].post();
         waiters_[static_cast<std::size_t>(op_kind::write)].post();
