@@ -728,6 +728,8 @@ std::vector<verdict> evaluate(const report& rep) {
             auto note = s->notes.find("tlsx");
             if (note != s->notes.end())
                 v.note = note->second;
+        } else if (t.series_id.find(".tls13.") != std::string::npos && !mbedtls_has_tls13()) {
+            v.note = "no TLS 1.3 in " + mbedtls_backend();
         } else {
             v.note = "not measured in this run";
         }

@@ -144,15 +144,20 @@ void write_all(mbedtls_ssl_context& ssl, const unsigned char* p, std::size_t n) 
 }
 
 /// Read exactly n bytes, given that they are all queued already. A TLS 1.3 ticket met on the way
-/// (MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) is counted in `tickets` and read past.
+/// is counted in `tickets` and read past: mbedtls_ssl_read first says WANT_READ (it keeps the
+/// NewSessionTicket message for its handshake code, with the bytes still queued), then, called
+/// again, MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET once the ticket is taken in.
 void read_exactly(mbedtls_ssl_context& ssl, unsigned char* p, std::size_t n,
                   int* tickets = nullptr) {
+    int retries = 0;
     while (n != 0) {
         int ret = mbedtls_ssl_read(&ssl, p, n);
         if (ret == compat::received_ticket && tickets) {
             ++*tickets;
             continue;
         }
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ && tickets && ++retries <= 4)
+            continue;
         if (ret <= 0)
             mbed_check(ret == 0 ? MBEDTLS_ERR_SSL_CONN_EOF : ret, "mbedtls_ssl_read");
         p += ret;
