@@ -9,6 +9,7 @@
 // part, which needs OpenSSL: compile that here, once.
 #include <boost/asio/ssl/impl/src.hpp>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
@@ -41,7 +42,6 @@ struct asio_ssl_traits {
     static constexpr handshake_type client = ssl::stream_base::client;
     static constexpr handshake_type server = ssl::stream_base::server;
     static constexpr const char* name = "asio_ssl";
-    static constexpr const char* unsupported_note = "n/a";
 
     /// One client and one server context per kind of resumption.
     struct contexts {
@@ -51,15 +51,23 @@ struct asio_ssl_traits {
     };
     contexts modes[3];
 
-    asio_ssl_traits(const credentials& c, suite s) {
+    tls version;
+
+    asio_ssl_traits(const credentials& c, suite s, tls v)
+        : version(v) {
+        const bool v13 = v == tls::v1_3;
         for (int i = 0; i < 3; ++i) {
             auto how = static_cast<resumption>(i);
             contexts& m = modes[i];
             for (ssl::context* ctx : {&m.client, &m.server}) {
                 SSL_CTX* h = ctx->native_handle();
-                openssl_check(SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION), "min version");
-                openssl_check(SSL_CTX_set_max_proto_version(h, TLS1_2_VERSION), "max version");
-                openssl_check(SSL_CTX_set_cipher_list(h, openssl_name(s)), "cipher list");
+                const int pinned = v13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+                openssl_check(SSL_CTX_set_min_proto_version(h, pinned), "min version");
+                openssl_check(SSL_CTX_set_max_proto_version(h, pinned), "max version");
+                if (v13)
+                    openssl_check(SSL_CTX_set_ciphersuites(h, iana_name(s, v)), "ciphersuites");
+                else
+                    openssl_check(SSL_CTX_set_cipher_list(h, openssl_name(s)), "cipher list");
                 openssl_check(SSL_CTX_set1_groups_list(h, "P-256"), "groups");
                 openssl_check(SSL_CTX_set1_sigalgs_list(h, "ECDSA+SHA256"), "sigalgs");
             }
@@ -68,6 +76,11 @@ struct asio_ssl_traits {
             m.client.add_certificate_authority(net::buffer(c.certificate_pem));
             m.client.set_verify_mode(ssl::verify_peer);
             SSL_CTX* server = m.server.native_handle();
+            // TLS 1.3: no tickets but in the ticket setting, and there one, as mbedTLS sends
+            // (OpenSSL's SSL_OP_NO_TICKET would send stateful ones in 1.3).
+            if (v13)
+                openssl_check(SSL_CTX_set_num_tickets(server, how == resumption::ticket ? 1 : 0),
+                              "num_tickets");
             switch (how) {
             case resumption::none: // as the mbedTLS servers: no tickets, no session cache
                 SSL_CTX_set_options(server, SSL_OP_NO_TICKET);
@@ -93,7 +106,9 @@ struct asio_ssl_traits {
     asio_ssl_traits(const asio_ssl_traits&) = delete;
     asio_ssl_traits& operator=(const asio_ssl_traits&) = delete;
 
-    bool supports(resumption) const noexcept { return true; }
+    const char* unsupported_because(resumption how) const noexcept {
+        return version == tls::v1_3 && how == resumption::session_id ? "n/a in TLS 1.3" : nullptr;
+    }
 
     mem_stream make_client(tlsx::test::pipe p, resumption how) {
         return mem_stream(std::move(p), modes[static_cast<int>(how)].client);
@@ -144,8 +159,12 @@ struct asio_ssl_traits {
 
 } // namespace
 
-std::unique_ptr<stack> make_asio_ssl_stack(const credentials& c, suite s) {
-    return std::make_unique<async_stack<asio_ssl_traits>>(c, s);
+std::unique_ptr<stack> make_asio_ssl_stack(const credentials& c, suite s, tls v) {
+    return std::make_unique<async_stack<asio_ssl_traits>>(c, s, v);
+}
+
+std::string openssl_backend() {
+    return OpenSSL_version(OPENSSL_VERSION);
 }
 
 aead_result openssl_aead_speed(suite s, std::uint64_t bytes) {

@@ -7,11 +7,13 @@
 // Traits supply what differs between the two (see tlsx_stack.cpp, asio_ssl_stack.cpp):
 //   mem_stream, tcp_stream              the stream types over a pipe and over a socket
 //   client, server                      the handshake types
-//   supports(how)                       whether a kind of resumption is implemented
+//   version                             the protocol version (tls::v1_2 or tls::v1_3)
+//   unsupported_because(how)            why a kind of resumption is not measured (null: it is)
 //   make_client/make_server(pipe, how)  a stream over one end of a pipe
 //   make_tcp(io, role)                  a stream over a fresh socket
 //   prepare_client(s, how)              SNI, host name, the session to resume
-//   after_handshake(s, how)             remember the session to resume
+//   after_handshake(s, how)             remember the session to resume (in TLS 1.3 with tickets,
+//                                       called after the client's first read)
 //   resumed(s)                          whether the last handshake resumed
 //   forget(s)                           before a handshaken stream is destroyed unclosed
 //   suite_name(s)                       the negotiated suite, IANA name
@@ -230,8 +232,8 @@ public:
     using mem_stream = typename Traits::mem_stream;
     using tcp_stream = typename Traits::tcp_stream;
 
-    async_stack(const credentials& c, suite s)
-        : traits_(c, s)
+    async_stack(const credentials& c, suite s, tls v)
+        : traits_(c, s, v)
         , suite_(s) {}
 
     bulk_result bulk_memory(std::uint64_t total, std::size_t chunk, std::uint64_t warmup) override {
@@ -341,8 +343,8 @@ public:
     }
 
     handshake_result handshakes(std::size_t count, resumption how) override {
-        if (!traits_.supports(how))
-            throw unsupported(Traits::unsupported_note);
+        if (const char* why = traits_.unsupported_because(how))
+            throw unsupported(why);
         // Two outside the region: the first is full and leaves the session to resume.
         one_handshake(how, false);
         one_handshake(how, how != resumption::none);
@@ -385,13 +387,32 @@ private:
     bool establish(mem_pair& p, resumption how) {
         traits_.prepare_client(p.client, how);
         handshake_both<Traits>(io_, p.client, p.server);
+        if (traits_.version == tls::v1_3 && how == resumption::ticket)
+            take_ticket(p);
         traits_.after_handshake(p.client, how);
         if (!suite_checked_) {
-            check(traits_.suite_name(p.client) == iana_name(suite_),
+            check(traits_.suite_name(p.client) == iana_name(suite_, traits_.version),
                   "the negotiated suite is not the one under test");
             suite_checked_ = true;
         }
         return traits_.resumed(p.client);
+    }
+
+    /// TLS 1.3: the ticket follows the handshake. The server sends one byte behind it and the
+    /// client reads that byte, taking the ticket in on the way (as the raw mbedtls stack does).
+    void take_ticket(mem_pair& p) {
+        unsigned char out = 1, in = 0;
+        error_code wec = net::error::would_block, rec = net::error::would_block;
+        net::async_write(p.server, net::buffer(&out, 1),
+                         [&](error_code ec, std::size_t) { wec = ec; });
+        net::async_read(p.client, net::buffer(&in, 1),
+                        [&](error_code ec, std::size_t) { rec = ec; });
+        io_.restart();
+        io_.run();
+        if (wec || rec)
+            throw std::runtime_error(std::string(Traits::name) + " ticket read failed: write " +
+                                     wec.message() + ", read " + rec.message());
+        check(in == out, "the byte after the ticket differs");
     }
 
     bool one_handshake(resumption how, bool must_resume) {

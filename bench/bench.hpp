@@ -5,8 +5,9 @@
 //   tlsx      tlsx::stream over tlsx::test::pipe (in memory) or tcp::socket
 //   asio_ssl  boost::asio::ssl::stream (OpenSSL) over the same transports
 //   mbedtls   two mbedtls_ssl_contexts over in-memory queues or blocking sockets, no Asio
-// Each stack implements the same workloads under the same TLS settings (TLS 1.2, one suite,
-// P-256, ECDSA with SHA-256, the client verifies the server's certificate and host name).
+// Each stack implements the same workloads under the same TLS settings (one protocol version,
+// TLS 1.2 or 1.3, one suite, P-256, ECDSA with SHA-256, the client verifies the server's
+// certificate and host name). TLS 1.3 needs mbedTLS 3.x: on 2.28 its rows say so.
 //
 #ifndef TLSX_BENCH_BENCH_HPP
 #define TLSX_BENCH_BENCH_HPP
@@ -34,8 +35,22 @@ namespace bench {
 /// The AEAD of the ECDHE-ECDSA suite under test.
 enum class suite { aes128_gcm, aes256_gcm, chacha20_poly1305 };
 
-/// The IANA name of a suite, e.g. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256.
-const char* iana_name(suite s) noexcept;
+/// The protocol version a stack is set up for (exactly that version, on both ends).
+enum class tls { v1_2, v1_3 };
+
+/// "TLS 1.2" or "TLS 1.3".
+const char* tls_name(tls v) noexcept;
+
+/// The IANA name of a suite, e.g. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256; in TLS 1.3 the
+/// suite of the same AEAD (TLS_AES_128_GCM_SHA256).
+const char* iana_name(suite s, tls v = tls::v1_2) noexcept;
+
+/// The mbedTLS this benchmark is built against, e.g. "mbedTLS 3.6.6" (mbedtls_stack.cpp).
+std::string mbedtls_backend();
+/// Whether that mbedTLS speaks TLS 1.3.
+bool mbedtls_has_tls13() noexcept;
+/// The OpenSSL of the asio_ssl stack, e.g. "OpenSSL 3.0.17" (asio_ssl_stack.cpp).
+std::string openssl_backend();
 
 /// How a resumed handshake finds its session.
 enum class resumption { none, ticket, session_id };
@@ -126,7 +141,9 @@ public:
     /// in memory, one thread; `warmup` round trips first, outside the measured region.
     virtual pingpong_result pingpong(std::size_t rounds, std::size_t size, std::size_t warmup) = 0;
 
-    /// W4/W5: `count` handshakes in memory, each on a fresh pair of streams.
+    /// W4/W5: `count` handshakes in memory, each on a fresh pair of streams. In TLS 1.3 with
+    /// tickets, each handshake is followed by one byte from the server, which the client reads:
+    /// the ticket comes after the handshake, and that read is where a client takes it in.
     virtual handshake_result handshakes(std::size_t count, resumption how) = 0;
 
     /// W6: establish `pairs` client+server pairs in memory, call `while_held` while they are
@@ -134,9 +151,10 @@ public:
     virtual void hold_idle_pairs(std::size_t pairs, const std::function<void()>& while_held) = 0;
 };
 
-std::unique_ptr<stack> make_tlsx_stack(const credentials& c, suite s);
-std::unique_ptr<stack> make_asio_ssl_stack(const credentials& c, suite s);
-std::unique_ptr<stack> make_mbedtls_stack(const credentials& c, suite s);
+/// The stacks, set up for one protocol version (TLS 1.3 on 2.28 throws `unsupported`).
+std::unique_ptr<stack> make_tlsx_stack(const credentials& c, suite s, tls v);
+std::unique_ptr<stack> make_asio_ssl_stack(const credentials& c, suite s, tls v);
+std::unique_ptr<stack> make_mbedtls_stack(const credentials& c, suite s, tls v);
 
 /// The transport alone (tlsx::test::pipe, no TLS): the floor under tlsx and asio_ssl in W3.
 pingpong_result pipe_pingpong(std::size_t rounds, std::size_t size, std::size_t warmup);

@@ -2,10 +2,10 @@
 // tlsx_bench — tlsx against boost::asio::ssl::stream (OpenSSL) and raw mbedTLS.
 //
 //   tlsx_bench [--quick] [--runs N] [--only w1,w2,w3,w4,w5,w6,aead,suites] [--out PREFIX]
-//              [--instructions FILE] [--label TEXT]
+//              [--instructions FILE] [--label TEXT] [--tls 1.2|1.3|both]
 //
-// Workloads (issue 5), each run for every stack, `runs` times, the stacks of one run back to
-// back in a rotating order; reported as medians, with ratios tlsx/other computed run by run:
+// Workloads (issues 5 and 10), each run for every stack, `runs` times, the stacks of one run back
+// to back in a rotating order; reported as medians, with ratios tlsx/other computed run by run:
 //   W1  bulk in memory: 256 MiB client -> server in 16 KiB writes, one thread
 //   W2  the same over TCP loopback, client and server on their own threads
 //   W3  64-byte ping-pong, 100k round trips in memory; allocations per round trip here,
@@ -16,6 +16,8 @@
 //       stack in a fresh child process); allocations per record in W1
 //   aead    mbedTLS's and OpenSSL's AEAD speed on 16 KiB records
 //   suites  W1 (64 MiB) with each ECDHE-ECDSA AEAD suite
+// Built against mbedTLS 3.x, W1, W3, W4 and W5 by ticket run again in TLS 1.3
+// (TLS_AES_128_GCM_SHA256); the results name the backend they were measured on.
 // Writes Markdown tables to stdout; with --out PREFIX also PREFIX.csv, .json, .md and .dat
 // (the data bench/plot.gp draws). Child modes: --child w1|w3|w4|w5-*|w6 --stack NAME (used by
 // bench/callgrind.sh, for profiling, and by W6).
@@ -133,7 +135,22 @@ std::uint64_t new_calls() noexcept {
     return new_count.load(std::memory_order_relaxed);
 }
 
-const char* iana_name(suite s) noexcept {
+const char* tls_name(tls v) noexcept {
+    return v == tls::v1_3 ? "TLS 1.3" : "TLS 1.2";
+}
+
+const char* iana_name(suite s, tls v) noexcept {
+    if (v == tls::v1_3) {
+        switch (s) {
+        case suite::aes128_gcm:
+            return "TLS_AES_128_GCM_SHA256";
+        case suite::aes256_gcm:
+            return "TLS_AES_256_GCM_SHA384";
+        case suite::chacha20_poly1305:
+            return "TLS_CHACHA20_POLY1305_SHA256";
+        }
+        return "";
+    }
     switch (s) {
     case suite::aes128_gcm:
         return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
@@ -189,15 +206,40 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr double MB = 1e6;
 constexpr double KiB = 1024;
 
-std::unique_ptr<stack> make_stack(const std::string& name, const credentials& c, suite s) {
+std::unique_ptr<stack> make_stack(const std::string& name, const credentials& c, suite s,
+                                  tls v = tls::v1_2) {
     if (name == "tlsx")
-        return make_tlsx_stack(c, s);
+        return make_tlsx_stack(c, s, v);
     if (name == "asio_ssl")
-        return make_asio_ssl_stack(c, s);
+        return make_asio_ssl_stack(c, s, v);
     if (name == "mbedtls")
-        return make_mbedtls_stack(c, s);
+        return make_mbedtls_stack(c, s, v);
     throw std::runtime_error("unknown stack " + name);
 }
+
+/// The stacks of one protocol version; a stack that cannot be made (TLS 1.3 on mbedTLS 2.28)
+/// is kept as its reason, which its rows show.
+struct stack_set {
+    std::map<std::string, std::unique_ptr<stack>> made;
+    std::map<std::string, std::string> missing;
+
+    stack_set(const credentials& c, suite s, tls v) {
+        for (const char* n : {"tlsx", "asio_ssl", "mbedtls"}) {
+            try {
+                made[n] = make_stack(n, c, s, v);
+            } catch (const unsupported& e) {
+                missing[n] = e.what();
+            }
+        }
+    }
+
+    stack& operator[](const std::string& n) {
+        auto it = made.find(n);
+        if (it == made.end())
+            throw unsupported(missing.count(n) ? missing.at(n) : "n/a");
+        return *it->second;
+    }
+};
 
 credentials make_credentials() {
     auto sc = tlsx::generate_self_signed("localhost");
@@ -242,6 +284,8 @@ struct params {
     int memory_runs = 3;
     std::uint64_t aead_bytes = 64ull << 20;
     std::uint64_t suite_bytes = 64ull << 20;
+    bool tls12 = true; // run the TLS 1.2 workloads (--tls 1.2|1.3|both)
+    bool tls13 = true; // ... and the TLS 1.3 ones, when this mbedTLS has TLS 1.3
 
     void make_quick() {
         quick = true;
@@ -434,6 +478,45 @@ std::pair<double, double> memory_child(const std::string& stack_name, std::size_
     return {rss, heap};
 }
 
+/** W3 instruction counts from bench/callgrind.sh: "stack,rounds,instructions,tls" per line
+    (tls "1.2" or "1.3"; a line without it is TLS 1.2). Also tlsx's own share of a round trip:
+    tlsx minus raw mbedTLS minus the transport alone (tlsx::test::pipe). */
+void read_instructions(report& rep, const std::string& file) {
+    std::ifstream f(file);
+    if (!f)
+        throw std::runtime_error("cannot read " + file);
+    std::vector<std::string> with_pipe = tls_stacks;
+    with_pipe.push_back("pipe");
+    std::map<std::string, std::map<std::string, double>> per_version; // tls -> stack -> instr/rt
+    std::string line;
+    while (std::getline(f, line)) {
+        std::istringstream ls(line);
+        std::string name, rounds, instr, version;
+        if (!std::getline(ls, name, ',') || !std::getline(ls, rounds, ',') ||
+            !std::getline(ls, instr, ',') || name == "stack")
+            continue;
+        if (!std::getline(ls, version) || version.empty())
+            version = "1.2";
+        per_version[version][name] = std::stod(instr) / std::stod(rounds);
+    }
+    for (const auto& [version, counts] : per_version) {
+        const bool v13 = version == "1.3";
+        const std::string prefix = v13 ? "w3.tls13." : "w3.";
+        const std::string w =
+            v13 ? "W3 ping-pong 64 B, in memory, TLS 1.3" : "W3 ping-pong 64 B, in memory";
+        auto& in = rep.add(prefix + "instructions", w, "instructions per round trip (callgrind)",
+                           "instr/rt", false, with_pipe);
+        for (const auto& [stack_name, n] : counts)
+            in.samples[stack_name] = {n};
+        if (counts.count("tlsx") && counts.count("mbedtls") && counts.count("pipe")) {
+            auto& own = rep.add(prefix + "own_instructions", w,
+                                "tlsx's own instructions per round trip (tlsx - mbedtls - pipe)",
+                                "instr/rt", false, {"tlsx"});
+            own.samples["tlsx"] = {counts.at("tlsx") - counts.at("mbedtls") - counts.at("pipe")};
+        }
+    }
+}
+
 void run_all(report& rep, const params& p, const std::vector<std::string>& only,
              const std::string& instructions_file) {
     auto wanted = [&](const char* w) {
@@ -445,108 +528,100 @@ void run_all(report& rep, const params& p, const std::vector<std::string>& only,
                   << ": other processes compete for the CPU; wall-clock numbers will be noisy"
                   << std::endl;
     credentials creds = make_credentials();
-    std::map<std::string, std::unique_ptr<stack>> stacks;
-    for (const auto& n : tls_stacks)
-        stacks[n] = make_stack(n, creds, suite::aes128_gcm);
-
-    if (wanted("w1")) {
-        auto& tp =
-            rep.add("w1.throughput", "W1 bulk, in memory", "throughput", "MB/s", true, tls_stacks);
-        auto& al = rep.add("w1.allocs", "W1 bulk, in memory", "allocations per record",
-                           "allocs/record", false, tls_stacks);
-        auto& an = rep.add("w1.news", "W1 bulk, in memory", "operator new per record",
-                           "news/record", false, tls_stacks);
-        auto& wall = wall_twin(rep, tp);
-        run_workload(rep, "W1 bulk, in memory", {&tp, &al, &an, &wall}, p.runs, tls_stacks,
-                     [&](const std::string& n) {
-                         bulk_result r =
-                             stacks[n]->bulk_memory(p.bulk_bytes, p.chunk, p.bulk_warmup);
-                         double recs = static_cast<double>(r.records);
-                         double mb = static_cast<double>(r.bytes) / MB;
-                         return std::vector<double>{
-                             mb / r.stats.cpu_seconds, static_cast<double>(r.stats.mallocs) / recs,
-                             static_cast<double>(r.stats.news) / recs, mb / r.stats.seconds};
-                     });
-    }
-    if (wanted("w2")) {
-        auto& tp = rep.add("w2.throughput", "W2 bulk, TCP loopback", "throughput", "MB/s", true,
-                           tls_stacks);
-        run_workload(
-            rep, "W2 bulk, TCP loopback", {&tp}, p.runs, tls_stacks, [&](const std::string& n) {
-                bulk_result r = stacks[n]->bulk_tcp(p.bulk_bytes, p.chunk, p.bulk_warmup);
-                return std::vector<double>{static_cast<double>(r.bytes) / MB / r.stats.seconds};
-            });
-    }
-    if (wanted("w3")) {
-        std::vector<std::string> with_pipe = tls_stacks;
-        with_pipe.push_back("pipe");
-        auto& rt = rep.add("w3.rate", "W3 ping-pong 64 B, in memory", "round trips/s", "rt/s", true,
-                           with_pipe);
-        auto& al = rep.add("w3.allocs", "W3 ping-pong 64 B, in memory",
-                           "allocations per round trip", "allocs/rt", false, with_pipe);
-        auto& an = rep.add("w3.news", "W3 ping-pong 64 B, in memory", "operator new per round trip",
-                           "news/rt", false, with_pipe);
-        auto& wall = wall_twin(rep, rt);
-        run_workload(rep, "W3 ping-pong", {&rt, &al, &an, &wall}, p.runs, with_pipe,
-                     [&](const std::string& n) {
-                         pingpong_result r =
-                             n == "pipe"
-                                 ? pipe_pingpong(p.rounds, p.round_size, p.round_warmup)
-                                 : stacks[n]->pingpong(p.rounds, p.round_size, p.round_warmup);
-                         double rounds = static_cast<double>(r.rounds);
-                         return std::vector<double>{rounds / r.stats.cpu_seconds,
-                                                    static_cast<double>(r.stats.mallocs) / rounds,
-                                                    static_cast<double>(r.stats.news) / rounds,
-                                                    rounds / r.stats.seconds};
-                     });
-    }
-    if (!instructions_file.empty()) {
-        // Written by bench/callgrind.sh: "stack,rounds,instructions" per line.
-        std::vector<std::string> with_pipe = tls_stacks;
-        with_pipe.push_back("pipe");
-        auto& in = rep.add("w3.instructions", "W3 ping-pong 64 B, in memory",
-                           "instructions per round trip (callgrind)", "instr/rt", false, with_pipe);
-        std::ifstream f(instructions_file);
-        if (!f)
-            throw std::runtime_error("cannot read " + instructions_file);
-        std::string line;
-        while (std::getline(f, line)) {
-            std::istringstream ls(line);
-            std::string name, rounds, instr;
-            if (!std::getline(ls, name, ',') || !std::getline(ls, rounds, ',') ||
-                !std::getline(ls, instr) || name == "stack")
-                continue;
-            in.samples[name] = {std::stod(instr) / std::stod(rounds)};
+    // TLS 1.2 first (every workload), then TLS 1.3 (W1, W3, W4, W5 by ticket) when this
+    // mbedTLS has it. A TLS 1.3 series is "wN.tls13.*", its workload "..., TLS 1.3".
+    std::vector<tls> versions = {tls::v1_2};
+    if (mbedtls_has_tls13() && p.tls13)
+        versions.push_back(tls::v1_3);
+    if (!p.tls12)
+        versions.erase(versions.begin());
+    for (tls v : versions) {
+        stack_set stacks(creds, suite::aes128_gcm, v);
+        const bool v13 = v == tls::v1_3;
+        auto id = [&](const std::string& w, const std::string& what) {
+            return w + (v13 ? ".tls13." : ".") + what;
+        };
+        auto name = [&](const std::string& w) { return v13 ? w + ", TLS 1.3" : w; };
+        if (wanted("w1")) {
+            const std::string w = name("W1 bulk, in memory");
+            auto& tp = rep.add(id("w1", "throughput"), w, "throughput", "MB/s", true, tls_stacks);
+            auto& al = rep.add(id("w1", "allocs"), w, "allocations per record", "allocs/record",
+                               false, tls_stacks);
+            auto& an = rep.add(id("w1", "news"), w, "operator new per record", "news/record", false,
+                               tls_stacks);
+            auto& wall = wall_twin(rep, tp);
+            run_workload(
+                rep, w, {&tp, &al, &an, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
+                    bulk_result r = stacks[n].bulk_memory(p.bulk_bytes, p.chunk, p.bulk_warmup);
+                    double recs = static_cast<double>(r.records);
+                    double mb = static_cast<double>(r.bytes) / MB;
+                    return std::vector<double>{
+                        mb / r.stats.cpu_seconds, static_cast<double>(r.stats.mallocs) / recs,
+                        static_cast<double>(r.stats.news) / recs, mb / r.stats.seconds};
+                });
         }
-    }
-    if (wanted("w4")) {
-        auto& hs =
-            rep.add("w4.rate", "W4 full handshakes", "handshakes/s", "hs/s", true, tls_stacks);
-        auto& wall = wall_twin(rep, hs);
-        run_workload(
-            rep, "W4 full handshakes", {&hs, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
-                handshake_result r = stacks[n]->handshakes(p.full_handshakes, resumption::none);
+        if (wanted("w2") && !v13) {
+            auto& tp = rep.add("w2.throughput", "W2 bulk, TCP loopback", "throughput", "MB/s", true,
+                               tls_stacks);
+            run_workload(
+                rep, "W2 bulk, TCP loopback", {&tp}, p.runs, tls_stacks, [&](const std::string& n) {
+                    bulk_result r = stacks[n].bulk_tcp(p.bulk_bytes, p.chunk, p.bulk_warmup);
+                    return std::vector<double>{static_cast<double>(r.bytes) / MB / r.stats.seconds};
+                });
+        }
+        if (wanted("w3")) {
+            const std::string w = name("W3 ping-pong 64 B, in memory");
+            std::vector<std::string> with_pipe = tls_stacks;
+            with_pipe.push_back("pipe");
+            auto& rt = rep.add(id("w3", "rate"), w, "round trips/s", "rt/s", true, with_pipe);
+            auto& al = rep.add(id("w3", "allocs"), w, "allocations per round trip", "allocs/rt",
+                               false, with_pipe);
+            auto& an = rep.add(id("w3", "news"), w, "operator new per round trip", "news/rt", false,
+                               with_pipe);
+            auto& wall = wall_twin(rep, rt);
+            run_workload(
+                rep, w, {&rt, &al, &an, &wall}, p.runs, with_pipe, [&](const std::string& n) {
+                    pingpong_result r =
+                        n == "pipe" ? pipe_pingpong(p.rounds, p.round_size, p.round_warmup)
+                                    : stacks[n].pingpong(p.rounds, p.round_size, p.round_warmup);
+                    double rounds = static_cast<double>(r.rounds);
+                    return std::vector<double>{
+                        rounds / r.stats.cpu_seconds, static_cast<double>(r.stats.mallocs) / rounds,
+                        static_cast<double>(r.stats.news) / rounds, rounds / r.stats.seconds};
+                });
+        }
+        if (wanted("w4")) {
+            const std::string w = name("W4 full handshakes");
+            auto& hs = rep.add(id("w4", "rate"), w, "handshakes/s", "hs/s", true, tls_stacks);
+            auto& wall = wall_twin(rep, hs);
+            run_workload(rep, w, {&hs, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
+                handshake_result r = stacks[n].handshakes(p.full_handshakes, resumption::none);
                 double count = static_cast<double>(r.count);
                 return std::vector<double>{count / r.stats.cpu_seconds, count / r.stats.seconds};
             });
-    }
-    if (wanted("w5")) {
-        for (resumption how : {resumption::ticket, resumption::session_id}) {
-            bool ticket = how == resumption::ticket;
-            auto& hs = rep.add(ticket ? "w5.ticket" : "w5.session_id",
-                               ticket ? "W5 resumed handshakes, ticket"
-                                      : "W5 resumed handshakes, session ID",
-                               "handshakes/s", "hs/s", true, tls_stacks);
-            auto& wall = wall_twin(rep, hs);
-            run_workload(rep, hs.workload, {&hs, &wall}, p.runs, tls_stacks,
-                         [&](const std::string& n) {
-                             handshake_result r = stacks[n]->handshakes(p.resumed_handshakes, how);
-                             double count = static_cast<double>(r.count);
-                             return std::vector<double>{count / r.stats.cpu_seconds,
-                                                        count / r.stats.seconds};
-                         });
+        }
+        if (wanted("w5")) {
+            for (resumption how : {resumption::ticket, resumption::session_id}) {
+                bool ticket = how == resumption::ticket;
+                if (v13 && !ticket)
+                    continue; // no session IDs in TLS 1.3
+                auto& hs = rep.add(id("w5", ticket ? "ticket" : "session_id"),
+                                   name(ticket ? "W5 resumed handshakes, ticket"
+                                               : "W5 resumed handshakes, session ID"),
+                                   "handshakes/s", "hs/s", true, tls_stacks);
+                auto& wall = wall_twin(rep, hs);
+                run_workload(
+                    rep, hs.workload, {&hs, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
+                        handshake_result r = stacks[n].handshakes(p.resumed_handshakes, how);
+                        double count = static_cast<double>(r.count);
+                        return std::vector<double>{count / r.stats.cpu_seconds,
+                                                   count / r.stats.seconds};
+                    });
+            }
         }
     }
+    if (!instructions_file.empty())
+        read_instructions(rep, instructions_file);
     if (wanted("w6")) {
         auto& rss =
             rep.add("w6.rss", "W6 idle established pair", "RSS per pair", "KiB", false, tls_stacks);
@@ -596,7 +671,7 @@ void run_all(report& rep, const params& p, const std::vector<std::string>& only,
 }
 
 //----------------------------------------------------------------------------------------------
-// Targets (issue 5)
+// Targets (issues 5 and 10)
 
 struct target {
     std::string name;
@@ -606,19 +681,35 @@ struct target {
     double threshold;
 };
 
+// Issue 5 (TLS 1.2 on 2.28), and issue 10 (both backends, TLS 1.3, wall clock too, tlsx's own
+// instructions). A target whose series was not measured (TLS 1.3 on 2.28) reads n/a.
 const std::vector<target> targets = {
     {"W1 bulk in memory >= 0.95x raw mbedTLS", "w1.throughput", "mbedtls", true, 0.95},
+    {"W1, wall clock", "w1.throughput_wall", "mbedtls", true, 0.95},
+    {"W1 TLS 1.3 >= 0.95x raw mbedTLS", "w1.tls13.throughput", "mbedtls", true, 0.95},
+    {"W1 TLS 1.3, wall clock", "w1.tls13.throughput_wall", "mbedtls", true, 0.95},
     {"W2 bulk TCP >= 0.95x raw mbedTLS", "w2.throughput", "mbedtls", true, 0.95},
     {"W3 <= 36k instructions per round trip", "w3.instructions", "", false, 36000},
     {"W3 instructions <= 0.75x asio::ssl", "w3.instructions", "asio_ssl", false, 0.75},
+    {"W3 tlsx's own instructions per round trip <= 1200", "w3.own_instructions", "", false, 1200},
+    {"W3 TLS 1.3 tlsx's own instructions <= 1200", "w3.tls13.own_instructions", "", false, 1200},
     {"W3 round trips/s >= 1.3x asio::ssl", "w3.rate", "asio_ssl", true, 1.3},
     {"W4 full handshakes >= 0.95x raw mbedTLS", "w4.rate", "mbedtls", true, 0.95},
+    {"W4, wall clock", "w4.rate_wall", "mbedtls", true, 0.95},
+    {"W4 TLS 1.3 >= 0.95x raw mbedTLS", "w4.tls13.rate", "mbedtls", true, 0.95},
+    {"W4 TLS 1.3, wall clock", "w4.tls13.rate_wall", "mbedtls", true, 0.95},
     {"W5 ticket resumption >= 0.95x raw mbedTLS", "w5.ticket", "mbedtls", true, 0.95},
+    {"W5 ticket, wall clock", "w5.ticket_wall", "mbedtls", true, 0.95},
     {"W5 session-ID resumption >= 0.95x raw mbedTLS", "w5.session_id", "mbedtls", true, 0.95},
+    {"W5 session ID, wall clock", "w5.session_id_wall", "mbedtls", true, 0.95},
+    {"W5 TLS 1.3 ticket resumption >= 0.95x raw mbedTLS", "w5.tls13.ticket", "mbedtls", true, 0.95},
+    {"W5 TLS 1.3 ticket, wall clock", "w5.tls13.ticket_wall", "mbedtls", true, 0.95},
     {"W6 <= 92 KiB RSS per pair", "w6.rss", "", false, 92},
     {"W6 RSS <= 0.62x asio::ssl", "w6.rss", "asio_ssl", false, 0.62},
-    {"W6 0 allocations per record (W1)", "w1.allocs", "", false, 0},
-    {"W6 0 allocations per round trip (W3)", "w3.allocs", "", false, 0},
+    {"0 allocations per record (W1)", "w1.allocs", "", false, 0},
+    {"0 allocations per record (W1, TLS 1.3)", "w1.tls13.allocs", "", false, 0},
+    {"0 allocations per round trip (W3)", "w3.allocs", "", false, 0},
+    {"0 allocations per round trip (W3, TLS 1.3)", "w3.tls13.allocs", "", false, 0},
 };
 
 struct verdict {
@@ -637,6 +728,8 @@ std::vector<verdict> evaluate(const report& rep) {
             auto note = s->notes.find("tlsx");
             if (note != s->notes.end())
                 v.note = note->second;
+        } else if (t.series_id.find(".tls13.") != std::string::npos && !mbedtls_has_tls13()) {
+            v.note = "no TLS 1.3 in " + mbedtls_backend();
         } else {
             v.note = "not measured in this run";
         }
@@ -672,18 +765,22 @@ std::string cpu_model() {
 
 std::string markdown(const report& rep, const params& p) {
     std::ostringstream o;
+    o << "Backend: **" << mbedtls_backend() << "** (asio_ssl: " << openssl_backend() << "). ";
     if (!p.label.empty())
         o << "Measured: " << p.label << ". ";
     o << "Medians of " << p.runs << " runs (W6: " << p.memory_runs
       << "); ratios are medians of the run-by-run ratios. Rates of the one-thread workloads "
-         "(W1, W3, W4, W5, AEAD) are per second of the benchmark thread's CPU time; W2's are "
-         "per wall-clock second (the JSON and CSV have the wall-clock twins). Load average "
+         "(W1, W3, W4, W5, AEAD) are per second of the benchmark thread's CPU time, and their "
+         "\"wall clock\" rows per wall-clock second; W2's are per wall-clock second. Load average "
       << fmt(rep.load_start, true) << " at the start, " << fmt(rep.load_end, true)
-      << " at the end.\n\n";
+      << " at the end.";
+    if (!mbedtls_has_tls13())
+        o << " No TLS 1.3 rows: this mbedTLS has no TLS 1.3.";
+    o << "\n\n";
     o << "| Workload | Metric | tlsx | asio_ssl | mbedtls | tlsx/asio_ssl | tlsx/mbedtls |\n";
     o << "|---|---|---:|---:|---:|---:|---:|\n";
     for (const auto& s : rep.all) {
-        if (s.hidden || s.id.rfind("aead.", 0) == 0)
+        if (s.id.rfind("aead.", 0) == 0)
             continue;
         o << "| " << s.workload << " | " << s.metric << " (" << s.unit << ")";
         for (const char* n : {"tlsx", "asio_ssl", "mbedtls"}) {
@@ -701,8 +798,8 @@ std::string markdown(const report& rep, const params& p) {
     for (const auto& s : rep.all)
         any_aead = any_aead || s.id.rfind("aead.", 0) == 0;
     if (any_aead) {
-        o << "\n| AEAD (16 KiB records, 13-byte AD) | Direction | mbedTLS 2.28 (MB/s) | OpenSSL 3 "
-             "(MB/s) | OpenSSL/mbedTLS |\n";
+        o << "\n| AEAD (16 KiB records, 13-byte AD) | Direction | " << mbedtls_backend()
+          << " (MB/s) | OpenSSL (MB/s) | OpenSSL/mbedTLS |\n";
         o << "|---|---|---:|---:|---:|\n";
         for (const auto& s : rep.all) {
             if (s.id.rfind("aead.", 0) != 0)
@@ -712,7 +809,7 @@ std::string markdown(const report& rep, const params& p) {
               << fmt(q) << " | " << fmt(q / m, true) << " |\n";
         }
     }
-    o << "\n| Target (issue 5) | Measured | Status |\n|---|---:|---|\n";
+    o << "\n| Target (issues 5, 10) | Measured | Status |\n|---|---:|---|\n";
     for (const auto& v : evaluate(rep)) {
         bool ratio = !v.t->against.empty();
         o << "| " << v.t->name << " | " << (std::isnan(v.measured) ? "n/a" : fmt(v.measured, ratio))
@@ -747,6 +844,9 @@ std::string json(const report& rep, const params& p) {
       << ", \"cpu\": " << json_string(cpu_model())
       << ", \"cores\": " << ::sysconf(_SC_NPROCESSORS_ONLN)
       << ", \"label\": " << json_string(p.label)
+      << ", \"backend\": " << json_string(mbedtls_backend())
+      << ", \"openssl\": " << json_string(openssl_backend())
+      << ", \"tls13\": " << (mbedtls_has_tls13() && p.tls13 ? "true" : "false")
       << ", \"load_start\": " << json_number(rep.load_start)
       << ", \"load_end\": " << json_number(rep.load_end)
       << ", \"quick\": " << (p.quick ? "true" : "false") << ", \"runs\": " << p.runs
@@ -754,7 +854,8 @@ std::string json(const report& rep, const params& p) {
       << ", \"chunk\": " << p.chunk << ", \"rounds\": " << p.rounds
       << ", \"round_size\": " << p.round_size << ", \"full_handshakes\": " << p.full_handshakes
       << ", \"resumed_handshakes\": " << p.resumed_handshakes << ", \"pairs\": " << p.pairs
-      << ", \"suite\": \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\", \"curve\": \"P-256\"},\n";
+      << ", \"suite\": \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\""
+      << ", \"suite_tls13\": \"TLS_AES_128_GCM_SHA256\", \"curve\": \"P-256\"},\n";
     o << "  \"series\": [\n";
     for (std::size_t i = 0; i < rep.all.size(); ++i) {
         const series& s = rep.all[i];
@@ -841,13 +942,16 @@ std::string csv(const report& rep) {
 
 /// Blocks for bench/plot.gp, in a fixed order: "name value colour label" per stack.
 std::string plot_data(const report& rep) {
-    static const char* const panels[] = {
-        "w1.throughput", "w2.throughput", "w3.rate", "w3.instructions", "w4.rate",  "w5.ticket",
-        "w5.session_id", "w6.rss",        "w6.heap", "w1.allocs",       "w3.allocs"};
+    static const char* const panels[] = {"w1.throughput",   "w2.throughput", "w3.rate",
+                                         "w3.instructions", "w4.rate",       "w5.ticket",
+                                         "w5.session_id",   "w6.rss",        "w6.heap",
+                                         "w1.allocs",       "w3.allocs",     "w1.tls13.throughput",
+                                         "w3.tls13.rate",   "w4.tls13.rate", "w5.tls13.ticket"};
     static const std::map<std::string, std::string> colour = {
         {"tlsx", "2062260"}, {"asio_ssl", "16744206"}, {"mbedtls", "8355711"}}; // RGB
     std::ostringstream o;
-    o << "# tlsx_bench: one block per panel of bench/plot.gp (index 0..11)\n";
+    o << "# tlsx_bench, " << mbedtls_backend()
+      << ": one block per panel of bench/plot.gp (index 0..15)\n";
     for (const char* id : panels) {
         o << "# " << id << "\n";
         const series* s = rep.find(id);
@@ -858,7 +962,7 @@ std::string plot_data(const report& rep) {
         }
         o << "\n\n";
     }
-    o << "# aead (index 11): name mbedtls-encrypt openssl-encrypt\n";
+    o << "# aead (index 15): name mbedtls-encrypt openssl-encrypt\n";
     for (suite st : all_suites) {
         const series* s = rep.find(std::string("aead.") + suite_key(st) + ".encrypt");
         double m = s ? s->med("mbedtls") : nan, q = s ? s->med("openssl") : nan;
@@ -881,7 +985,7 @@ void write_file(const std::string& path, const std::string& text) {
 
 int child_w6(const std::string& stack_name, std::size_t pairs) {
     credentials creds = make_credentials();
-    auto s = make_stack(stack_name, creds, suite::aes128_gcm);
+    auto s = make_stack(stack_name, creds, suite::aes128_gcm, tls::v1_2);
     s->hold_idle_pairs(2, [] {}); // lazily initialised library state, Asio's caches
     std::size_t rss0 = rss_bytes(), heap0 = heap_bytes();
     std::size_t rss1 = 0, heap1 = 0;
@@ -899,10 +1003,10 @@ int child_w6(const std::string& stack_name, std::size_t pairs) {
 /// measured region is inside tlsx_bench_region. `count` is round trips (w3), MiB (w1) or
 /// handshakes (w4, w5-ticket, w5-session-id).
 int child_profile(const std::string& workload, const std::string& stack_name, std::size_t count,
-                  std::size_t size) {
+                  std::size_t size, tls v) {
     std::unique_ptr<stack> s;
     if (stack_name != "pipe")
-        s = make_stack(stack_name, make_credentials(), suite::aes128_gcm);
+        s = make_stack(stack_name, make_credentials(), suite::aes128_gcm, v);
     else if (workload != "w3")
         throw std::runtime_error("the pipe stack only has w3");
     if (workload == "w3") {
@@ -940,7 +1044,9 @@ void usage() {
            "  --out PREFIX     also write PREFIX.csv, PREFIX.json, PREFIX.md, PREFIX.dat\n"
            "  --instructions FILE  W3 instruction counts from bench/callgrind.sh\n"
            "  --label TEXT     what is measured (e.g. a commit), kept in the JSON and tables\n"
+           "  --tls V          1.2, 1.3 or both (default: both, where mbedTLS has TLS 1.3)\n"
            "profiling: --child w1|w3|w4|w5-ticket|w5-session-id --stack NAME [--count N]\n"
+           "           [--tls 1.2|1.3]\n"
            "           (only the measured part runs inside tlsx_bench_region, for callgrind)\n"
            "internal:  --child w6 --stack NAME [--pairs N]\n";
 }
@@ -984,6 +1090,12 @@ int main(int argc, char** argv) {
                 child_stack = value();
             } else if (a == "--count") {
                 child_count = std::stoul(value());
+            } else if (a == "--tls") {
+                std::string v = value();
+                if (v != "1.2" && v != "1.3" && v != "both")
+                    throw std::runtime_error("--tls takes 1.2, 1.3 or both");
+                p.tls12 = v != "1.3";
+                p.tls13 = v != "1.2";
             } else if (a == "--pairs") {
                 p.pairs = std::stoul(value());
             } else if (a == "--help" || a == "-h") {
@@ -998,8 +1110,8 @@ int main(int argc, char** argv) {
         if (child == "w6")
             return child_w6(child_stack, p.pairs);
         if (!child.empty())
-            return child_profile(child, child_stack, child_count ? child_count : 2000,
-                                 p.round_size);
+            return child_profile(child, child_stack, child_count ? child_count : 2000, p.round_size,
+                                 p.tls12 ? tls::v1_2 : tls::v1_3);
 
         report rep;
         run_all(rep, p, only, instructions);

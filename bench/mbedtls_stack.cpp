@@ -5,6 +5,7 @@
 // of mbedTLS's cipher API.
 //
 #include "bench.hpp"
+#include "mbedtls_compat.hpp"
 
 #include <mbedtls/cipher.h>
 #include <mbedtls/ctr_drbg.h>
@@ -36,9 +37,6 @@
 namespace bench {
 
 namespace {
-
-const mbedtls_ecp_group_id p256_only[] = {MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE};
-const int sha256_only[] = {MBEDTLS_MD_SHA256, MBEDTLS_MD_NONE};
 
 void mbed_check(int ret, const char* what) {
     if (ret != 0) {
@@ -145,10 +143,21 @@ void write_all(mbedtls_ssl_context& ssl, const unsigned char* p, std::size_t n) 
     }
 }
 
-/// Read exactly n bytes, given that they are all queued already.
-void read_exactly(mbedtls_ssl_context& ssl, unsigned char* p, std::size_t n) {
+/// Read exactly n bytes, given that they are all queued already. A TLS 1.3 ticket met on the way
+/// is counted in `tickets` and read past: mbedtls_ssl_read first says WANT_READ (it keeps the
+/// NewSessionTicket message for its handshake code, with the bytes still queued), then, called
+/// again, MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET once the ticket is taken in.
+void read_exactly(mbedtls_ssl_context& ssl, unsigned char* p, std::size_t n,
+                  int* tickets = nullptr) {
+    int retries = 0;
     while (n != 0) {
         int ret = mbedtls_ssl_read(&ssl, p, n);
+        if (ret == compat::received_ticket && tickets) {
+            ++*tickets;
+            continue;
+        }
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ && tickets && ++retries <= 4)
+            continue;
         if (ret <= 0)
             mbed_check(ret == 0 ? MBEDTLS_ERR_SSL_CONN_EOF : ret, "mbedtls_ssl_read");
         p += ret;
@@ -166,8 +175,12 @@ struct fd_guard {
 
 class mbedtls_stack final : public stack {
 public:
-    mbedtls_stack(const credentials& c, suite s)
-        : suite_(s) {
+    mbedtls_stack(const credentials& c, suite s, tls v)
+        : suite_(s)
+        , tls_(v) {
+        if (v == tls::v1_3 && !compat::has_tls13)
+            throw unsupported("needs mbedTLS 3");
+        mbed_check(compat::init_crypto(), "psa_crypto_init");
         mbedtls_entropy_init(&entropy_);
         mbedtls_ctr_drbg_init(&drbg_);
         mbedtls_x509_crt_init(&cert_);
@@ -187,17 +200,16 @@ public:
                        &cert_, reinterpret_cast<const unsigned char*>(c.certificate_pem.c_str()),
                        c.certificate_pem.size() + 1),
                    "certificate");
-        mbed_check(mbedtls_pk_parse_key(
+        mbed_check(compat::pk_parse_key(
                        &key_, reinterpret_cast<const unsigned char*>(c.private_key_pem.c_str()),
-                       c.private_key_pem.size() + 1, nullptr, 0),
+                       c.private_key_pem.size() + 1, mbedtls_ctr_drbg_random, &drbg_),
                    "private key");
         mbed_check(mbedtls_ssl_ticket_setup(&ticket_, mbedtls_ctr_drbg_random, &drbg_,
                                             MBEDTLS_CIPHER_AES_256_GCM, 86400),
                    "mbedtls_ssl_ticket_setup");
 
-        std::string dashed = iana_name(s);
-        std::replace(dashed.begin(), dashed.end(), '_', '-');
-        suites_[0] = mbedtls_ssl_get_ciphersuite_id(dashed.c_str());
+        suites_[0] =
+            mbedtls_ssl_get_ciphersuite_id(compat::mbedtls_suite_name(iana_name(s, v), v).c_str());
         check(suites_[0] != 0, "mbedTLS lacks the suite under test");
 
         for (int i = 0; i < 3; ++i) {
@@ -208,9 +220,11 @@ public:
             mbedtls_ssl_conf_authmode(&client_conf_[i], MBEDTLS_SSL_VERIFY_REQUIRED);
             mbed_check(mbedtls_ssl_conf_own_cert(&server_conf_[i], &cert_, &key_), "own cert");
             mbedtls_ssl_conf_authmode(&server_conf_[i], MBEDTLS_SSL_VERIFY_NONE);
-            if (how == resumption::ticket)
+            if (how == resumption::ticket) {
                 mbedtls_ssl_conf_session_tickets_cb(&server_conf_[i], mbedtls_ssl_ticket_write,
                                                     mbedtls_ssl_ticket_parse, &ticket_);
+                compat::conf_signal_tickets(&client_conf_[i]);
+            }
             if (how == resumption::session_id) {
                 mbedtls_ssl_conf_session_tickets(&client_conf_[i],
                                                  MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
@@ -391,6 +405,18 @@ public:
 
     handshake_result handshakes(std::size_t count, resumption how) override {
         const int i = static_cast<int>(how);
+        if (tls_ == tls::v1_3 && how == resumption::session_id)
+            throw unsupported("n/a in TLS 1.3");
+        // TLS 1.3 tickets come after the handshake: the server sends a byte behind its ticket,
+        // and the client reads it, absorbing the ticket (every handshake of the workload).
+        const bool late_ticket = tls_ == tls::v1_3 && how == resumption::ticket;
+        auto take_ticket = [&](mem_pair& p) {
+            unsigned char byte = 1;
+            write_all(p.server.ssl, &byte, 1);
+            int tickets = 0;
+            read_exactly(p.client.ssl, &byte, 1, &tickets);
+            check(tickets == 1, "the TLS 1.3 client did not receive one ticket");
+        };
         // The first handshake is full: remember its server flight and the session.
         std::uint64_t full_flight = 0;
         {
@@ -398,6 +424,8 @@ public:
             p.handshake();
             check_suite(p.client.ssl);
             full_flight = p.server.sent;
+            if (late_ticket)
+                take_ticket(p);
             if (how != resumption::none) {
                 mbedtls_ssl_session_free(&saved_[i]);
                 mbedtls_ssl_session_init(&saved_[i]);
@@ -410,7 +438,10 @@ public:
             if (how != resumption::none)
                 mbed_check(mbedtls_ssl_set_session(&p.client.ssl, &saved_[i]), "set_session");
             p.handshake();
-            return p.server.sent + cert_.raw.len / 2 < full_flight;
+            bool resumed = p.server.sent + cert_.raw.len / 2 < full_flight;
+            if (late_ticket)
+                take_ticket(p);
+            return resumed;
         };
         bool warm = one();
         check(warm == (how != resumption::none), "resumption did not happen as configured");
@@ -442,25 +473,22 @@ private:
                                                MBEDTLS_SSL_PRESET_DEFAULT),
                    "mbedtls_ssl_config_defaults");
         mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg_);
-        mbedtls_ssl_conf_min_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                     MBEDTLS_SSL_MINOR_VERSION_3);
-        mbedtls_ssl_conf_max_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                     MBEDTLS_SSL_MINOR_VERSION_3);
+        compat::conf_version(&conf, tls_);
         mbedtls_ssl_conf_ciphersuites(&conf, suites_);
-        mbedtls_ssl_conf_curves(&conf, p256_only);
-        mbedtls_ssl_conf_sig_hashes(&conf, sha256_only);
+        compat::conf_p256_sha256(&conf);
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
         mbedtls_ssl_conf_renegotiation(&conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 #endif
     }
 
     void check_suite(const mbedtls_ssl_context& ssl) const {
-        std::string name = mbedtls_ssl_get_ciphersuite(&ssl);
-        std::replace(name.begin(), name.end(), '-', '_');
-        check(name == iana_name(suite_), "the negotiated suite is not the one under test");
+        check(mbedtls_ssl_get_ciphersuite(&ssl) ==
+                  compat::mbedtls_suite_name(iana_name(suite_, tls_), tls_),
+              "the negotiated suite is not the one under test");
     }
 
     suite suite_;
+    tls tls_;
     int suites_[2] = {0, 0};
     mbedtls_entropy_context entropy_;
     mbedtls_ctr_drbg_context drbg_;
@@ -475,8 +503,16 @@ private:
 
 } // namespace
 
-std::unique_ptr<stack> make_mbedtls_stack(const credentials& c, suite s) {
-    return std::make_unique<mbedtls_stack>(c, s);
+std::unique_ptr<stack> make_mbedtls_stack(const credentials& c, suite s, tls v) {
+    return std::make_unique<mbedtls_stack>(c, s, v);
+}
+
+std::string mbedtls_backend() {
+    return std::string("mbedTLS ") + MBEDTLS_VERSION_STRING;
+}
+
+bool mbedtls_has_tls13() noexcept {
+    return compat::has_tls13;
 }
 
 aead_result mbedtls_aead_speed(suite s, std::uint64_t bytes) {
@@ -495,7 +531,7 @@ aead_result mbedtls_aead_speed(suite s, std::uint64_t bytes) {
         cipher() { mbedtls_cipher_init(&ctx); }
         ~cipher() { mbedtls_cipher_free(&ctx); }
     } enc, dec;
-    const int bits = static_cast<int>(info->key_bitlen);
+    const int bits = static_cast<int>(compat::key_bitlen(info));
     mbed_check(mbedtls_cipher_setup(&enc.ctx, info), "mbedtls_cipher_setup");
     mbed_check(mbedtls_cipher_setkey(&enc.ctx, key, bits, MBEDTLS_ENCRYPT), "setkey");
     mbed_check(mbedtls_cipher_setup(&dec.ctx, info), "mbedtls_cipher_setup");

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 #
-# Runs the whole benchmark with one command: installs what is missing, builds tlsx_bench
-# (Release, in build-bench/), counts W3 instructions with callgrind, runs every workload, and
-# draws the plot.
+# Runs the whole benchmark with one command, on one mbedTLS backend: installs what is missing,
+# builds tlsx_bench (Release, in a build directory of that backend's own), counts W3
+# instructions with callgrind, runs every workload, and draws the plot.
 #
-#   bench/run.sh            full size (about 10 minutes on 2 cores); writes bench/results.*
-#   bench/run.sh --quick    a smoke run of a few seconds; writes build-bench/quick/results.*
+#   bench/run.sh            mbedTLS 2.28 (the system's): build-bench/, bench/results-2.28.*
+#   TLSX_MBEDTLS_ROOT=/opt/tlsx-deps/mbedtls-3.6 bench/run.sh
+#                           mbedTLS 3.6, TLS 1.3 rows too: build-bench-3.6/, bench/results-3.6.*
+#   bench/run.sh --quick    a smoke run of a few seconds; writes <build dir>/quick/results.*
 #
-# Other arguments are passed to tlsx_bench (e.g. --runs 3, --only w1,w3, --label TEXT; the
-# label defaults to the git commit).
-# Results: results.md (the tables), results.json and results.csv (every sample, the ratios and
-# the targets), results.dat (the plotted medians) and results.png (bench/plot.gp).
+# Other arguments are passed to tlsx_bench (e.g. --runs 3, --only w1,w3, --tls 1.3, --label
+# TEXT; the label defaults to the git commit).
+# Results: results-V.md (the tables), results-V.json and results-V.csv (every sample, the
+# ratios and the targets), results-V.dat (the plotted medians); bench/results.png
+# (bench/plot.gp) shows every backend that has a results-V.dat side by side.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,10 +41,31 @@ if ((${#missing[@]})); then
         apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
+# ---- Backend: the system's mbedTLS, or the one under TLSX_MBEDTLS_ROOT --------------------
+mbedtls_root="${TLSX_MBEDTLS_ROOT:-}"
+version_header=/usr/include/mbedtls/version.h
+cmake_backend=()
+if [[ -n "$mbedtls_root" ]]; then
+    version_header="$mbedtls_root/include/mbedtls/build_info.h"
+    [[ -f "$version_header" ]] || version_header="$mbedtls_root/include/mbedtls/version.h"
+    cmake_backend=(-DTLSX_MBEDTLS_ROOT="$mbedtls_root")
+fi
+version="$(awk '/#define MBEDTLS_VERSION_STRING / { gsub("\"", "", $3); print $3; exit }' \
+    "$version_header" 2>/dev/null || true)"
+[[ -n "$version" ]] || {
+    echo "bench: cannot read the mbedTLS version from $version_header" >&2
+    exit 1
+}
+tag="${version%.*}" # 2.28, 3.6
+versions="1.2"
+[[ "${version%%.*}" -ge 3 ]] && versions="1.2 1.3"
+echo "bench: mbedTLS $version (TLS $versions)"
+
 # ---- Build -----------------------------------------------------------------------------------
 build="build-bench"
+[[ "$tag" == 2.28 && -z "$mbedtls_root" ]] || build="build-bench-$tag"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSX_BUILD_BENCH=ON \
-    -DTLSX_BUILD_TESTS=OFF -DTLSX_BUILD_EXAMPLES=OFF
+    -DTLSX_BUILD_TESTS=OFF -DTLSX_BUILD_EXAMPLES=OFF ${cmake_backend[@]+"${cmake_backend[@]}"}
 cmake --build "$build" -j "$(nproc)" --target tlsx_bench
 bench="$build/bench/tlsx_bench"
 
@@ -55,7 +79,7 @@ fi
 mkdir -p "$out"
 
 # ---- W3 instructions per round trip (callgrind; repeatable, so one run each) ----------------
-bench/callgrind.sh "$bench" "$build/callgrind" "$rounds"
+bench/callgrind.sh "$bench" "$build/callgrind" "$rounds" "$versions"
 
 # ---- Everything else -------------------------------------------------------------------------
 label=()
@@ -63,9 +87,10 @@ if rev="$(git rev-parse --short HEAD 2>/dev/null)"; then
     git diff --quiet HEAD 2>/dev/null || rev="$rev + uncommitted changes"
     label=(--label "tlsx $rev")
 fi
-"$bench" --out "$out/results" --instructions "$build/callgrind/instructions.csv" \
+"$bench" --out "$out/results-$tag" --instructions "$build/callgrind/instructions.csv" \
     ${label[@]+"${label[@]}"} ${args[@]+"${args[@]}"}
 
-# ---- Plot ------------------------------------------------------------------------------------
-gnuplot -e "datafile='$out/results.dat'; outfile='$out/results.png'" bench/plot.gp
-echo "bench: wrote $out/results.{md,json,csv,dat,png}"
+# ---- Plot: 2.28 and 3.6 side by side (a backend not measured yet shows n/a) --------------
+gnuplot -e "file228='$out/results-2.28.dat'; file36='$out/results-3.6.dat'; \
+outfile='$out/results.png'" bench/plot.gp
+echo "bench: wrote $out/results-$tag.{md,json,csv,dat} and $out/results.png"

@@ -93,6 +93,82 @@ struct write_policy : policy_base {
     engine::result step(engine& e, bool) { return e.write_gathered(buffers); }
 };
 
+/** The single-buffer forms of read_policy and write_policy, which the operations of
+    asio::async_read / async_write and of most callers use: the buffer goes to the stream's
+    progress when the operation begins, so that the operation Asio moves through every transport
+    call does not carry it. Steps as the general forms do with one buffer. */
+struct read_buffer_policy : policy_base {
+    static constexpr op_kind kind = op_kind::read;
+    static constexpr bool needs_flush = false;
+    static constexpr bool has_bytes = true;
+    static constexpr const char* tracking_name() noexcept {
+        return "tlsx::stream::async_read_some";
+    }
+
+    static engine::result step(engine& e, bool, const op_progress& p) {
+        if (p.buffer.size() == 0)
+            return {}; // a zero-size read completes at once, as in Asio
+        // The buffer was a mutable one when saved (see reduced_policy).
+        return e.read({const_cast<void*>(p.buffer.data()), p.buffer.size()});
+    }
+};
+
+struct write_buffer_policy : policy_base {
+    static constexpr op_kind kind = op_kind::write;
+    static constexpr bool needs_flush = true;
+    static constexpr bool has_bytes = true;
+    static constexpr const char* tracking_name() noexcept {
+        return "tlsx::stream::async_write_some";
+    }
+
+    static engine::result step(engine& e, bool, const op_progress& p) {
+        return p.buffer.size() == 0 ? engine::result{} : e.write(p.buffer);
+    }
+};
+
+/// What an operation keeps of its policy (the policy itself, or a single-buffer form whose
+/// buffer save() puts in the progress once the operation owns its kind).
+template <class Policy>
+struct reduced_policy {
+    using type = Policy;
+    static type&& stored(Policy& p) noexcept { return std::move(p); }
+    static void save(const Policy&, op_progress&) noexcept {}
+};
+template <>
+struct reduced_policy<read_policy<boost::asio::mutable_buffer>> {
+    using type = read_buffer_policy;
+    static type stored(const read_policy<boost::asio::mutable_buffer>&) noexcept { return {}; }
+    static void save(const read_policy<boost::asio::mutable_buffer>& r, op_progress& p) noexcept {
+        p.buffer = r.buffers;
+    }
+};
+template <class Buffer>
+struct reduced_write_policy {
+    using type = write_buffer_policy;
+    static type stored(const write_policy<Buffer>&) noexcept { return {}; }
+    static void save(const write_policy<Buffer>& w, op_progress& p) noexcept {
+        p.buffer = w.buffers;
+    }
+};
+template <>
+struct reduced_policy<write_policy<boost::asio::const_buffer>>
+    : reduced_write_policy<boost::asio::const_buffer> {};
+template <>
+struct reduced_policy<write_policy<boost::asio::mutable_buffer>>
+    : reduced_write_policy<boost::asio::mutable_buffer> {};
+
+/// A policy's step, with the operation's progress for the policies that keep state there.
+template <class P>
+auto policy_step(P& policy, engine& e, bool read_pending, op_progress& p)
+    -> decltype(policy.step(e, read_pending, p)) {
+    return policy.step(e, read_pending, p);
+}
+template <class P>
+auto policy_step(P& policy, engine& e, bool read_pending, const op_progress&)
+    -> decltype(policy.step(e, read_pending)) {
+    return policy.step(e, read_pending);
+}
+
 /// async_handshake: run the handshake in one role.
 struct handshake_policy : policy_base {
     static constexpr op_kind kind = op_kind::handshake;
@@ -219,52 +295,65 @@ class engine_op {
 public:
     using cancellation_slot_type = boost::asio::cancellation_slot;
 
+    // The operation itself is the user's handler, the stream's core and the policy: what Asio
+    // moves through every transport call (several moves per call). Everything else it needs
+    // (the transport, its cancellation state, which transport operation is in flight, whether
+    // one was started) is kept in the core, per operation kind, as its progress is.
     template <class H>
-    engine_op(NextLayer& next, stream_core& core, Policy policy, H&& handler)
+    engine_op(stream_core& core, Policy policy, H&& handler)
         : handler_(std::forward<H>(handler))
-        , next_(&next)
         , core_(&core)
-        , policy_(std::move(policy))
-        , cancel_(boost::asio::get_associated_cancellation_slot(handler_),
-                  boost::asio::enable_partial_cancellation()) {}
+        , policy_(std::move(policy)) {}
 
     engine_op(engine_op&&) = default;
 
     /// The slot of the intermediate operations (the user's, filtered to terminal and partial).
-    cancellation_slot_type get_cancellation_slot() const noexcept { return cancel_.slot(); }
+    cancellation_slot_type get_cancellation_slot() const noexcept { return state().cancel.slot(); }
 
-    /// Begin: called once by the initiation.
-    void start() {
-        if (!core_->begin(Policy::kind))
-            return finish(error::operation_not_permitted);
-        owns_kind_ = true;
-        core_->progress(Policy::kind) = {};
+    /// Begin: called once by the initiation; `save` puts what the policy keeps in the
+    /// progress there (see reduced_policy).
+    template <class Save>
+    void start(Save&& save) {
+        if (!core_->begin(Policy::kind)) {
+            // Another operation of this kind is outstanding and owns the kind's state: touch
+            // none of it, and complete (never inside the initiating function) with the error.
+            post_completion(error::operation_not_permitted);
+            return;
+        }
+        op_progress& p = state();
+        p = {};
+        p.cancel =
+            boost::asio::cancellation_state(boost::asio::get_associated_cancellation_slot(handler_),
+                                            boost::asio::enable_partial_cancellation());
+        save(p);
         run();
     }
 
     /// A transport read or write completed.
     void operator()(error_code ec, std::size_t n) {
-        cancel_.slot().clear();
-        if (writing_) {
-            core_->write_locked_ = false;
-            core_->engine_.consume_output(n);
-            core_->wake_all();
+        clear_slot();
+        stream_core& core = *core_;
+        if (state().writing) {
+            core.write_locked_ = false;
+            core.engine_.consume_output(n);
+            core.wake_all();
             // Part of a record may be on the wire: nothing more can be written in this session
             // (reads may go on). The same for every operation.
             if (ec) {
-                core_->engine_.fail_output(ec);
+                core.engine_.fail_output(ec);
                 return finish(ec);
             }
         } else {
-            core_->read_locked_ = false;
-            core_->engine_.commit_input(n);
-            core_->wake_all();
-            if (ec == boost::asio::error::eof) {
-                core_->engine_.input_eof(); // the engine decides: close_notify seen or truncated
-            } else if (ec) {
-                // A failed or cancelled read leaves the session as it was: a partial record
-                // stays buffered and the next step resumes it. The same for every operation.
-                return finish(ec);
+            core.read_locked_ = false;
+            core.engine_.commit_input(n);
+            core.wake_all();
+            if (ec) { // compared with eof only when set: the comparison is not free
+                if (ec != boost::asio::error::eof) {
+                    // A failed or cancelled read leaves the session as it was: a partial record
+                    // stays buffered and the next step resumes it. The same for every operation.
+                    return finish(ec);
+                }
+                core.engine_.input_eof(); // the engine decides: close_notify seen or truncated
             }
         }
         run();
@@ -272,13 +361,13 @@ public:
 
     /// Woken from parking.
     void operator()() {
-        cancel_.slot().clear();
+        clear_slot();
         // Cancelled while waiting for another operation's transport I/O: that operation goes on
         // and the session stays as it is. If our own step had finished and only the flush of its
         // records was pending, they are queued and the writer in flight sends them: complete as
         // the step did (a write reports its bytes), never "aborted" for data that will go out.
-        if (cancel_.cancelled() != boost::asio::cancellation_type::none) {
-            const op_progress& p = core_->progress(Policy::kind);
+        if (state().cancel.cancelled() != boost::asio::cancellation_type::none) {
+            const op_progress& p = state();
             return finish(p.done ? p.result.ec : error_code(boost::asio::error::operation_aborted));
         }
         run();
@@ -286,42 +375,54 @@ public:
 
     /// Intermediate operations run as continuations of this one (Asio's scheduling hint).
     friend bool asio_handler_is_continuation(engine_op* op) {
-        return op->initiated_ ? true
-                              : boost_asio_handler_cont_helpers::is_continuation(op->handler_);
+        return op->state().initiated
+                   ? true
+                   : boost_asio_handler_cont_helpers::is_continuation(op->handler_);
     }
 
     Handler handler_; // public for the associator
 
 private:
+    // The steady state of one operation is: a step, one transport call, a step (or none), the
+    // handler. The loop asks the engine as little as it can: whether output is queued once per
+    // turn, the flush counters only when output is queued, and the event counter only while
+    // another operation is parked (nobody else could be woken by a change).
     void run() {
-        engine& e = core_->engine_;
-        op_progress& p = core_->progress(Policy::kind);
+        stream_core& core = *core_;
+        engine& e = core.engine_;
+        op_progress& p = core.progress(Policy::kind);
         for (;;) {
+            bool output;
             if (!p.done) {
-                std::uint64_t events = e.events();
-                p.result = policy_.step(e, core_->busy(op_kind::read));
+                const bool watch = core.any_parked();
+                const std::uint64_t events = watch ? e.events() : 0;
+                p.result = policy_step(policy_, e, core.busy(op_kind::read), p);
+                output = e.has_output();
                 if (p.result.next == engine::want::nothing) {
                     p.done = true;
-                    p.flush_target = e.output_produced();
+                    // Nothing queued: everything this step produced has been written.
+                    p.flush_target = output ? e.output_produced() : 0;
                 }
                 // E.g. a read finished a renegotiation that a parked renegotiate waits for,
                 // with no transport event to wake it.
-                if (e.events() != events)
-                    core_->wake_all();
+                if (watch && e.events() != events)
+                    core.wake_all();
+            } else {
+                output = e.has_output();
             }
-            if (e.has_output() && !core_->write_locked_) {
-                core_->write_locked_ = true;
-                writing_ = true;
-                initiated_ = true;
+            if (output && !core.write_locked_) {
+                core.write_locked_ = true;
+                p.writing = true;
+                p.initiated = true;
                 // One write_some at a time: the loop comes back here until the queue is empty
                 // (cheaper than a composed asio::async_write around every record).
                 BOOST_ASIO_HANDLER_LOCATION((__FILE__, __LINE__, Policy::tracking_name()));
-                next_->async_write_some(e.output(), std::move(*this));
+                next().async_write_some(e.output(), std::move(*this));
                 return;
             }
             if (p.done) {
-                if (e.output_consumed() >= p.flush_target ||
-                    (!Policy::needs_flush && core_->write_locked_))
+                if (!output || e.output_consumed() >= p.flush_target ||
+                    (!Policy::needs_flush && core.write_locked_))
                     return finish(p.result.ec);
                 return park(); // the writer wakes us when our records are out
             }
@@ -329,27 +430,36 @@ private:
             // another operation must consume it first (e.g. a read draining data that a
             // renegotiation step kept), and a read started now might never return while that
             // operation finishes the work this one waits for.
-            if (p.result.next == engine::want::input && !core_->read_locked_ &&
-                e.input_size() == 0 && policy_.may_read_transport(core_->busy(op_kind::read))) {
-                core_->read_locked_ = true;
-                writing_ = false;
-                initiated_ = true;
+            if (p.result.next == engine::want::input && !core.read_locked_ && e.input_size() == 0 &&
+                policy_.may_read_transport(core.busy(op_kind::read))) {
+                core.read_locked_ = true;
+                p.writing = false;
+                p.initiated = true;
                 BOOST_ASIO_HANDLER_LOCATION((__FILE__, __LINE__, Policy::tracking_name()));
-                next_->async_read_some(e.prepare_input(), std::move(*this));
+                next().async_read_some(e.prepare_input(), std::move(*this));
                 return;
             }
             return park(); // another op holds the lock we need
         }
     }
 
+    /// Take our intermediate operation's handler out of the user's slot (only if connected:
+    /// the common handler has no slot, and clearing one is an out-of-line call).
+    void clear_slot() noexcept {
+        auto slot = state().cancel.slot();
+        if (slot.is_connected())
+            slot.clear();
+    }
+
     /// Wait for the lock holder; a cancellation takes us out of the slot.
     void park() {
-        initiated_ = true;
-        auto slot = cancel_.slot();
+        op_progress& p = state();
+        p.initiated = true;
+        auto slot = p.cancel.slot();
         if (slot.is_connected())
             slot.template emplace<unparker>(core_);
         stream_core& core = *core_;
-        auto ex = next_->get_executor();
+        auto ex = next().get_executor();
         core.waiter_for(Policy::kind).emplace(std::move(*this), std::move(ex));
     }
 
@@ -364,41 +474,41 @@ private:
     /// gets is copied out of the stream first: the handler may destroy the stream, or start
     /// another operation of the same kind.
     void finish(error_code ec) {
-        std::size_t n = 0;
-        if (owns_kind_) {
-            owns_kind_ = false;
-            n = policy_.bytes(core_->progress(Policy::kind).result);
-            if (ec && ec != boost::asio::error::eof && !Policy::reports_bytes_on_error)
-                n = 0;
-            core_->end(Policy::kind);
-            core_->wake_all(); // e.g. a shutdown waiting for this read to see close_notify
-        }
+        op_progress& p = state();
+        std::size_t n = policy_.bytes(p.result);
+        if (ec && ec != boost::asio::error::eof && !Policy::reports_bytes_on_error)
+            n = 0;
+        const bool initiated = p.initiated;
+        NextLayer& transport = next();
+        core_->end(Policy::kind);
+        core_->wake_all(); // e.g. a shutdown waiting for this read to see close_notify
+        if (!initiated)
+            return post_completion(ec, n, transport);
         if constexpr (Policy::has_bytes)
-            deliver(ec, n);
+            std::move(handler_)(ec, n);
         else
-            deliver(ec);
+            std::move(handler_)(ec);
     }
 
-    /// Call the handler with its completion arguments, never inside the initiating function:
-    /// an op that did no I/O posts it to the handler's executor (the transport's by default),
-    /// as a transport operation would.
-    template <class... Args>
-    void deliver(const Args&... args) {
-        if (!initiated_) {
-            boost::asio::post(next_->get_executor(),
-                              boost::asio::append(std::move(handler_), args...));
-            return;
-        }
-        std::move(handler_)(args...);
+    /// Complete without having started any I/O: never inside the initiating function, so post
+    /// the handler to its executor (the transport's by default), as a transport operation would.
+    void post_completion(error_code ec, std::size_t n = 0) { post_completion(ec, n, next()); }
+    void post_completion(error_code ec, std::size_t n, NextLayer& transport) {
+        if constexpr (Policy::has_bytes)
+            boost::asio::post(transport.get_executor(),
+                              boost::asio::append(std::move(handler_), ec, n));
+        else
+            boost::asio::post(transport.get_executor(),
+                              boost::asio::append(std::move(handler_), ec));
     }
 
-    NextLayer* next_;
+    /// This operation's state in the stream (valid from start() on, while it owns its kind).
+    op_progress& state() const noexcept { return core_->progress(Policy::kind); }
+    /// The transport, which the initiation leaves in the core.
+    NextLayer& next() const noexcept { return *static_cast<NextLayer*>(core_->next_layer_); }
+
     stream_core* core_;
     Policy policy_;
-    boost::asio::cancellation_state cancel_;
-    bool writing_ = false; // the transport operation in flight is a write (else a read)
-    bool owns_kind_ = false;
-    bool initiated_ = false;
 };
 
 /// The initiation of every asynchronous operation of a stream (for asio::async_initiate).
@@ -415,9 +525,13 @@ public:
 
     template <class Handler, class Policy>
     void operator()(Handler&& handler, Policy policy) const {
-        engine_op<NextLayer, Policy, std::decay_t<Handler>>(next_, core_, std::move(policy),
-                                                            std::forward<Handler>(handler))
-            .start();
+        // Where the stream's transport is: a stream does not move while operations are
+        // outstanding, so this holds until they complete.
+        core_.next_layer_ = &next_;
+        using reduced = reduced_policy<Policy>;
+        engine_op<NextLayer, typename reduced::type, std::decay_t<Handler>>(
+            core_, reduced::stored(policy), std::forward<Handler>(handler))
+            .start([&policy](op_progress& p) { reduced::save(policy, p); });
     }
 
 private:

@@ -8,19 +8,28 @@
 #include <tlsx/detail/waiter.hpp>
 #include <tlsx/engine.hpp>
 
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/config.hpp>
+
 #include <cstddef>
 #include <cstdint>
 
 namespace tlsx {
 namespace detail {
 
-/** How far the outstanding operation of one kind has got: kept in the stream rather than in
-    the operation, so that the handler object Asio moves through every transport call stays
-    small. Reset when an operation of that kind begins. */
+/** How far the outstanding operation of one kind has got, and its state: kept in the stream
+    rather than in the operation, so that the handler object Asio moves through every transport
+    call is only the user's handler, a pointer and the policy. Reset when an operation of that
+    kind begins. */
 struct op_progress {
-    engine::result result{};        // of the last engine step
-    std::uint64_t flush_target = 0; // output_produced() when the step finished
-    bool done = false;              // the step finished; waiting for its output to be written
+    engine::result result{};                // of the last engine step
+    std::uint64_t flush_target = 0;         // output_produced() when the step finished
+    boost::asio::cancellation_state cancel; // the user's slot, filtered to terminal and partial
+    boost::asio::const_buffer buffer;       // a single-buffer read's or write's (reduced_policy)
+    bool done = false;      // the step finished; waiting for its output to be written
+    bool writing = false;   // the transport operation in flight is a write (else a read)
+    bool initiated = false; // it started I/O or parked: it no longer runs in its initiator
 };
 
 /// The kinds of operation a stream may have outstanding at once, one of each.
@@ -64,17 +73,23 @@ struct stream_core {
     /// The parking slot of an operation kind.
     detail::waiter& waiter_for(op_kind k) noexcept { return waiters_[static_cast<std::size_t>(k)]; }
 
+    /// Whether an operation is parked (waiting for another to change something).
+    bool any_parked() const noexcept {
+        return !(waiters_[0].empty() && waiters_[1].empty() && waiters_[2].empty() &&
+                 waiters_[3].empty());
+    }
+
     /// Something changed (a lock was released, input arrived, output drained, an operation
     /// ended): let every parked operation look again. Order: handshake, shutdown, write, read.
+    /// Called a few times per operation: the test is inline, the waking is not.
     void wake_all() {
-        if (waiters_[0].empty() && waiters_[1].empty() && waiters_[2].empty() &&
-            waiters_[3].empty())
-            return; // the common case, kept inline
-        wake_parked();
+        if (any_parked())
+            wake_parked();
     }
 
 private:
-    void wake_parked() {
+    // Out of line, so that wake_all()'s test stays small where it is inlined.
+    BOOST_NOINLINE void wake_parked() {
         waiters_[static_cast<std::size_t>(op_kind::handshake)].post();
         waiters_[static_cast<std::size_t>(op_kind::shutdown)].post();
         waiters_[static_cast<std::size_t>(op_kind::write)].post();
@@ -83,6 +98,9 @@ private:
 
 public:
     engine engine_;
+    /// The stream's transport (its NextLayer), left here by every asynchronous initiation:
+    /// operations find it here instead of each carrying a pointer through every transport call.
+    void* next_layer_ = nullptr;
     bool read_locked_ = false;
     bool write_locked_ = false;
 
