@@ -6,15 +6,27 @@
 #
 # Imported targets: MbedTLS::mbedcrypto, MbedTLS::mbedx509, MbedTLS::mbedtls
 # Result variables: MbedTLS_FOUND, MbedTLS_VERSION (and _MAJOR, _MINOR, _PATCH),
-#                   MbedTLS_INCLUDE_DIR, MbedTLS_LIBRARIES, MbedTLS_LIBRARY_DIR
+#                   MbedTLS_INCLUDE_DIR, MbedTLS_LIBRARIES, MbedTLS_LIBRARY_DIR,
+#                   MbedTLS_ROOT_DIR     the prefix it was found in (the include dir's parent),
+#                   MbedTLS_TLS13        whether its configuration enables TLS 1.3
+#                                        (MBEDTLS_SSL_PROTO_TLS1_3 in mbedtls_config.h),
+#                   MbedTLS_CHOSEN_BY    which rule below chose it, in words.
 #
-# Where it looks:
-#   TLSX_MBEDTLS_ROOT  (CMake variable, else environment variable) or else
-#   MbedTLS_ROOT       (CMake variable, else environment variable; standard <Package>_ROOT):
-#                      the prefix of one mbedTLS install, e.g. the one
-#                      scripts/install-mbedtls36.sh prints. Only that prefix is searched, so a
-#                      wrong root fails instead of quietly finding the system's mbedTLS.
-#   otherwise          CMake's usual search: CMAKE_PREFIX_PATH first, then the system.
+# Which mbedTLS, the first rule that applies (docs/mbedtls.md, "Choosing the backend"):
+#   a. TLSX_MBEDTLS_ROOT (CMake variable, else environment variable), or else MbedTLS_ROOT (the
+#      same; standard <Package>_ROOT): that prefix only, so a wrong root fails instead of quietly
+#      finding another mbedTLS. An installed tlsx's tlsxConfig.cmake sets it to the mbedTLS the
+#      library was built with.
+#   b. TLSX_SYSTEM_MBEDTLS=ON: CMake's usual search (CMAKE_PREFIX_PATH, then the system), so the
+#      system's package even if it is 2.28.
+#   c. An mbedTLS in CMAKE_PREFIX_PATH (CMake or environment variable), whatever its version.
+#   d. The system's mbedTLS if it is 3.6 or a later 3.x (Debian 13, Fedora, Alpine).
+#   e. The mbedTLS 3.6 that scripts/install-mbedtls36.sh built (it has the script's stamp), at
+#      $TLSX_MBEDTLS36_PREFIX, else $TLSX_DEPS_PREFIX/mbedtls-3.6, else
+#      ${XDG_CACHE_HOME:-$HOME/.cache}/tlsx-deps/mbedtls-3.6, else /opt/tlsx-deps/mbedtls-3.6
+#      (environment variables, as the script reads them).
+#   f. The system's mbedTLS whatever its version (Debian 12: 2.28, TLS 1.2 only), with a warning
+#      that says how to get 3.6.
 # Options:
 #   MbedTLS_USE_STATIC_LIBS  link the static archives (libmbed*.a) instead of the shared ones.
 #
@@ -22,7 +34,36 @@
 # the build tree's RPATH by itself; to install executables that use such an mbedTLS, set
 # CMAKE_INSTALL_RPATH_USE_LINK_PATH (or CMAKE_INSTALL_RPATH).
 
+# _tlsx_mbedtls_version_in(INCLUDE_DIR OUT): the MBEDTLS_VERSION_STRING of the headers there
+# (2.x keeps it in version.h, 3.x in build_info.h), or "" if there are none.
+function(_tlsx_mbedtls_version_in dir out)
+  set(_v "")
+  foreach(_header build_info.h version.h)
+    if(EXISTS "${dir}/mbedtls/${_header}")
+      file(STRINGS "${dir}/mbedtls/${_header}" _line
+           REGEX "^#define[ \t]+MBEDTLS_VERSION_STRING[ \t]+\"[0-9.]+\"")
+      if(_line)
+        string(REGEX REPLACE ".*\"([0-9.]+)\".*" "\\1" _v "${_line}")
+        break()
+      endif()
+    endif()
+  endforeach()
+  set(${out} "${_v}" PARENT_SCOPE)
+endfunction()
+
+# 3.6 or a later 3.x: what the 3.6 port targets (4.x is a different API again).
+function(_tlsx_mbedtls_is_36 version out)
+  if(version MATCHES "^3\\.([0-9]+)" AND CMAKE_MATCH_1 GREATER_EQUAL 6)
+    set(${out} TRUE PARENT_SCOPE)
+  else()
+    set(${out} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+
+# ---- Which mbedTLS (rules a to f above) ------------------------------------------------------
+# _tlsx_mbedtls_root: the prefix to search alone, or "" for CMake's usual search.
 set(_tlsx_mbedtls_root "")
+set(MbedTLS_CHOSEN_BY "")
 foreach(_tlsx_var TLSX_MBEDTLS_ROOT MbedTLS_ROOT)
   if(NOT "${${_tlsx_var}}" STREQUAL "")
     set(_tlsx_mbedtls_root "${${_tlsx_var}}")
@@ -30,9 +71,71 @@ foreach(_tlsx_var TLSX_MBEDTLS_ROOT MbedTLS_ROOT)
     set(_tlsx_mbedtls_root "$ENV{${_tlsx_var}}")
   endif()
   if(_tlsx_mbedtls_root)
+    set(MbedTLS_CHOSEN_BY "${_tlsx_var}")
     break()
   endif()
 endforeach()
+
+if(NOT _tlsx_mbedtls_root AND TLSX_SYSTEM_MBEDTLS)
+  set(MbedTLS_CHOSEN_BY "TLSX_SYSTEM_MBEDTLS=ON")
+elseif(NOT _tlsx_mbedtls_root)
+  # c. CMAKE_PREFIX_PATH alone (and CMAKE_INCLUDE_PATH, their environment forms): no system
+  # directories.
+  find_path(_tlsx_mbedtls_probe NAMES mbedtls/ssl.h NO_CACHE
+    NO_PACKAGE_ROOT_PATH NO_SYSTEM_ENVIRONMENT_PATH NO_CMAKE_SYSTEM_PATH NO_CMAKE_INSTALL_PREFIX)
+  if(_tlsx_mbedtls_probe)
+    get_filename_component(_tlsx_mbedtls_root "${_tlsx_mbedtls_probe}" DIRECTORY)
+    set(MbedTLS_CHOSEN_BY "CMAKE_PREFIX_PATH")
+  else()
+    # d. The system's, if it is 3.6.
+    find_path(_tlsx_mbedtls_probe NAMES mbedtls/ssl.h NO_CACHE)
+    set(_tlsx_system_version "")
+    if(_tlsx_mbedtls_probe)
+      _tlsx_mbedtls_version_in("${_tlsx_mbedtls_probe}" _tlsx_system_version)
+      _tlsx_mbedtls_is_36("${_tlsx_system_version}" _tlsx_is_36)
+      if(_tlsx_is_36)
+        get_filename_component(_tlsx_mbedtls_root "${_tlsx_mbedtls_probe}" DIRECTORY)
+        set(MbedTLS_CHOSEN_BY "the system's, 3.6 or later")
+      endif()
+    endif()
+    # e. The cached build of scripts/install-mbedtls36.sh.
+    if(NOT MbedTLS_CHOSEN_BY)
+      set(_tlsx_cached "")
+      if(NOT "$ENV{TLSX_MBEDTLS36_PREFIX}" STREQUAL "")
+        list(APPEND _tlsx_cached "$ENV{TLSX_MBEDTLS36_PREFIX}")
+      elseif(NOT "$ENV{TLSX_DEPS_PREFIX}" STREQUAL "")
+        list(APPEND _tlsx_cached "$ENV{TLSX_DEPS_PREFIX}/mbedtls-3.6")
+      else()
+        if(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+          list(APPEND _tlsx_cached "$ENV{XDG_CACHE_HOME}/tlsx-deps/mbedtls-3.6")
+        elseif(NOT "$ENV{HOME}" STREQUAL "")
+          list(APPEND _tlsx_cached "$ENV{HOME}/.cache/tlsx-deps/mbedtls-3.6")
+        endif()
+        list(APPEND _tlsx_cached /opt/tlsx-deps/mbedtls-3.6)
+      endif()
+      foreach(_tlsx_dir IN LISTS _tlsx_cached)
+        if(EXISTS "${_tlsx_dir}/share/tlsx/stamp" AND EXISTS "${_tlsx_dir}/include/mbedtls/ssl.h")
+          set(_tlsx_mbedtls_root "${_tlsx_dir}")
+          set(MbedTLS_CHOSEN_BY "scripts/install-mbedtls36.sh's build")
+          break()
+        endif()
+      endforeach()
+    endif()
+    # f. The system's, whatever it is.
+    if(NOT MbedTLS_CHOSEN_BY)
+      set(MbedTLS_CHOSEN_BY "the system's; no mbedTLS 3.6 found")
+      if(NOT MbedTLS_FIND_QUIETLY)
+        message(WARNING
+          "tlsx: no mbedTLS 3.6 found, so the system's mbedTLS ${_tlsx_system_version} is used: "
+          "TLS 1.2 only, no TLS 1.3. To build with mbedTLS 3.6 (TLS 1.2 and 1.3), run "
+          "scripts/install-mbedtls36.sh (or scripts/install-deps.sh) and configure again, or "
+          "pass -DTLSX_MBEDTLS_ROOT=<prefix of an mbedTLS 3.6>. -DTLSX_SYSTEM_MBEDTLS=ON "
+          "chooses the system's on purpose (and silences this warning).")
+      endif()
+    endif()
+  endif()
+  unset(_tlsx_mbedtls_probe)
+endif()
 
 # Results cached by an earlier run with another root (or none) or another library kind are
 # dropped, so that changing TLSX_MBEDTLS_ROOT in an existing build tree takes effect.
@@ -46,8 +149,8 @@ if(NOT "${_MbedTLS_SEARCHED}" STREQUAL "${_tlsx_mbedtls_key}"
 endif()
 set(_MbedTLS_SEARCHED "${_tlsx_mbedtls_key}" CACHE INTERNAL "root and kind FindMbedTLS searched")
 
-# With a root: that prefix alone, libraries in lib, lib64 or lib/<multiarch>. Without one: the
-# same search as before roots were supported.
+# With a root (rules a, c, d, e): that prefix alone, libraries in lib, lib64 or
+# lib/<multiarch>. Without one (b, f): CMake's usual search.
 if(_tlsx_mbedtls_root)
   set(_tlsx_mbedtls_libdirs lib lib64)
   if(CMAKE_LIBRARY_ARCHITECTURE)
@@ -74,22 +177,24 @@ if(MbedTLS_USE_STATIC_LIBS)
 endif()
 
 unset(MbedTLS_VERSION)
+set(MbedTLS_TLS13 FALSE)
 if(MbedTLS_INCLUDE_DIR)
-  # 2.x keeps the version in version.h, 3.x in build_info.h.
-  foreach(_tlsx_header build_info.h version.h)
-    if(EXISTS "${MbedTLS_INCLUDE_DIR}/mbedtls/${_tlsx_header}")
-      file(STRINGS "${MbedTLS_INCLUDE_DIR}/mbedtls/${_tlsx_header}" _tlsx_version_line
-           REGEX "^#define[ \t]+MBEDTLS_VERSION_STRING[ \t]+\"[0-9.]+\"")
-      if(_tlsx_version_line)
-        string(REGEX REPLACE ".*\"([0-9.]+)\".*" "\\1" MbedTLS_VERSION "${_tlsx_version_line}")
-        break()
-      endif()
-    endif()
-  endforeach()
+  _tlsx_mbedtls_version_in("${MbedTLS_INCLUDE_DIR}" MbedTLS_VERSION)
   if(MbedTLS_VERSION MATCHES "^([0-9]+)\\.([0-9]+)\\.([0-9]+)")
     set(MbedTLS_VERSION_MAJOR "${CMAKE_MATCH_1}")
     set(MbedTLS_VERSION_MINOR "${CMAKE_MATCH_2}")
     set(MbedTLS_VERSION_PATCH "${CMAKE_MATCH_3}")
+  endif()
+  get_filename_component(MbedTLS_ROOT_DIR "${MbedTLS_INCLUDE_DIR}" DIRECTORY)
+  # TLS 1.3 exists from 3.x on, where the configuration enables it. (This reads the default
+  # configuration header; a MBEDTLS_CONFIG_FILE given at compile time is not seen here.)
+  if(MbedTLS_VERSION_MAJOR GREATER_EQUAL 3
+     AND EXISTS "${MbedTLS_INCLUDE_DIR}/mbedtls/mbedtls_config.h")
+    file(STRINGS "${MbedTLS_INCLUDE_DIR}/mbedtls/mbedtls_config.h" _tlsx_tls13_line
+         REGEX "^[ \t]*#[ \t]*define[ \t]+MBEDTLS_SSL_PROTO_TLS1_3([ \t]|$)")
+    if(_tlsx_tls13_line)
+      set(MbedTLS_TLS13 TRUE)
+    endif()
   endif()
 endif()
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #
-# Runs everything CI runs (.ci/run): build, tests, install check, header check, sanitizers.
+# Runs everything CI runs (.ci/run): build and tests on mbedTLS 3.6 (the default) and on the
+# system's 2.28, install check, header check, sanitizers on 3.6.
 #
 #   scripts/test.sh
 set -euo pipefail
