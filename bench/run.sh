@@ -44,7 +44,9 @@ fi
 # ---- Backend: the system's mbedTLS, or the one under TLSX_MBEDTLS_ROOT --------------------
 mbedtls_root="${TLSX_MBEDTLS_ROOT:-}"
 version_header=/usr/include/mbedtls/version.h
-cmake_backend=()
+# Without a root, the system's package (2.28 on Debian 12): tlsx's CMake would otherwise take
+# the cached 3.6 of scripts/install-mbedtls36.sh, the library's default backend.
+cmake_backend=(-DTLSX_SYSTEM_MBEDTLS=ON)
 if [[ -n "$mbedtls_root" ]]; then
     version_header="$mbedtls_root/include/mbedtls/build_info.h"
     [[ -f "$version_header" ]] || version_header="$mbedtls_root/include/mbedtls/version.h"

@@ -108,8 +108,14 @@ struct tlsx_traits {
             if (version == tls::v1_3 && how == resumption::ticket)
                 check(s.session_ticket_received(), "the TLS 1.3 client received no ticket");
         }
-        if (how != resumption::none && m.session.empty())
-            m.session = s.get_session();
+        // A TLS 1.3 session is offered once (tlsx's default, as the seed recommends): each
+        // resumption takes the ticket its handshake brought. TLS 1.2 sessions are reused.
+        const bool latest = version == tls::v1_3 && how == resumption::ticket;
+        if (how != resumption::none && (m.session.empty() || latest)) {
+            tlsx::session fresh = s.get_session();
+            if (!fresh.empty())
+                m.session = std::move(fresh);
+        }
     }
     template <class Stream>
     void forget(Stream&) {}
