@@ -7,9 +7,10 @@
 // a peer that ignores ours. This file reads records ahead of mbedTLS to see those, keeps the
 // switch on exactly while a renegotiation is wanted, and reports outcomes as verdicts.
 //
-// Only secure renegotiation (RFC 5746) is ever performed. Where the needed mbedTLS internals
-// are not available (TLSX_HAS_RENEGOTIATION is 0), the second half of this file is a stub that
-// refuses every request.
+// Only secure renegotiation (RFC 5746) is ever performed, on TLS 1.2 sessions (and below on
+// 2.28): on a TLS 1.3 session the machine stands aside. Where the needed mbedTLS internals are
+// not available (TLSX_HAS_RENEGOTIATION is 0: neither 2.28 nor the 3.6 series), the second
+// half of this file is a stub that refuses every request.
 //
 #include "renegotiation.hpp"
 
@@ -114,10 +115,10 @@ void renegotiation::refuse_request() {
 /// Follow mbedTLS: our request's handshake starts when mbedTLS enters IN_PROGRESS, and a
 /// renegotiation has finished when it leaves IN_PROGRESS with the handshake over.
 void renegotiation::follow(int status) {
-    if (phase_ == phase::asked && status == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS)
+    if (phase_ == phase::asked && status == internals::renegotiation_in_progress)
         phase_ = phase::handshaking;
-    if (last_status_ == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
-        status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS && internals::handshake_over(*ssl_)) {
+    if (last_status_ == internals::renegotiation_in_progress &&
+        status != internals::renegotiation_in_progress && internals::handshake_over(*ssl_)) {
         if (!ours()) // the peer's request, whether accepted by policy or by the app (ask)
             ++peer_renegotiations_;
         if (ours())
@@ -136,6 +137,8 @@ void renegotiation::follow(int status) {
     stays current, so mbedTLS processes it as if unread.
 */
 verdict renegotiation::peek() {
+    if (internals::session_is_tls13(*ssl_))
+        return proceed(); // no renegotiation in TLS 1.3: nothing to look for
     bool server = role_ == stream_base::server;
     if (!internals::handshake_over(*ssl_) || internals::application_record_open(*ssl_) ||
         internals::current_record_kept(*ssl_))
@@ -164,7 +167,7 @@ verdict renegotiation::peek() {
         internals::drop_current_record(*ssl_); // dropped by the next read
         withdraw_request(phase::refused);
     } else if (rec.type == MBEDTLS_SSL_MSG_APPLICATION_DATA && phase_ == phase::asked && server &&
-               internals::renegotiation_status(*ssl_) == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
+               internals::renegotiation_status(*ssl_) == internals::renegotiation_pending) {
         // Enforcement, done here rather than by mbedTLS, which would drop this record.
         if (max_records_ >= 0 && ++records_since_request_ > max_records_)
             withdraw_request(phase::ignored);
@@ -185,7 +188,7 @@ verdict renegotiation::peek_before_write() {
 */
 verdict renegotiation::peek_during_renegotiation() {
     if (!ours() || role_ != stream_base::client ||
-        internals::renegotiation_status(*ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
+        internals::renegotiation_status(*ssl_) != internals::renegotiation_in_progress ||
         !internals::awaiting_server_hello(*ssl_) || internals::current_record_kept(*ssl_))
         return proceed();
     if (int ret = internals::read_record_ahead(*ssl_); ret != 0)
@@ -239,6 +242,9 @@ verdict renegotiation::ask(bool begin) {
     if (phase_ == phase::peer_request) // the peer asked first: our request is its answer
         return accept();
     if (phase_ == phase::idle) {
+        // TLS 1.3 has no renegotiation: never ask mbedTLS for one on such a session.
+        if (internals::session_is_tls13(*ssl_))
+            return outcome(make_mbedtls_error(MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
         // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
         if (!internals::peer_supports_secure_renegotiation(*ssl_))
             return outcome(error::renegotiation_refused);
@@ -277,7 +283,7 @@ verdict renegotiation::drive() {
         case phase::handshaking:
             break;
         }
-        if (internals::renegotiation_status(*ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
+        if (internals::renegotiation_status(*ssl_) != internals::renegotiation_in_progress ||
             internals::handshake_over(*ssl_)) {
             // Waiting for the peer to start (server), or for the kept ClientHello to be
             // processed: let mbedtls_ssl_read do it, keeping any application data.

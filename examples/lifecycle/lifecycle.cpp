@@ -260,6 +260,9 @@ int main() {
         server_ctx.use_private_key(net::buffer(credentials.private_key_pem), tlsx::context::pem);
         tlsx::context client_ctx(tlsx::context::tls_client);
         client_ctx.add_certificate_authority(net::buffer(credentials.certificate_pem));
+        // The life of a TLS 1.2 session: renegotiation exists in TLS 1.2 only, and a tlsx built
+        // with TLS 1.3 (mbedTLS 3.6) would negotiate 1.3.
+        client_ctx.set_max_version(tlsx::tls_version::tls1_2);
 
         net::io_context io;
         tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});

@@ -28,8 +28,32 @@
 #include <mbedtls/ssl_internal.h> // handshake params, transforms, mbedtls_ssl_read_record
 #endif
 // 3.x installs no internal header (ssl_misc.h stays in its source tree): what 2.x reads from
-// ssl_internal.h is either done another way below or not available (TLSX_HAS_RENEGOTIATION).
-// The private fields of the public structures are named with MBEDTLS_PRIVATE, here only.
+// ssl_internal.h is either done another way below, or (the renegotiation policies, on the 3.6
+// series only) declared here from ssl_misc.h. The private fields of the public structures are
+// named with MBEDTLS_PRIVATE, here only.
+#if MBEDTLS_VERSION_NUMBER >= 0x03060000 && MBEDTLS_VERSION_NUMBER <= 0x0306FFFF &&                \
+    defined(MBEDTLS_SSL_RENEGOTIATION) && defined(MBEDTLS_SSL_PROTO_TLS1_2)
+/** What the renegotiation policies need from mbedTLS 3.6 beyond its public API.
+
+    These three functions are defined and exported by libmbedtls 3.6 (`nm -D libmbedtls.so.3.6.6`
+    lists each as T), but declared only in library/ssl_misc.h, which is not installed. The
+    prototypes below are copied from ssl_misc.h of mbedTLS 3.6.6; C linkage checks no types, so
+    this block is limited to the 3.6 series, and a new series must be checked against its
+    ssl_misc.h before it is let in.
+*/
+extern "C" {
+// library/ssl_misc.h (3.6.6): read, decrypt and process the next record (handshake messages
+// also enter the handshake checksum when `update_hs_digest` is 1).
+int mbedtls_ssl_read_record(mbedtls_ssl_context* ssl, unsigned update_hs_digest);
+// library/ssl_misc.h (3.6.6): free what ssl->handshake references (not the pointer itself).
+void mbedtls_ssl_handshake_free(mbedtls_ssl_context* ssl);
+// library/ssl_misc.h (3.6.6): free what a transform references (not the pointer itself).
+void mbedtls_ssl_transform_free(mbedtls_ssl_transform* transform);
+}
+#define TLSX_MBEDTLS36_RENEGOTIATION_INTERNALS 1
+#else
+#define TLSX_MBEDTLS36_RENEGOTIATION_INTERNALS 0
+#endif
 
 #include <cstddef>
 #include <cstdint>
@@ -53,9 +77,11 @@
 #define TLSX_HAS_TLS1_3 0
 #endif
 
-/// Whether the renegotiation policies can run: they need the record peek and the undo below,
-/// written against mbedTLS 2.x's internals. Elsewhere renegotiation.cpp compiles a refusing stub.
-#if MBEDTLS_VERSION_MAJOR < 3 && defined(MBEDTLS_SSL_RENEGOTIATION)
+/// Whether the renegotiation policies can run (TLS 1.2 sessions): they need the record peek and
+/// the undo below, written against mbedTLS 2.28's ssl_internal.h and 3.6's ssl_misc.h.
+/// Elsewhere renegotiation.cpp compiles a refusing stub.
+#if (MBEDTLS_VERSION_MAJOR < 3 && defined(MBEDTLS_SSL_RENEGOTIATION)) ||                           \
+    TLSX_MBEDTLS36_RENEGOTIATION_INTERNALS
 #define TLSX_HAS_RENEGOTIATION 1
 #else
 #define TLSX_HAS_RENEGOTIATION 0
@@ -183,22 +209,49 @@ inline int read_record_ahead(mbedtls_ssl_context& ssl) noexcept {
 inline void drop_current_record(mbedtls_ssl_context& ssl) noexcept {
     ssl.TLSX_MBEDTLS_FIELD(keep_current_message) = 0;
 }
-#endif // TLSX_HAS_RENEGOTIATION: mbedtls_ssl_read_record is declared in 3.x's ssl_misc.h only
+#endif // TLSX_HAS_RENEGOTIATION
 
 // ---- renegotiation ----------------------------------------------------------------------------
+
+/// Whether the session was negotiated at TLS 1.3, which has no renegotiation (the policies
+/// stand aside; mbedtls_ssl_renegotiate must not be called). Asked after the handshake.
+inline bool session_is_tls13(const mbedtls_ssl_context& ssl) noexcept {
+#if TLSX_HAS_TLS1_3
+    return mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+    (void)ssl;
+    return false;
+#endif
+}
 
 /// Whether the peer offered RFC 5746 secure renegotiation in the first handshake.
 inline bool peer_supports_secure_renegotiation(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(secure_renegotiation) == MBEDTLS_SSL_SECURE_RENEGOTIATION;
 }
 
-/// mbedTLS's renegotiation status (MBEDTLS_SSL_INITIAL_HANDSHAKE, _RENEGOTIATION_IN_PROGRESS, ...).
+/// The values of mbedTLS's renegotiation status: MBEDTLS_SSL_INITIAL_HANDSHAKE,
+/// _RENEGOTIATION_IN_PROGRESS, _DONE and _PENDING of 2.28's ssl_internal.h, the same values in
+/// 3.6.6's library/ssl_misc.h (not installed, so copied here).
+enum renegotiation_status_value : int {
+    initial_handshake = 0,
+    renegotiation_in_progress = 1,
+    renegotiation_done = 2,    // done or aborted
+    renegotiation_pending = 3, // requested (server only)
+};
+#if MBEDTLS_VERSION_MAJOR < 3
+static_assert(initial_handshake == MBEDTLS_SSL_INITIAL_HANDSHAKE &&
+              renegotiation_in_progress == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
+              renegotiation_done == MBEDTLS_SSL_RENEGOTIATION_DONE &&
+              renegotiation_pending == MBEDTLS_SSL_RENEGOTIATION_PENDING);
+#endif
+
+/// mbedTLS's renegotiation status (a renegotiation_status_value).
 inline int renegotiation_status(const mbedtls_ssl_context& ssl) noexcept {
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
     return ssl.TLSX_MBEDTLS_FIELD(renego_status);
 #else
     (void)ssl;
-    return MBEDTLS_SSL_INITIAL_HANDSHAKE;
+    return initial_handshake;
 #endif
 }
 
@@ -231,21 +284,23 @@ inline void suppress_hello_request_resends(mbedtls_ssl_context& ssl) noexcept {
 #if TLSX_HAS_RENEGOTIATION
 /// Undo a client renegotiation that the server refused: free what mbedTLS allocated for the
 /// new handshake. The current transform and session were never touched, so the session goes on.
+/// The same on 2.28 and 3.6: what 3.6's ssl_handshake_init (library/ssl_tls.c) allocates when
+/// a renegotiation starts is exactly these three.
 inline void abandon_renegotiation(mbedtls_ssl_context& ssl) noexcept {
     mbedtls_ssl_handshake_free(&ssl);
-    mbedtls_free(ssl.handshake);
-    ssl.handshake = nullptr;
-    if (ssl.transform_negotiate) {
-        mbedtls_ssl_transform_free(ssl.transform_negotiate);
-        mbedtls_free(ssl.transform_negotiate);
-        ssl.transform_negotiate = nullptr;
+    mbedtls_free(ssl.TLSX_MBEDTLS_FIELD(handshake));
+    ssl.TLSX_MBEDTLS_FIELD(handshake) = nullptr;
+    if (auto* t = ssl.TLSX_MBEDTLS_FIELD(transform_negotiate)) {
+        mbedtls_ssl_transform_free(t);
+        mbedtls_free(t);
+        ssl.TLSX_MBEDTLS_FIELD(transform_negotiate) = nullptr;
     }
-    if (ssl.session_negotiate) {
-        mbedtls_ssl_session_free(ssl.session_negotiate);
-        mbedtls_free(ssl.session_negotiate);
-        ssl.session_negotiate = nullptr;
+    if (auto* s = ssl.TLSX_MBEDTLS_FIELD(session_negotiate)) {
+        mbedtls_ssl_session_free(s);
+        mbedtls_free(s);
+        ssl.TLSX_MBEDTLS_FIELD(session_negotiate) = nullptr;
     }
-    ssl.state = MBEDTLS_SSL_HANDSHAKE_OVER;
+    ssl.TLSX_MBEDTLS_FIELD(state) = MBEDTLS_SSL_HANDSHAKE_OVER;
 }
 #endif
 
