@@ -25,7 +25,7 @@
 #include <mbedtls/bignum.h>
 #endif
 #if MBEDTLS_VERSION_MAJOR < 3
-#include <mbedtls/ssl_internal.h> // handshake params, transforms, mbedtls_ssl_read_record
+#include <mbedtls/ssl_internal.h> // handshake params, transforms
 #endif
 // 3.x installs no internal header (ssl_misc.h stays in its source tree): what 2.x reads from
 // ssl_internal.h is either done another way below, or (the renegotiation policies, on the 3.6
@@ -33,18 +33,16 @@
 // named with MBEDTLS_PRIVATE, here only.
 #if MBEDTLS_VERSION_NUMBER >= 0x03060000 && MBEDTLS_VERSION_NUMBER <= 0x0306FFFF &&                \
     defined(MBEDTLS_SSL_RENEGOTIATION) && defined(MBEDTLS_SSL_PROTO_TLS1_2)
-/** What the renegotiation policies need from mbedTLS 3.6 beyond its public API.
+/** What the renegotiation policies need from mbedTLS 3.6 beyond its public API: the undo of a
+    client renegotiation that the server refused (abandon_renegotiation()).
 
-    These three functions are defined and exported by libmbedtls 3.6 (`nm -D libmbedtls.so.3.6.6`
-    lists each as T), but declared only in library/ssl_misc.h, which is not installed. The
-    prototypes below are copied from ssl_misc.h of mbedTLS 3.6.6; C linkage checks no types, so
-    this block is limited to the 3.6 series, and a new series must be checked against its
-    ssl_misc.h before it is let in.
+    These functions are defined and exported by libmbedtls 3.6 (`nm -D libmbedtls.so.3.6.6` lists
+    both as T), but declared only in library/ssl_misc.h, which is not installed. The prototypes
+    below are copied from ssl_misc.h of mbedTLS 3.6.6; C linkage checks no types, so this block
+    is limited to the 3.6 series, and a new series must be checked against its ssl_misc.h
+    before it is let in.
 */
 extern "C" {
-// library/ssl_misc.h (3.6.6): read, decrypt and process the next record (handshake messages
-// also enter the handshake checksum when `update_hs_digest` is 1).
-int mbedtls_ssl_read_record(mbedtls_ssl_context* ssl, unsigned update_hs_digest);
 // library/ssl_misc.h (3.6.6): free what ssl->handshake references (not the pointer itself).
 void mbedtls_ssl_handshake_free(mbedtls_ssl_context* ssl);
 // library/ssl_misc.h (3.6.6): free what a transform references (not the pointer itself).
@@ -77,9 +75,9 @@ void mbedtls_ssl_transform_free(mbedtls_ssl_transform* transform);
 #define TLSX_HAS_TLS1_3 0
 #endif
 
-/// Whether the renegotiation policies can run (TLS 1.2 sessions): they need the record peek and
-/// the undo below, written against mbedTLS 2.28's ssl_internal.h and 3.6's ssl_misc.h.
-/// Elsewhere renegotiation.cpp compiles a refusing stub.
+/// Whether the renegotiation policies can run (TLS 1.2 sessions): they need the undo below,
+/// written against mbedTLS 2.28's ssl_internal.h and 3.6's ssl_misc.h. Elsewhere
+/// renegotiation.cpp compiles a refusing stub.
 #if (MBEDTLS_VERSION_MAJOR < 3 && defined(MBEDTLS_SSL_RENEGOTIATION)) ||                           \
     TLSX_MBEDTLS36_RENEGOTIATION_INTERNALS
 #define TLSX_HAS_RENEGOTIATION 1
@@ -158,7 +156,7 @@ private:
 
 // ---- records ----------------------------------------------------------------------------------
 
-/// What the record layer holds as the current message (after read_record_ahead()).
+/// What the record layer holds as the current message (the record mbedTLS read last).
 struct record_view {
     int type;                 // MBEDTLS_SSL_MSG_*
     const unsigned char* msg; // the message (decrypted), or null
@@ -176,40 +174,17 @@ inline const unsigned char* received_alert(const mbedtls_ssl_context& ssl) noexc
     return ssl.TLSX_MBEDTLS_FIELD(in_msg);
 }
 
-/// Whether mbedtls_ssl_read is part-way through an application record (in_offt set): the next
-/// read continues it rather than reading a new record.
-inline bool application_record_open(const mbedtls_ssl_context& ssl) noexcept {
-    return ssl.TLSX_MBEDTLS_FIELD(in_offt) != nullptr;
-}
-
-/// Whether the current record is kept for the next mbedTLS call to process (read ahead).
-inline bool current_record_kept(const mbedtls_ssl_context& ssl) noexcept {
-    return ssl.TLSX_MBEDTLS_FIELD(keep_current_message) != 0;
-}
-
 /// Whether mbedTLS holds an unsent part of a record (never with the engine's send callback,
 /// which always accepts everything; checked anyway before skipping mbedtls_ssl_read).
 inline bool output_pending(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(out_left) != 0;
 }
 
-#if TLSX_HAS_RENEGOTIATION
-/** Read and decrypt the next record and keep it current, so that the next mbedTLS call acts on
-    it as if it had not been read yet. Returns what mbedtls_ssl_read_record returned (0, or what
-    mbedtls_ssl_read would have returned for this record, e.g. WANT_READ or a fatal error).
-*/
-inline int read_record_ahead(mbedtls_ssl_context& ssl) noexcept {
-    int ret = mbedtls_ssl_read_record(&ssl, 1);
-    if (ret == 0)
-        ssl.TLSX_MBEDTLS_FIELD(keep_current_message) = 1;
-    return ret;
-}
-
-/// Let the next mbedTLS read drop the current record instead of processing it.
+/// Let the next mbedTLS read drop the current record instead of processing it again (a record
+/// mbedTLS kept for a handshake step that will not run).
 inline void drop_current_record(mbedtls_ssl_context& ssl) noexcept {
     ssl.TLSX_MBEDTLS_FIELD(keep_current_message) = 0;
 }
-#endif // TLSX_HAS_RENEGOTIATION
 
 // ---- renegotiation ----------------------------------------------------------------------------
 
