@@ -3,12 +3,12 @@
 // and where every difference between mbedTLS 2.28 and 3.x lives.
 //
 // mbedTLS's public API does not say everything the engine must know: whether a handshake was
-// resumed, what the next record is before mbedtls_ssl_read acts on it, how to undo a refused
-// renegotiation. Each such access is one named function here, so that nothing else includes
-// ssl_internal.h or names a private field, and a port to another mbedTLS release is a change
-// to this file alone. Version checks (2.28 / 3.x) live here and nowhere else: the second half of
-// the file names each difference of the public API (versions, groups, key parsing, key export,
-// PSA start-up) as a function the rest of the library calls without an #if.
+// resumed, what the record mbedTLS just read said, how to undo a refused renegotiation. Each such
+// access is one named function here, so that nothing else includes ssl_internal.h or names a
+// private field, and a port to another mbedTLS release is a change to this file alone. Version
+// checks (2.28 / 3.x) live here and nowhere else: the second half of the file names each difference
+// of the public API (versions, groups, key parsing, key export, PSA start-up) as a function the
+// rest of the library calls without an #if.
 //
 #ifndef TLSX_SRC_DETAIL_MBEDTLS_INTERNALS_HPP
 #define TLSX_SRC_DETAIL_MBEDTLS_INTERNALS_HPP
