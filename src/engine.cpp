@@ -11,7 +11,8 @@
 //   would make the "same arguments" rule of mbedtls_ssl_write bind the next caller, whoever it is).
 // - recv: serves what the input queue holds, or MBEDTLS_ERR_SSL_WANT_READ (0 after input_eof()).
 //   mbedtls_ssl_fetch_input keeps partial records in its in_buf across WANT_READ, so the queue
-//   never needs to hold a whole record.
+//   never needs to hold a whole record. The queue frames records by their clear headers, so
+//   that the renegotiation state machine can hold a peer's request back from mbedTLS.
 //
 #include <tlsx/engine.hpp>
 
@@ -123,8 +124,10 @@ public:
             return {engine::want::input, 0, {}};
         if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
             return apply(v, true);
-        int ret = ssl_read(p, n);
-        reneg_.after_call();
+        int ret = 0;
+        do // again if mbedTLS stopped at the peer's answer to our request (WANT_READ)
+            ret = ssl_read(p, n);
+        while (reneg_.after_read(ret));
         if (ret > 0)
             return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
         return finish_read_error(ret);
@@ -180,8 +183,6 @@ public:
         if (out_.size() >= output_high_water)
             return {engine::want::output, 0, {}};
         for (;;) {
-            if (auto v = reneg_.before_write(); v.what != renegotiation::verdict::kind::proceed)
-                return apply(v);
             int ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
             reneg_.after_call();
             if (ret >= 0)
@@ -333,7 +334,8 @@ private:
             mbedtls_ssl_conf_authmode(conf, context_impl::authmode(mode_override_));
         if (type == stream_base::client)
             internals::conf_signal_tickets(conf); // TLS 1.3 tickets: see ssl_read()
-        reneg_.attach(ssl_, *conf, type, ctx_->renegotiation, ctx_->renegotiation_max_records);
+        in_.frame_records(); // nothing was taken yet: the first byte starts a record
+        reneg_.attach(ssl_, *conf, in_, type, ctx_->renegotiation, ctx_->renegotiation_max_records);
         if (!in_.reserve())
             return make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED);
         int ret = mbedtls_ssl_setup(&ssl_, conf);
@@ -554,9 +556,10 @@ private:
 
     static int recv_cb(void* p, unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
-        if (self.in_.empty())
-            return self.in_.eof() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
-        return static_cast<int>(self.in_.take(buf, len));
+        std::size_t k = self.in_.take(buf, len); // 0 also while a record is held back
+        if (k == 0)
+            return self.in_.eof() && self.in_.empty() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
+        return static_cast<int>(k);
     }
 
     static int verify_cb(void* p, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {

@@ -4,12 +4,15 @@
 // mbedTLS renegotiates by itself inside mbedtls_ssl_read and mbedtls_ssl_write when its switch
 // (mbedtls_ssl_conf_renegotiation) is on, and answers a request with no_renegotiation when it
 // is off. What it does not do is tell anyone: a peer's request, the peer's refusal of ours, or
-// a peer that ignores ours. This file reads records ahead of mbedTLS to see those, keeps the
-// switch on exactly while a renegotiation is wanted, and reports outcomes as verdicts.
+// a peer that ignores ours. This file sees those at the input queue's gate (a record's content
+// type is in clear in its header: a peer's request is held back there until the application
+// decided) and in what mbedTLS read, keeps the switch on exactly while a renegotiation is
+// wanted, and reports outcomes as verdicts.
 //
-// Only secure renegotiation (RFC 5746) is ever performed. Where the needed mbedTLS internals
-// are not available (TLSX_HAS_RENEGOTIATION is 0), the second half of this file is a stub that
-// refuses every request.
+// Only secure renegotiation (RFC 5746) is ever performed, on TLS 1.2 sessions (and below on
+// 2.28): on a TLS 1.3 session the machine stands aside. Where the needed mbedTLS internals are
+// not available (TLSX_HAS_RENEGOTIATION is 0: neither 2.28 nor the 3.6 series), the second
+// half of this file is a stub that refuses every request.
 //
 #include "renegotiation.hpp"
 
@@ -58,11 +61,12 @@ void renegotiation::set_policy(renegotiation_policy p) {
         settle();
 }
 
-void renegotiation::attach(mbedtls_ssl_context& ssl, mbedtls_ssl_config& conf,
+void renegotiation::attach(mbedtls_ssl_context& ssl, mbedtls_ssl_config& conf, input_queue& in,
                            stream_base::handshake_type role, renegotiation_policy context_policy,
                            int max_records) {
     ssl_ = &ssl;
     conf_ = &conf;
+    in_ = &in;
     role_ = role;
     if (!has_policy_)
         policy_ = context_policy;
@@ -95,9 +99,22 @@ bool renegotiation::allowed() const noexcept {
     return role_ != stream_base::server || peer_renegotiations_ < max_peer_renegotiations;
 }
 
-/// The one place that sets mbedTLS's switch from the state.
+/** Whether the input queue holds back a handshake record, which after the handshake is the
+    peer's request: under the ask policy, while nothing is in play and the peer is within its
+    bound. Otherwise it passes, and mbedTLS acts on it as the switch says. */
+bool renegotiation::holds() const noexcept {
+    if (policy_ != renegotiation_policy::ask ||
+        (phase_ != phase::idle && phase_ != phase::peer_request))
+        return false;
+    if (role_ == stream_base::server && peer_renegotiations_ >= max_peer_renegotiations)
+        return false;
+    return internals::handshake_over(*ssl_) && !internals::session_is_tls13(*ssl_);
+}
+
+/// The one place that sets mbedTLS's switch, and the input queue's gate, from the state.
 void renegotiation::settle() {
     allow(allowed());
+    in_->hold_handshake(holds());
 }
 
 void renegotiation::allow(bool on) {
@@ -106,18 +123,21 @@ void renegotiation::allow(bool on) {
 }
 
 void renegotiation::refuse_request() {
-    // mbedTLS answers the kept request with no_renegotiation (the switch is off).
+    // The held request goes to mbedTLS, which answers no_renegotiation (the switch is off).
     phase_ = phase::idle;
+    in_->release_held();
     settle();
 }
 
 /// Follow mbedTLS: our request's handshake starts when mbedTLS enters IN_PROGRESS, and a
 /// renegotiation has finished when it leaves IN_PROGRESS with the handshake over.
 void renegotiation::follow(int status) {
-    if (phase_ == phase::asked && status == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS)
+    if (ours() && follow_request())
+        return;
+    if (phase_ == phase::asked && status == internals::renegotiation_in_progress)
         phase_ = phase::handshaking;
-    if (last_status_ == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
-        status != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS && internals::handshake_over(*ssl_)) {
+    if (last_status_ == internals::renegotiation_in_progress &&
+        status != internals::renegotiation_in_progress && internals::handshake_over(*ssl_)) {
         if (!ours()) // the peer's request, whether accepted by policy or by the app (ask)
             ++peer_renegotiations_;
         if (ours())
@@ -130,74 +150,53 @@ void renegotiation::follow(int status) {
     last_status_ = status;
 }
 
-/** Read the next record ahead of mbedtls_ssl_read, to see what mbedTLS does not report: a
-    peer's request (ask policy, and the per-connection bound on requests), the peer's
-    no_renegotiation answer to ours, and records that count against enforcement. The record
-    stays current, so mbedTLS processes it as if unread.
-*/
-verdict renegotiation::peek() {
-    bool server = role_ == stream_base::server;
-    if (!internals::handshake_over(*ssl_) || internals::application_record_open(*ssl_) ||
-        internals::current_record_kept(*ssl_))
-        return peek_during_renegotiation();
-    if (int ret = internals::read_record_ahead(*ssl_); ret != 0)
-        return read_error(ret); // exactly what mbedtls_ssl_read would have returned
-    const internals::record_view rec = internals::current_record(*ssl_);
-    if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.hs_length >= 4) {
-        bool request = server ? rec.msg[0] == MBEDTLS_SSL_HS_CLIENT_HELLO
-                              : rec.msg[0] == MBEDTLS_SSL_HS_HELLO_REQUEST;
-        if (request && !(server && ours())) {
-            // One request at a time: while our own request's outcome is still to be reported,
-            // a new one is refused like one over the bound.
-            bool bounded = (server && peer_renegotiations_ >= max_peer_renegotiations) ||
-                           phase_ != phase::idle;
-            if (policy_ == renegotiation_policy::ask && !bounded) {
-                phase_ = phase::peer_request;
-                ++events_;
-                return {verdict::kind::requested, 0, {}};
+/** While our request is in play, what mbedTLS does not report about the records it just read:
+    the peer's no_renegotiation answer (an alert record; mbedTLS 2.28 and 3.6 ignore it and
+    wait on), and application records past the enforcement bound (server, before the peer
+    started the handshake). True if the request ended. */
+bool renegotiation::follow_request() {
+    const bool server = role_ == stream_base::server;
+    if (std::uint64_t alerts = in_->records_taken(input_queue::alert); alerts != alerts_seen_) {
+        alerts_seen_ = alerts;
+        // The answer comes instead of the ClientHello (server) or the ServerHello (client).
+        bool waiting = server ? phase_ == phase::asked : internals::awaiting_server_hello(*ssl_);
+        if (waiting && is_no_renegotiation_alert()) {
+            if (!server) {
+                // The handshake we started waits for a ServerHello that will not come: free it
+                // (and the alert mbedTLS kept for it), so that the old session goes on.
+                internals::drop_current_record(*ssl_);
+                internals::abandon_renegotiation(*ssl_);
             }
-            settle(); // refuse (also over the bound) or accept
+            answered_ = true;
+            withdraw_request(phase::refused);
+            return true;
         }
-    } else if (ours() && is_no_renegotiation_alert()) {
-        // The peer refused our request (server side: answer to HelloRequest). mbedTLS would
-        // ignore this alert and wait on; the session stays usable as it was.
-        internals::drop_current_record(*ssl_); // dropped by the next read
-        withdraw_request(phase::refused);
-    } else if (rec.type == MBEDTLS_SSL_MSG_APPLICATION_DATA && phase_ == phase::asked && server &&
-               internals::renegotiation_status(*ssl_) == MBEDTLS_SSL_RENEGOTIATION_PENDING) {
-        // Enforcement, done here rather than by mbedTLS, which would drop this record.
-        if (max_records_ >= 0 && ++records_since_request_ > max_records_)
-            withdraw_request(phase::ignored);
+    }
+    if (phase_ == phase::asked && server && max_records_ >= 0 &&
+        internals::renegotiation_status(*ssl_) == internals::renegotiation_pending &&
+        in_->records_taken(input_queue::application_data) - records_at_request_ >
+            static_cast<std::uint64_t>(max_records_)) {
+        // Enforcement, done here rather than by mbedTLS, which would fail the session; the
+        // record past the bound is delivered by the read that took it.
+        withdraw_request(phase::ignored);
+        return true;
+    }
+    return false;
+}
+
+/// Under the ask policy, before mbedtls_ssl_read: a handshake record at the gate is the peer's
+/// request; tell the application, which answers with handshake() (accept) or a read (refuse).
+verdict renegotiation::peek() {
+    settle(); // the gate opens or closes with the phase; first armed after the handshake
+    if (phase_ == phase::idle && in_->holding()) {
+        phase_ = phase::peer_request;
+        ++events_;
+        return {verdict::kind::requested, 0, {}};
     }
     return proceed();
 }
 
-verdict renegotiation::peek_before_write() {
-    verdict v = peek_during_renegotiation();
-    if (v.what == verdict::kind::read_error)
-        return v.ret == MBEDTLS_ERR_SSL_WANT_READ ? want_input() : fatal(v.ret);
-    return v;
-}
-
-/** A client that asked to renegotiate waits for ServerHello; a refusing server sends a
-    no_renegotiation warning instead, which mbedTLS 2.x would ignore forever. Peek for it and,
-    when it comes, undo the unfinished handshake so the old session goes on.
-*/
-verdict renegotiation::peek_during_renegotiation() {
-    if (!ours() || role_ != stream_base::client ||
-        internals::renegotiation_status(*ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
-        !internals::awaiting_server_hello(*ssl_) || internals::current_record_kept(*ssl_))
-        return proceed();
-    if (int ret = internals::read_record_ahead(*ssl_); ret != 0)
-        return read_error(ret);
-    if (is_no_renegotiation_alert()) {
-        internals::drop_current_record(*ssl_);
-        internals::abandon_renegotiation(*ssl_);
-        withdraw_request(phase::refused);
-    }
-    return proceed();
-}
-
+/// The current record (which mbedTLS just read) is a no_renegotiation warning.
 bool renegotiation::is_no_renegotiation_alert() const noexcept {
     const internals::record_view rec = internals::current_record(*ssl_);
     return rec.type == MBEDTLS_SSL_MSG_ALERT && rec.length >= 2 &&
@@ -217,18 +216,10 @@ void renegotiation::withdraw_request(phase answer) {
 
 verdict renegotiation::accept() {
     if (phase_ == phase::peer_request) {
+        // The gate opens and the switch is on: mbedTLS reads the held request and answers it
+        // (a client with its ClientHello) inside drive()'s read.
         phase_ = phase::accepting;
         settle();
-        if (role_ == stream_base::client) {
-            // Drop the kept HelloRequest and start the handshake ourselves: on the wire the
-            // same ClientHello as mbedTLS would send in answer.
-            internals::drop_current_record(*ssl_);
-            status_before_request_ = internals::renegotiation_status(*ssl_);
-            int ret = mbedtls_ssl_renegotiate(ssl_);
-            after_call();
-            if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
-                return fatal(ret);
-        }
     }
     return drive();
 }
@@ -239,11 +230,15 @@ verdict renegotiation::ask(bool begin) {
     if (phase_ == phase::peer_request) // the peer asked first: our request is its answer
         return accept();
     if (phase_ == phase::idle) {
+        // TLS 1.3 has no renegotiation: never ask mbedTLS for one on such a session.
+        if (internals::session_is_tls13(*ssl_))
+            return outcome(make_mbedtls_error(MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
         // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
         if (!internals::peer_supports_secure_renegotiation(*ssl_))
             return outcome(error::renegotiation_refused);
         phase_ = phase::asked;
-        records_since_request_ = 0;
+        records_at_request_ = in_->records_taken(input_queue::application_data);
+        alerts_seen_ = in_->records_taken(input_queue::alert);
         status_before_request_ = internals::renegotiation_status(*ssl_);
         settle();
         int ret = mbedtls_ssl_renegotiate(ssl_);
@@ -277,7 +272,7 @@ verdict renegotiation::drive() {
         case phase::handshaking:
             break;
         }
-        if (internals::renegotiation_status(*ssl_) != MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS ||
+        if (internals::renegotiation_status(*ssl_) != internals::renegotiation_in_progress ||
             internals::handshake_over(*ssl_)) {
             // Waiting for the peer to start (server), or for the kept ClientHello to be
             // processed: let mbedtls_ssl_read do it, keeping any application data.
@@ -285,10 +280,7 @@ verdict renegotiation::drive() {
                 return v;
             continue;
         }
-        verdict v = peek_during_renegotiation();
-        int ret = v.what == verdict::kind::read_error ? v.ret : 0;
-        if (ret == 0 && phase_ != phase::refused)
-            ret = mbedtls_ssl_handshake(ssl_);
+        int ret = mbedtls_ssl_handshake(ssl_);
         after_call();
         if (ret == 0 || phase_ == phase::refused)
             continue;
@@ -303,6 +295,8 @@ verdict renegotiation::drive() {
 
 /// One mbedtls_ssl_read whose application data (if any) is kept for the next read.
 verdict renegotiation::read_into_stash() {
+    if (phase_ == phase::refused || phase_ == phase::ignored)
+        return proceed(); // the call that needed the read saw the peer's answer
     if (!stash_)
         stash_.reset(new (std::nothrow) unsigned char[engine::max_record_plaintext]);
     if (!stash_)
@@ -317,14 +311,14 @@ verdict renegotiation::read_into_stash() {
         return proceed();
     if (v.what != verdict::kind::proceed)
         return v;
-    if (phase_ == phase::refused || phase_ == phase::ignored)
-        return proceed(); // the peek saw the peer's answer
     int ret = mbedtls_ssl_read(ssl_, stash_.get() + stash_end_, space);
     after_call();
     if (ret > 0) {
         stash_end_ += static_cast<std::size_t>(ret);
         return proceed();
     }
+    if (ret == MBEDTLS_ERR_SSL_WANT_READ && (phase_ == phase::refused || phase_ == phase::ignored))
+        return proceed(); // this read saw the peer's answer
     return read_error(ret);
 }
 
@@ -337,10 +331,13 @@ void renegotiation::settle() {}
 void renegotiation::allow(bool) {}
 void renegotiation::refuse_request() {}
 void renegotiation::follow(int) {}
-verdict renegotiation::peek() {
-    return proceed();
+bool renegotiation::holds() const noexcept {
+    return false;
 }
-verdict renegotiation::peek_before_write() {
+bool renegotiation::follow_request() {
+    return false;
+}
+verdict renegotiation::peek() {
     return proceed();
 }
 verdict renegotiation::read_into_stash() {

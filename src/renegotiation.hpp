@@ -16,6 +16,7 @@
 #include <tlsx/stream_base.hpp>
 
 #include "detail/mbedtls_internals.hpp"
+#include "detail/record_queues.hpp"
 
 #include <mbedtls/ssl.h>
 
@@ -57,9 +58,10 @@ public:
     /// Whether set_policy() was called (else attach() takes the context's).
     bool has_policy() const noexcept { return has_policy_; }
 
-    /// Bind to a session being set up: its context and its own copy of the configuration
-    /// (whose renegotiation switch this object owns), with the context's defaults.
-    void attach(mbedtls_ssl_context& ssl, mbedtls_ssl_config& conf,
+    /// Bind to a session being set up: its context, its own copy of the configuration (whose
+    /// renegotiation switch this object owns), its input queue (whose gate for handshake
+    /// records this object sets), with the context's defaults.
+    void attach(mbedtls_ssl_context& ssl, mbedtls_ssl_config& conf, input_queue& in,
                 stream_base::handshake_type role, renegotiation_policy context_policy,
                 int max_records);
 
@@ -80,25 +82,26 @@ public:
             refuse_request();
     }
 
-    /// Before mbedtls_ssl_read: look at the next record for what mbedTLS does not report (a
-    /// peer's request, the peer's refusal of ours, records against the enforcement bound).
-    verdict before_record() {
-        bool interested = policy_ == renegotiation_policy::ask || ours() ||
-                          (role_ == stream_base::server && policy_ == renegotiation_policy::accept);
-        return interested ? peek() : verdict{};
-    }
+    /// Before mbedtls_ssl_read: under the ask policy, whether the next record is the peer's
+    /// request, held back at the input queue's gate (requested).
+    verdict before_record() { return policy_ == renegotiation_policy::ask ? peek() : verdict{}; }
 
-    /// Before mbedtls_ssl_write: a client whose request waits for ServerHello looks for the
-    /// server's refusal first.
-    verdict before_write() {
-        return phase_ == phase::handshaking ? peek_before_write() : verdict{};
-    }
-
-    /// After every mbedTLS call that may have run a handshake step.
+    /// After every mbedTLS call that may have run a handshake step or read a record: follows
+    /// mbedTLS's status, and while our request is in play looks at what the call read (the
+    /// peer's no_renegotiation answer, application records against the enforcement bound).
     void after_call() {
         int status = internals::renegotiation_status(*ssl_);
-        if (status != last_status_ || phase_ == phase::asked)
+        if (status != last_status_ || ours())
             follow(status);
+    }
+
+    /// after_call() for mbedtls_ssl_read's result `ret`: true if it is to be called again,
+    /// because it stopped (WANT_READ) at the peer's no_renegotiation answer with more input
+    /// queued.
+    bool after_read(int ret) {
+        answered_ = false;
+        after_call();
+        return answered_ && ret == MBEDTLS_ERR_SSL_WANT_READ && !in_->empty();
     }
 
     /// mbedtls_ssl_write met application data before the server's answer to our request:
@@ -127,13 +130,13 @@ private:
     std::size_t unstash(unsigned char* p, std::size_t n) noexcept;
     void refuse_request();
     verdict peek();
-    verdict peek_before_write();
     void follow(int status);
+    bool follow_request();
     bool allowed() const noexcept;
+    bool holds() const noexcept;
     void settle();
     void allow(bool on);
     verdict drive();
-    verdict peek_during_renegotiation();
     bool is_no_renegotiation_alert() const noexcept;
     void withdraw_request(phase answer);
     /// Our request is in play: asked, or its handshake runs.
@@ -141,6 +144,7 @@ private:
 
     mbedtls_ssl_context* ssl_ = nullptr;
     mbedtls_ssl_config* conf_ = nullptr;
+    input_queue* in_ = nullptr;
     stream_base::handshake_type role_ = stream_base::client;
     renegotiation_policy policy_ = renegotiation_policy::refuse;
     bool has_policy_ = false;
@@ -149,8 +153,10 @@ private:
     phase phase_ = phase::idle;
     int status_before_request_ = 0; // mbedTLS's status, restored when our request is withdrawn
     int last_status_ = 0;           // mbedTLS's status after the last call (see after_call())
-    int records_since_request_ = 0; // application records since we asked (enforcement)
-    int peer_renegotiations_ = 0;   // renegotiations the peer started (the bound)
+    std::uint64_t records_at_request_ = 0; // application records taken when we asked
+    std::uint64_t alerts_seen_ = 0;        // alert records taken, as of the last look
+    bool answered_ = false;       // the peer's no_renegotiation was just read (see after_read())
+    int peer_renegotiations_ = 0; // renegotiations the peer started (the bound)
     std::uint64_t events_ = 0;
 
     std::unique_ptr<unsigned char[]> stash_; // application data read by renegotiation steps

@@ -31,9 +31,6 @@ constexpr bool has_tls13 = false;
 /// What protocol_version() says after a handshake with the default versions.
 constexpr const char* default_version = has_tls13 ? "TLSv1.3" : "TLSv1.2";
 
-/// tlsx runs the renegotiation policies on mbedTLS 2.28 only (for now).
-constexpr bool has_renegotiation = !mbedtls3;
-
 /// A precondition decorator that skips its test unit on mbedTLS 3.x, naming why:
 /// `BOOST_AUTO_TEST_CASE(t, *boost::unit_test::precondition(backend::skip_on_mbedtls3{"..."}))`.
 struct skip_on_mbedtls3 {

@@ -29,6 +29,7 @@ struct fixture {
         sctx.use_private_key(boost::asio::buffer(cred.private_key_pem), tlsx::context::pem);
         sctx.set_renegotiation_enforcement(enforcement);
         cctx.add_certificate_authority(boost::asio::buffer(cred.certificate_pem));
+        backend::tls12_only(cctx); // renegotiation is TLS 1.2's (3.x would negotiate 1.3)
         p = std::make_unique<engine_pair>(cctx, sctx);
         tlsx::error_code ec;
         p->client.set_server_name("localhost", ec);
@@ -103,10 +104,7 @@ struct fixture {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(engine_renegotiation,
-                      *boost::unit_test::precondition(backend::skip_on_mbedtls3{
-                          "tlsx runs its renegotiation policies on mbedTLS 2.28 only, for now "
-                          "(TLSX_HAS_RENEGOTIATION is 0)"}))
+BOOST_AUTO_TEST_SUITE(engine_renegotiation)
 
 BOOST_AUTO_TEST_CASE(idle_after_the_first_handshake) {
     fixture f;
@@ -343,6 +341,65 @@ BOOST_AUTO_TEST_CASE(an_accepted_handshake_whose_flight_cannot_be_written_fails)
     auto r = f.client().handshake(tlsx::stream_base::client);
     BOOST_TEST((r.next == want::nothing)); // fails at once instead of waiting for the peer
     BOOST_TEST((r.ec == boost::asio::error::broken_pipe));
+}
+
+BOOST_AUTO_TEST_CASE(under_ask_the_records_before_the_request_are_read_first) {
+    fixture f;
+    f.client().set_renegotiation(renegotiation_policy::ask);
+    f.write(f.server(), "before");
+    f.server().renegotiate();
+    f.p->pump_all();
+    char buf[64];
+    auto r = f.client().read(boost::asio::buffer(buf));
+    BOOST_TEST(!r.ec);
+    BOOST_TEST(std::string(buf, r.bytes) == "before");
+    BOOST_TEST((f.client().renegotiation_state() == phase::idle));
+    r = f.client().read(boost::asio::buffer(buf)); // now the HelloRequest, held back
+    BOOST_TEST((r.ec == tlsx::error::renegotiation_requested));
+    BOOST_TEST((f.client().renegotiation_state() == phase::peer_request));
+    r = f.client().read(boost::asio::buffer(buf)); // reading on refuses it
+    BOOST_TEST(!r.ec);
+    BOOST_TEST((r.next == want::input));
+    std::string client_got;
+    BOOST_TEST(
+        (f.renegotiate(f.server(), f.client(), client_got) == tlsx::error::renegotiation_refused));
+    f.check_data_flows();
+}
+
+BOOST_AUTO_TEST_CASE(a_server_read_goes_on_past_the_refusal_to_the_data_behind_it) {
+    fixture f; // the client refuses
+    f.server().renegotiate();
+    tlsx::error_code ec;
+    f.read_all(f.client(), ec); // answers no_renegotiation
+    BOOST_REQUIRE(!ec);
+    f.write(f.client(), "behind");
+    f.p->pump_all();
+    char buf[64];
+    auto r = f.server().read(boost::asio::buffer(buf)); // one read: the answer, then the data
+    BOOST_TEST(!r.ec);
+    BOOST_TEST((r.next == want::nothing));
+    BOOST_TEST(std::string(buf, r.bytes) == "behind");
+    BOOST_TEST((f.server().renegotiation_state() == phase::refused));
+}
+
+BOOST_AUTO_TEST_CASE(a_client_read_goes_on_past_the_refusal_to_the_data_behind_it) {
+    fixture f;                         // the server refuses
+    auto r = f.client().renegotiate(); // ClientHello sent at once
+    BOOST_TEST((r.next == want::input));
+    tlsx::error_code ec;
+    f.read_all(f.server(), ec); // answers no_renegotiation
+    BOOST_REQUIRE(!ec);
+    f.write(f.server(), "behind");
+    f.p->pump_all();
+    char buf[64];
+    r = f.client().read(boost::asio::buffer(buf)); // the old session goes on, in this read
+    BOOST_TEST(!r.ec);
+    BOOST_TEST((r.next == want::nothing));
+    BOOST_TEST(std::string(buf, r.bytes) == "behind");
+    BOOST_TEST((f.client().renegotiation_state() == phase::refused));
+    r = f.client().renegotiate();
+    BOOST_TEST((r.ec == tlsx::error::renegotiation_refused));
+    f.check_data_flows();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

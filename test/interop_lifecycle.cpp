@@ -36,11 +36,6 @@ using namespace tlsx_test::lifecycle;
 using namespace std::chrono_literals;
 namespace certs = tlsx_test::certs;
 
-/// The renegotiation cases need tlsx's renegotiation policies, which run on mbedTLS 2.28 only.
-const auto renegotiation_needed = boost::unit_test::precondition(
-    backend::skip_on_mbedtls3{"tlsx runs its renegotiation policies on mbedTLS 2.28 only, for now "
-                              "(TLSX_HAS_RENEGOTIATION is 0)"});
-
 BOOST_AUTO_TEST_SUITE(interop_lifecycle)
 
 // =============================================================================================
@@ -84,8 +79,7 @@ BOOST_AUTO_TEST_CASE(client_openssl_s_server_handshake_data_both_ways_and_close_
 
 // gnutls_rehandshake from the server side, toward a tlsx client that accepts: s_server's `r`
 // sends HelloRequest; our pending read renegotiates invisibly and goes on reading.
-BOOST_AUTO_TEST_CASE(client_openssl_s_server_r_renegotiation_accepting_client_keeps_reading,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(client_openssl_s_server_r_renegotiation_accepting_client_keeps_reading) {
     if (!have("openssl"))
         return;
     credential_files files;
@@ -162,8 +156,7 @@ BOOST_AUTO_TEST_CASE(
 
 // The same request toward a tlsx client with the ask policy: the pending read completes with
 // renegotiation_requested (GNUTLS_E_REHANDSHAKE); async_handshake(client) renegotiates.
-BOOST_AUTO_TEST_CASE(client_openssl_s_server_r_renegotiation_asking_client_handshakes,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(client_openssl_s_server_r_renegotiation_asking_client_handshakes) {
     if (!have("openssl"))
         return;
     credential_files files;
@@ -197,8 +190,7 @@ BOOST_AUTO_TEST_CASE(client_openssl_s_server_r_renegotiation_asking_client_hands
 // The tlsx client asks (async_renegotiate on a client), twice. s_server refuses client-initiated
 // renegotiation by default with a no_renegotiation warning: renegotiation_refused each time, and
 // the connection stays usable both ways. With -client_renegotiation it renegotiates each time.
-BOOST_AUTO_TEST_CASE(client_openssl_s_server_client_initiated_renegotiation_refused_or_allowed,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(client_openssl_s_server_client_initiated_renegotiation_refused_or_allowed) {
     if (!have("openssl"))
         return;
     for (const bool allowed : {false, true}) {
@@ -255,8 +247,7 @@ BOOST_AUTO_TEST_CASE(client_openssl_s_server_client_initiated_renegotiation_refu
 // whichever of our operations meets HelloRequest (the pending read, or a write that needs the
 // server's records); s_server must receive every line, in order, and the handshake count
 // says it happened.
-BOOST_AUTO_TEST_CASE(client_openssl_s_server_r_renegotiation_while_the_client_writes,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(client_openssl_s_server_r_renegotiation_while_the_client_writes) {
     if (!have("openssl"))
         return;
     credential_files files;
@@ -436,7 +427,7 @@ BOOST_AUTO_TEST_CASE(client_gnutls_serv_handshake_data_both_ways_and_close) {
 
 // The tlsx client asks to renegotiate (async_renegotiate on a client): gnutls-serv renegotiates
 // (it prints "*** Received hello message") and the echo goes on.
-BOOST_AUTO_TEST_CASE(client_gnutls_serv_client_initiated_renegotiation, *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(client_gnutls_serv_client_initiated_renegotiation) {
     if (!have("gnutls-serv"))
         return;
     credential_files files;
@@ -542,8 +533,7 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_handshake_and_data_both_ways) {
 //          handshake_failure, which our pending read reports.
 //  ask:    our pending read completes with renegotiation_requested; async_handshake(server)
 //          renegotiates.
-BOOST_AUTO_TEST_CASE(server_openssl_s_client_R_renegotiation_with_each_policy,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(server_openssl_s_client_R_renegotiation_with_each_policy) {
     if (!have("openssl"))
         return;
     for (auto policy :
@@ -600,8 +590,7 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_R_renegotiation_with_each_policy,
 // The bound on client-initiated renegotiations (issue 3 item 3): an accepting tlsx server
 // renegotiates three times per connection, and refuses the fourth `R` with no_renegotiation
 // (which OpenSSL 3 answers with a fatal alert, as above).
-BOOST_AUTO_TEST_CASE(server_openssl_s_client_fourth_R_is_refused_by_the_bound_of_three,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(server_openssl_s_client_fourth_R_is_refused_by_the_bound_of_three) {
     if (!have("openssl"))
         return;
     credential_files files;
@@ -639,8 +628,7 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_fourth_R_is_refused_by_the_bound_of
 // CANNOT SHOW: a client that ignores HelloRequest and keeps sending (the enforcement threshold,
 // renegotiation_ignored): every peer here answers it. The in-memory test
 // renegotiation/client_that_ignores_the_request_hits_the_enforcement_limit covers it.
-BOOST_AUTO_TEST_CASE(server_openssl_s_client_server_initiated_renegotiation_accepted_and_refused,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(server_openssl_s_client_server_initiated_renegotiation_accepted_and_refused) {
     if (!have("openssl"))
         return;
     for (const bool refuses : {false, true}) {
@@ -690,8 +678,7 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_server_initiated_renegotiation_acce
 // retries that write (apps/s_client.c: `write_ssl = 0`), so the rest of its stdin is never sent
 // (seen with -msg: one 8 KiB record, our record between its ClientHello and our ServerHello, then
 // nothing). The in-memory full_duplex_traffic_survives_renegotiation_* tests cover it.
-BOOST_AUTO_TEST_CASE(server_openssl_s_client_data_in_flight_during_server_renegotiation,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(server_openssl_s_client_data_in_flight_during_server_renegotiation) {
     if (!have("openssl"))
         return;
     credential_files files;
@@ -914,7 +901,7 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_close_notify_from_the_peer) {
 //          CANNOT SHOW: the connection going on after a refused client request; gnutls-cli
 //          (like s_client, above) gives up on it. The in-memory test
 //          renegotiation/client_asks_and_each_server_policy_answers shows it with tlsx.
-BOOST_AUTO_TEST_CASE(server_gnutls_cli_rehandshake_with_each_policy, *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(server_gnutls_cli_rehandshake_with_each_policy) {
     if (!have("gnutls-cli"))
         return;
     for (auto policy :
@@ -966,8 +953,7 @@ BOOST_AUTO_TEST_CASE(server_gnutls_cli_rehandshake_with_each_policy, *renegotiat
 }
 
 // Server-initiated renegotiation toward gnutls-cli, which always accepts HelloRequest.
-BOOST_AUTO_TEST_CASE(server_gnutls_cli_server_initiated_renegotiation_accepted,
-                     *renegotiation_needed) {
+BOOST_AUTO_TEST_CASE(server_gnutls_cli_server_initiated_renegotiation_accepted) {
     if (!have("gnutls-cli"))
         return;
     credential_files files;

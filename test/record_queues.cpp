@@ -28,6 +28,15 @@ std::size_t receive(input_queue& q, const std::vector<unsigned char>& data) {
     return n;
 }
 
+/// A TLS record: the 5-byte header (type, version 3.3, length) and `n` body bytes.
+std::vector<unsigned char> record(unsigned char type, std::size_t n, unsigned char seed = 0) {
+    std::vector<unsigned char> v = {type, 3, 3, static_cast<unsigned char>(n >> 8),
+                                    static_cast<unsigned char>(n & 0xff)};
+    auto body = bytes(n, seed);
+    v.insert(v.end(), body.begin(), body.end());
+    return v;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(record_queues)
@@ -80,6 +89,87 @@ BOOST_AUTO_TEST_CASE(input_eof_is_remembered) {
     BOOST_TEST(!q.eof());
     q.set_eof();
     BOOST_TEST(q.eof());
+}
+
+BOOST_AUTO_TEST_CASE(framed_input_hands_out_one_record_at_a_time_and_counts_them_by_type) {
+    input_queue q;
+    q.frame_records();
+    auto app = record(input_queue::application_data, 100, 1);
+    auto alert = record(input_queue::alert, 2, 2);
+    receive(q, app);
+    receive(q, alert);
+    std::vector<unsigned char> out(500);
+    BOOST_TEST(q.take(out.data(), 3) == 3u);         // part of the first header
+    BOOST_TEST(q.take(out.data() + 3, 500) == 2u);   // its rest, no more
+    BOOST_TEST(q.take(out.data() + 5, 500) == 100u); // the body, no more
+    BOOST_TEST(q.records_taken(input_queue::application_data) == 1u);
+    BOOST_TEST(q.records_taken(input_queue::alert) == 0u);
+    BOOST_TEST(q.take(out.data() + 105, 500) == 5u);
+    BOOST_TEST(q.take(out.data() + 110, 500) == 2u);
+    BOOST_TEST(q.records_taken(input_queue::alert) == 1u);
+    BOOST_TEST(std::memcmp(out.data(), app.data(), app.size()) == 0);
+    BOOST_TEST(std::memcmp(out.data() + 105, alert.data(), alert.size()) == 0);
+    BOOST_TEST(q.empty());
+}
+
+BOOST_AUTO_TEST_CASE(framed_input_hands_out_a_header_received_in_parts) {
+    input_queue q;
+    q.frame_records();
+    auto app = record(input_queue::application_data, 10);
+    receive(q, {app.begin(), app.begin() + 3});
+    unsigned char out[64];
+    BOOST_TEST(q.take(out, sizeof out) == 3u); // nothing stays behind waiting for the rest
+    BOOST_TEST(q.empty());
+    receive(q, {app.begin() + 3, app.end()});
+    BOOST_TEST(q.take(out + 3, sizeof out) == 2u);
+    BOOST_TEST(q.take(out + 5, sizeof out) == 10u);
+    BOOST_TEST(std::memcmp(out, app.data(), app.size()) == 0);
+    BOOST_TEST(q.records_taken(input_queue::application_data) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_gate_holds_handshake_records_and_releases_one_at_a_time) {
+    input_queue q;
+    q.frame_records();
+    q.hold_handshake(true);
+    auto app = record(input_queue::application_data, 20, 1);
+    auto hs1 = record(input_queue::handshake, 4, 2);
+    auto hs2 = record(input_queue::handshake, 4, 3);
+    receive(q, app);
+    receive(q, hs1);
+    receive(q, hs2);
+    std::vector<unsigned char> out(100);
+    BOOST_TEST(!q.holding()); // application data first: it passes
+    BOOST_TEST(q.take(out.data(), 100) == 5u);
+    BOOST_TEST(q.take(out.data(), 100) == 20u);
+    BOOST_TEST(q.holding());
+    BOOST_TEST(q.take(out.data(), 100) == 0u); // held back, nothing lost
+    BOOST_TEST(q.size() == 18u);
+    q.release_held();
+    BOOST_TEST(!q.holding());
+    BOOST_TEST(q.take(out.data(), 100) == 5u);
+    BOOST_TEST(q.take(out.data() + 5, 100) == 4u);
+    BOOST_TEST(std::memcmp(out.data(), hs1.data(), hs1.size()) == 0);
+    BOOST_TEST(q.holding()); // the release was for one record
+    BOOST_TEST(q.take(out.data(), 100) == 0u);
+    q.hold_handshake(false);
+    BOOST_TEST(!q.holding());
+    BOOST_TEST(q.take(out.data(), 100) == 5u);
+    BOOST_TEST(q.take(out.data() + 5, 100) == 4u);
+    BOOST_TEST(std::memcmp(out.data(), hs2.data(), hs2.size()) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_gate_does_not_cut_a_handshake_record_already_begun) {
+    input_queue q;
+    q.frame_records();
+    auto hs = record(input_queue::handshake, 40, 4);
+    receive(q, hs);
+    std::vector<unsigned char> out(100);
+    BOOST_TEST(q.take(out.data(), 5) == 5u);
+    BOOST_TEST(q.take(out.data() + 5, 5) == 5u);
+    q.hold_handshake(true); // armed mid-record: the record goes on
+    BOOST_TEST(!q.holding());
+    BOOST_TEST(q.take(out.data() + 10, 100) == 35u);
+    BOOST_TEST(std::memcmp(out.data(), hs.data(), hs.size()) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(output_counts_what_was_produced_and_consumed) {

@@ -25,7 +25,18 @@ using tlsx_test::run_bounded;
 
 namespace {
 
-using pair_t = tlsx::test::tls_pair;
+/// A tls_pair whose sessions are TLS 1.2, the version with renegotiation (3.x would pick 1.3).
+struct pair_t : tlsx::test::tls_pair {
+    explicit pair_t(net::io_context& io)
+        : tls_pair(io) {
+        backend::tls12_only(client_ctx);
+    }
+};
+
+/// The same for the context pairs of the tests over their own transports.
+struct tls12_context_pair : tlsx_test::context_pair {
+    tls12_context_pair() { backend::tls12_only(client); }
+};
 
 void handshake(net::io_context& io, pair_t& p) {
     auto [cec, sec] = tlsx_test::handshake_both(io, p.client, p.server);
@@ -48,9 +59,7 @@ void check_transfer(net::io_context& io, tlsx::stream<tlsx::test::pipe>& from,
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(renegotiation, *boost::unit_test::precondition(backend::skip_on_mbedtls3{
-                                         "tlsx runs its renegotiation policies on mbedTLS 2.28 "
-                                         "only, for now (TLSX_HAS_RENEGOTIATION is 0)"}))
+BOOST_AUTO_TEST_SUITE(renegotiation)
 
 BOOST_AUTO_TEST_CASE(server_asks_and_an_accepting_client_renegotiates_invisibly) {
     net::io_context io;
@@ -355,7 +364,7 @@ BOOST_AUTO_TEST_CASE(full_duplex_traffic_survives_renegotiation_single_thread) {
 BOOST_AUTO_TEST_CASE(full_duplex_traffic_survives_renegotiation_two_threads_with_strands) {
     net::io_context io;
     auto cstrand = net::make_strand(io), sstrand = net::make_strand(io);
-    tlsx_test::context_pair ctx;
+    tls12_context_pair ctx;
     ctx.client.set_renegotiation(renegotiation_policy::accept);
     ctx.server.set_renegotiation_enforcement(-1); // megabytes are in flight when it asks
     auto [cp, sp] = tlsx::test::make_pipe(net::any_io_executor(io.get_executor()));
@@ -407,7 +416,7 @@ BOOST_AUTO_TEST_CASE(full_duplex_traffic_survives_renegotiation_two_threads_with
 
 BOOST_AUTO_TEST_CASE(sync_renegotiate_over_tcp_on_two_threads) {
     net::io_context io;
-    tlsx_test::context_pair ctx;
+    tls12_context_pair ctx;
     ctx.client.set_renegotiation(renegotiation_policy::accept);
     net::ip::tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
     error_code server_ec = net::error::would_block;

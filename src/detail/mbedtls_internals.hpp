@@ -3,12 +3,12 @@
 // and where every difference between mbedTLS 2.28 and 3.x lives.
 //
 // mbedTLS's public API does not say everything the engine must know: whether a handshake was
-// resumed, what the next record is before mbedtls_ssl_read acts on it, how to undo a refused
-// renegotiation. Each such access is one named function here, so that nothing else includes
-// ssl_internal.h or names a private field, and a port to another mbedTLS release is a change
-// to this file alone. Version checks (2.28 / 3.x) live here and nowhere else: the second half of
-// the file names each difference of the public API (versions, groups, key parsing, key export,
-// PSA start-up) as a function the rest of the library calls without an #if.
+// resumed, what the record mbedTLS just read said, how to undo a refused renegotiation. Each such
+// access is one named function here, so that nothing else includes ssl_internal.h or names a
+// private field, and a port to another mbedTLS release is a change to this file alone. Version
+// checks (2.28 / 3.x) live here and nowhere else: the second half of the file names each difference
+// of the public API (versions, groups, key parsing, key export, PSA start-up) as a function the
+// rest of the library calls without an #if.
 //
 #ifndef TLSX_SRC_DETAIL_MBEDTLS_INTERNALS_HPP
 #define TLSX_SRC_DETAIL_MBEDTLS_INTERNALS_HPP
@@ -26,11 +26,33 @@
 #include <mbedtls/bignum.h>
 #endif
 #if MBEDTLS_VERSION_MAJOR < 3
-#include <mbedtls/ssl_internal.h> // handshake params, transforms, mbedtls_ssl_read_record
+#include <mbedtls/ssl_internal.h> // handshake params, transforms
 #endif
 // 3.x installs no internal header (ssl_misc.h stays in its source tree): what 2.x reads from
-// ssl_internal.h is either done another way below or not available (TLSX_HAS_RENEGOTIATION).
-// The private fields of the public structures are named with MBEDTLS_PRIVATE, here only.
+// ssl_internal.h is either done another way below, or (the renegotiation policies, on the 3.6
+// series only) declared here from ssl_misc.h. The private fields of the public structures are
+// named with MBEDTLS_PRIVATE, here only.
+#if MBEDTLS_VERSION_NUMBER >= 0x03060000 && MBEDTLS_VERSION_NUMBER <= 0x0306FFFF &&                \
+    defined(MBEDTLS_SSL_RENEGOTIATION) && defined(MBEDTLS_SSL_PROTO_TLS1_2)
+/** What the renegotiation policies need from mbedTLS 3.6 beyond its public API: the undo of a
+    client renegotiation that the server refused (abandon_renegotiation()).
+
+    These functions are defined and exported by libmbedtls 3.6 (`nm -D libmbedtls.so.3.6.6` lists
+    both as T), but declared only in library/ssl_misc.h, which is not installed. The prototypes
+    below are copied from ssl_misc.h of mbedTLS 3.6.6; C linkage checks no types, so this block
+    is limited to the 3.6 series, and a new series must be checked against its ssl_misc.h
+    before it is let in.
+*/
+extern "C" {
+// library/ssl_misc.h (3.6.6): free what ssl->handshake references (not the pointer itself).
+void mbedtls_ssl_handshake_free(mbedtls_ssl_context* ssl);
+// library/ssl_misc.h (3.6.6): free what a transform references (not the pointer itself).
+void mbedtls_ssl_transform_free(mbedtls_ssl_transform* transform);
+}
+#define TLSX_MBEDTLS36_RENEGOTIATION_INTERNALS 1
+#else
+#define TLSX_MBEDTLS36_RENEGOTIATION_INTERNALS 0
+#endif
 
 #include <cstddef>
 #include <cstdint>
@@ -54,9 +76,11 @@
 #define TLSX_HAS_TLS1_3 0
 #endif
 
-/// Whether the renegotiation policies can run: they need the record peek and the undo below,
-/// written against mbedTLS 2.x's internals. Elsewhere renegotiation.cpp compiles a refusing stub.
-#if MBEDTLS_VERSION_MAJOR < 3 && defined(MBEDTLS_SSL_RENEGOTIATION)
+/// Whether the renegotiation policies can run (TLS 1.2 sessions): they need the undo below,
+/// written against mbedTLS 2.28's ssl_internal.h and 3.6's ssl_misc.h. Elsewhere
+/// renegotiation.cpp compiles a refusing stub.
+#if (MBEDTLS_VERSION_MAJOR < 3 && defined(MBEDTLS_SSL_RENEGOTIATION)) ||                           \
+    TLSX_MBEDTLS36_RENEGOTIATION_INTERNALS
 #define TLSX_HAS_RENEGOTIATION 1
 #else
 #define TLSX_HAS_RENEGOTIATION 0
@@ -143,7 +167,7 @@ private:
 
 // ---- records ----------------------------------------------------------------------------------
 
-/// What the record layer holds as the current message (after read_record_ahead()).
+/// What the record layer holds as the current message (the record mbedTLS read last).
 struct record_view {
     int type;                 // MBEDTLS_SSL_MSG_*
     const unsigned char* msg; // the message (decrypted), or null
@@ -161,55 +185,59 @@ inline const unsigned char* received_alert(const mbedtls_ssl_context& ssl) noexc
     return ssl.TLSX_MBEDTLS_FIELD(in_msg);
 }
 
-/// Whether mbedtls_ssl_read is part-way through an application record (in_offt set): the next
-/// read continues it rather than reading a new record.
-inline bool application_record_open(const mbedtls_ssl_context& ssl) noexcept {
-    return ssl.TLSX_MBEDTLS_FIELD(in_offt) != nullptr;
-}
-
-/// Whether the current record is kept for the next mbedTLS call to process (read ahead).
-inline bool current_record_kept(const mbedtls_ssl_context& ssl) noexcept {
-    return ssl.TLSX_MBEDTLS_FIELD(keep_current_message) != 0;
-}
-
 /// Whether mbedTLS holds an unsent part of a record (never with the engine's send callback,
 /// which always accepts everything; checked anyway before skipping mbedtls_ssl_read).
 inline bool output_pending(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(out_left) != 0;
 }
 
-#if TLSX_HAS_RENEGOTIATION
-/** Read and decrypt the next record and keep it current, so that the next mbedTLS call acts on
-    it as if it had not been read yet. Returns what mbedtls_ssl_read_record returned (0, or what
-    mbedtls_ssl_read would have returned for this record, e.g. WANT_READ or a fatal error).
-*/
-inline int read_record_ahead(mbedtls_ssl_context& ssl) noexcept {
-    int ret = mbedtls_ssl_read_record(&ssl, 1);
-    if (ret == 0)
-        ssl.TLSX_MBEDTLS_FIELD(keep_current_message) = 1;
-    return ret;
-}
-
-/// Let the next mbedTLS read drop the current record instead of processing it.
+/// Let the next mbedTLS read drop the current record instead of processing it again (a record
+/// mbedTLS kept for a handshake step that will not run).
 inline void drop_current_record(mbedtls_ssl_context& ssl) noexcept {
     ssl.TLSX_MBEDTLS_FIELD(keep_current_message) = 0;
 }
-#endif // TLSX_HAS_RENEGOTIATION: mbedtls_ssl_read_record is declared in 3.x's ssl_misc.h only
 
 // ---- renegotiation ----------------------------------------------------------------------------
+
+/// Whether the session was negotiated at TLS 1.3, which has no renegotiation (the policies
+/// stand aside; mbedtls_ssl_renegotiate must not be called). Asked after the handshake.
+inline bool session_is_tls13(const mbedtls_ssl_context& ssl) noexcept {
+#if TLSX_HAS_TLS1_3
+    return mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+    (void)ssl;
+    return false;
+#endif
+}
 
 /// Whether the peer offered RFC 5746 secure renegotiation in the first handshake.
 inline bool peer_supports_secure_renegotiation(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(secure_renegotiation) == MBEDTLS_SSL_SECURE_RENEGOTIATION;
 }
 
-/// mbedTLS's renegotiation status (MBEDTLS_SSL_INITIAL_HANDSHAKE, _RENEGOTIATION_IN_PROGRESS, ...).
+/// The values of mbedTLS's renegotiation status: MBEDTLS_SSL_INITIAL_HANDSHAKE,
+/// _RENEGOTIATION_IN_PROGRESS, _DONE and _PENDING of 2.28's ssl_internal.h, the same values in
+/// 3.6.6's library/ssl_misc.h (not installed, so copied here).
+enum renegotiation_status_value : int {
+    initial_handshake = 0,
+    renegotiation_in_progress = 1,
+    renegotiation_done = 2,    // done or aborted
+    renegotiation_pending = 3, // requested (server only)
+};
+#if MBEDTLS_VERSION_MAJOR < 3
+static_assert(initial_handshake == MBEDTLS_SSL_INITIAL_HANDSHAKE &&
+              renegotiation_in_progress == MBEDTLS_SSL_RENEGOTIATION_IN_PROGRESS &&
+              renegotiation_done == MBEDTLS_SSL_RENEGOTIATION_DONE &&
+              renegotiation_pending == MBEDTLS_SSL_RENEGOTIATION_PENDING);
+#endif
+
+/// mbedTLS's renegotiation status (a renegotiation_status_value).
 inline int renegotiation_status(const mbedtls_ssl_context& ssl) noexcept {
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
     return ssl.TLSX_MBEDTLS_FIELD(renego_status);
 #else
     (void)ssl;
-    return MBEDTLS_SSL_INITIAL_HANDSHAKE;
+    return initial_handshake;
 #endif
 }
 
@@ -242,21 +270,23 @@ inline void suppress_hello_request_resends(mbedtls_ssl_context& ssl) noexcept {
 #if TLSX_HAS_RENEGOTIATION
 /// Undo a client renegotiation that the server refused: free what mbedTLS allocated for the
 /// new handshake. The current transform and session were never touched, so the session goes on.
+/// The same on 2.28 and 3.6: what 3.6's ssl_handshake_init (library/ssl_tls.c) allocates when
+/// a renegotiation starts is exactly these three.
 inline void abandon_renegotiation(mbedtls_ssl_context& ssl) noexcept {
     mbedtls_ssl_handshake_free(&ssl);
-    mbedtls_free(ssl.handshake);
-    ssl.handshake = nullptr;
-    if (ssl.transform_negotiate) {
-        mbedtls_ssl_transform_free(ssl.transform_negotiate);
-        mbedtls_free(ssl.transform_negotiate);
-        ssl.transform_negotiate = nullptr;
+    mbedtls_free(ssl.TLSX_MBEDTLS_FIELD(handshake));
+    ssl.TLSX_MBEDTLS_FIELD(handshake) = nullptr;
+    if (auto* t = ssl.TLSX_MBEDTLS_FIELD(transform_negotiate)) {
+        mbedtls_ssl_transform_free(t);
+        mbedtls_free(t);
+        ssl.TLSX_MBEDTLS_FIELD(transform_negotiate) = nullptr;
     }
-    if (ssl.session_negotiate) {
-        mbedtls_ssl_session_free(ssl.session_negotiate);
-        mbedtls_free(ssl.session_negotiate);
-        ssl.session_negotiate = nullptr;
+    if (auto* s = ssl.TLSX_MBEDTLS_FIELD(session_negotiate)) {
+        mbedtls_ssl_session_free(s);
+        mbedtls_free(s);
+        ssl.TLSX_MBEDTLS_FIELD(session_negotiate) = nullptr;
     }
-    ssl.state = MBEDTLS_SSL_HANDSHAKE_OVER;
+    ssl.TLSX_MBEDTLS_FIELD(state) = MBEDTLS_SSL_HANDSHAKE_OVER;
 }
 #endif
 

@@ -67,13 +67,50 @@ public:
         return k;
     }
 
-    /// Move up to `n` bytes out to `p` (mbedTLS's receive callback); returns how many.
+    /** Move up to `n` bytes out to `p` (mbedTLS's receive callback); returns how many. Once
+        records are framed, never past the end of the current record's header or body (mbedTLS
+        asks for a header, then for its body), and 0 while the next record is held back. */
     std::size_t take(unsigned char* p, std::size_t n) noexcept {
         std::size_t k = std::min(size(), n);
+        if (framed_ && k != 0)
+            k = frame(k);
         if (k != 0)
             std::memcpy(p, buf_.get() + begin_, k);
         begin_ += k;
         return k;
+    }
+
+    // ---- record framing: the gate --------------------------------------------------------
+    //
+    // A TLS record starts with a 5-byte header in clear: content type, version, length. In TLS
+    // 1.2, a handshake record (type 22) after the handshake is a peer's renegotiation request,
+    // and the renegotiation state machine may hold it back until the application decided. It
+    // also counts records by type (an alert's or application record's header says which).
+
+    static constexpr std::size_t record_header = 5;
+    static constexpr unsigned char alert = 21;
+    static constexpr unsigned char handshake = 22;
+    static constexpr unsigned char application_data = 23;
+
+    /// Follow record boundaries from here on: the next byte received starts a record (call it
+    /// before anything was received).
+    void frame_records() noexcept { framed_ = true; }
+
+    /// Hold back handshake records (or stop): take() gives nothing while the next one is.
+    void hold_handshake(bool on) noexcept { hold_ = on; }
+
+    /// Whether the next record is a handshake record held back (its first byte is here).
+    bool holding() const noexcept {
+        return hold_ && !release_ && framed_ && at_boundary() && !empty() &&
+               buf_[begin_] == handshake;
+    }
+
+    /// Let the next record through even if it is held back (once).
+    void release_held() noexcept { release_ = true; }
+
+    /// How many records of `type` (alert, application_data) take() began to hand out.
+    std::uint64_t records_taken(unsigned char type) const noexcept {
+        return type == alert ? alerts_ : type == application_data ? applications_ : 0;
     }
 
     /// Bytes received and not yet taken.
@@ -85,6 +122,37 @@ public:
     bool eof() const noexcept { return eof_; }
 
 private:
+    bool at_boundary() const noexcept { return header_seen_ == 0 && body_left_ == 0; }
+
+    /// How many of the next `k` (> 0) bytes may go now: 0 if they start a record held back,
+    /// else no more than the rest of the current header or body.
+    std::size_t frame(std::size_t k) noexcept {
+        const unsigned char* b = buf_.get() + begin_;
+        if (at_boundary()) { // a record starts here: its first byte is its type
+            if (b[0] == handshake && hold_ && !release_)
+                return 0;
+            release_ = false;
+            alerts_ += b[0] == alert;
+            applications_ += b[0] == application_data;
+        }
+        if (header_seen_ < record_header) {
+            k = std::min(k, record_header - header_seen_);
+            std::memcpy(header_ + header_seen_, b, k);
+            header_seen_ += k;
+            if (header_seen_ == record_header) {
+                body_left_ = std::size_t(header_[3]) << 8 | header_[4];
+                if (body_left_ == 0)
+                    header_seen_ = 0; // an empty record: the next one starts here
+            }
+            return k;
+        }
+        k = std::min(k, body_left_);
+        body_left_ -= k;
+        if (body_left_ == 0)
+            header_seen_ = 0;
+        return k;
+    }
+
     boost::asio::mutable_buffer tail() noexcept {
         if (!reserve())
             return {};
@@ -106,6 +174,14 @@ private:
     std::size_t end_ = 0;
     bool lent_ = false;
     bool eof_ = false;
+    bool framed_ = false;                      // frame_records() was called
+    bool hold_ = false;                        // hold back handshake records
+    bool release_ = false;                     // but let the next one through
+    unsigned char header_[record_header] = {}; // of the current record (framed)
+    std::size_t header_seen_ = 0;              // how much of it was taken
+    std::size_t body_left_ = 0;                // of its body, not yet taken
+    std::uint64_t alerts_ = 0;                 // records begun, by type
+    std::uint64_t applications_ = 0;
 };
 
 /** Ciphertext records waiting for the transport, in the order mbedTLS produced them.
