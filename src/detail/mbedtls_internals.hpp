@@ -185,6 +185,17 @@ inline const unsigned char* received_alert(const mbedtls_ssl_context& ssl) noexc
     return ssl.TLSX_MBEDTLS_FIELD(in_msg);
 }
 
+/// Whether mbedtls_ssl_read is part-way through an application record (in_offt set): the next
+/// read continues it rather than reading a new record.
+inline bool application_record_open(const mbedtls_ssl_context& ssl) noexcept {
+    return ssl.TLSX_MBEDTLS_FIELD(in_offt) != nullptr;
+}
+
+/// Whether the current record is kept for the next mbedTLS call to process.
+inline bool current_record_kept(const mbedtls_ssl_context& ssl) noexcept {
+    return ssl.TLSX_MBEDTLS_FIELD(keep_current_message) != 0;
+}
+
 /// Whether mbedTLS holds an unsent part of a record (never with the engine's send callback,
 /// which always accepts everything; checked anyway before skipping mbedtls_ssl_read).
 inline bool output_pending(const mbedtls_ssl_context& ssl) noexcept {
