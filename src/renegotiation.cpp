@@ -108,7 +108,7 @@ bool renegotiation::holds() const noexcept {
         return false;
     if (role_ == stream_base::server && peer_renegotiations_ >= max_peer_renegotiations)
         return false;
-    return internals::handshake_over(*ssl_) && !internals::session_is_tls13(*ssl_);
+    return internals::handshake_over(*ssl_) && !internals::negotiated_tls13(*ssl_);
 }
 
 /// The one place that sets mbedTLS's switch, and the input queue's gate, from the state.
@@ -231,7 +231,7 @@ verdict renegotiation::ask(bool begin) {
         return accept();
     if (phase_ == phase::idle) {
         // TLS 1.3 has no renegotiation: never ask mbedTLS for one on such a session.
-        if (internals::session_is_tls13(*ssl_))
+        if (internals::negotiated_tls13(*ssl_))
             return outcome(make_mbedtls_error(MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
         // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
         if (!internals::peer_supports_secure_renegotiation(*ssl_))

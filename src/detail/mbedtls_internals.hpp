@@ -210,17 +210,6 @@ inline void drop_current_record(mbedtls_ssl_context& ssl) noexcept {
 
 // ---- renegotiation ----------------------------------------------------------------------------
 
-/// Whether the session was negotiated at TLS 1.3, which has no renegotiation (the policies
-/// stand aside; mbedtls_ssl_renegotiate must not be called). Asked after the handshake.
-inline bool session_is_tls13(const mbedtls_ssl_context& ssl) noexcept {
-#if TLSX_HAS_TLS1_3
-    return mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
-#else
-    (void)ssl;
-    return false;
-#endif
-}
-
 /// Whether the peer offered RFC 5746 secure renegotiation in the first handshake.
 inline bool peer_supports_secure_renegotiation(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(secure_renegotiation) == MBEDTLS_SSL_SECURE_RENEGOTIATION;
