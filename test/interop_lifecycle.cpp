@@ -16,14 +16,6 @@
 // Test names: <tlsx role>_<peer>_<scenario>.
 #include "support/lifecycle.hpp"
 
-// GCC 12 warns -Wmismatched-new-delete at the end of some coroutine lambdas, depending on what it
-// inlines: Asio's coroutine frame operator new inlines down to aligned_alloc and its operator
-// delete to free, which GCC cannot pair up. A false positive on Asio's own pair
-// (asio/detail/memory.hpp); the examples switch it off the same way (examples/echo/CMakeLists.txt).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace net = boost::asio;
 using net::ip::tcp;
 using tlsx::error_code;

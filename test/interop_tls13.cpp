@@ -8,11 +8,6 @@
 // support/lifecycle.hpp. Test names: <tlsx role>_<peer>_<scenario>.
 #include "support/lifecycle.hpp"
 
-// See interop_lifecycle.cpp: a GCC 12 false positive on Asio's coroutine frames.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace net = boost::asio;
 using net::ip::tcp;
 using tlsx::error_code;
