@@ -230,9 +230,8 @@ verdict renegotiation::ask(bool begin) {
     if (phase_ == phase::peer_request) // the peer asked first: our request is its answer
         return accept();
     if (phase_ == phase::idle) {
-        // TLS 1.3 has no renegotiation: never ask mbedTLS for one on such a session.
-        if (internals::negotiated_tls13(*ssl_))
-            return outcome(make_mbedtls_error(MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
+        // (A TLS 1.3 session never gets here: engine::renegotiate answers it with a named
+        // error first, so mbedtls_ssl_renegotiate is never called on one.)
         // Only secure renegotiation (RFC 5746): never with a peer that lacks it.
         if (!internals::peer_supports_secure_renegotiation(*ssl_))
             return outcome(error::renegotiation_refused);
