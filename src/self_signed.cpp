@@ -200,26 +200,54 @@ self_signed_credentials write_pem(mbedtls_x509write_cert* crt, mbedtls_pk_contex
 
 // ---- generate_self_signed -------------------------------------------------------------------
 
-self_signed_credentials generate_self_signed(std::string_view common_name) {
+namespace {
+
+void check_common_name(std::string_view common_name) {
     if (!is_plain_host_name(common_name))
         throw_error(error::invalid_argument, "tlsx::generate_self_signed",
                     "invalid common name \"" + std::string(common_name) +
                         "\" (expected a host name: letters, digits, - . _ * :, at most 64)",
                     {});
+}
 
+self_signed_credentials certify(std::string_view common_name, mbedtls_pk_context* key,
+                                mbedtls_ctr_drbg_context* drbg) {
+    detail::unique_crt_writer crt;
+    set_names(crt.get(), key, common_name);
+    set_serial(crt.get(), drbg);
+    set_validity(crt.get());
+    set_ca_extensions(crt.get());
+    set_subject_alt_name(crt.get(), common_name);
+    return write_pem(crt.get(), key, drbg);
+}
+
+} // namespace
+
+self_signed_credentials generate_self_signed(std::string_view common_name) {
+    check_common_name(common_name);
     detail::unique_entropy entropy;
     detail::unique_drbg drbg;
     seed(drbg.get(), entropy.get());
     detail::unique_pk key;
     generate_key(key.get(), drbg.get());
+    return certify(common_name, key.get(), drbg.get());
+}
 
-    detail::unique_crt_writer crt;
-    set_names(crt.get(), key.get(), common_name);
-    set_serial(crt.get(), drbg.get());
-    set_validity(crt.get());
-    set_ca_extensions(crt.get());
-    set_subject_alt_name(crt.get(), common_name);
-    return write_pem(crt.get(), key.get(), drbg.get());
+self_signed_credentials generate_self_signed(std::string_view common_name,
+                                             std::string_view private_key_pem) {
+    check_common_name(common_name);
+    detail::unique_entropy entropy;
+    detail::unique_drbg drbg;
+    seed(drbg.get(), entropy.get());
+    detail::unique_pk key;
+    // mbedTLS parses PEM only with the terminating NUL counted in the size.
+    std::string pem(private_key_pem);
+    const int ret = detail::internals::pk_parse_key(
+        key.get(), reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1, nullptr, 0,
+        mbedtls_ctr_drbg_random, drbg.get());
+    mbedtls_platform_zeroize(pem.data(), pem.size());
+    check(ret, "tlsx::generate_self_signed: the private key (PEM, unencrypted)");
+    return certify(common_name, key.get(), drbg.get());
 }
 
 } // namespace tlsx

@@ -138,6 +138,18 @@ struct self_signed_credentials {
 */
 self_signed_credentials generate_self_signed(std::string_view common_name);
 
+/** A new self-signed certificate for `common_name` over an existing key: a renewal that keeps
+    the key, so that SubjectPublicKeyInfo pins (@ref pin_spki_sha256) still match.
+
+    As @ref generate_self_signed(std::string_view), with `private_key_pem` (PEM, unencrypted,
+    ECDSA or RSA) instead of a fresh key; the result's `private_key_pem` is that key again.
+
+    @throws boost::system::system_error: @ref error::invalid_argument for a bad `common_name`;
+    mbedTLS's error, naming the key, if `private_key_pem` is not a readable unencrypted key.
+*/
+self_signed_credentials generate_self_signed(std::string_view common_name,
+                                             std::string_view private_key_pem);
+
 /** Configuration shared by many TLS streams: credentials, trust, protocol settings.
 
     Modelled on `boost::asio::ssl::context`. A context is set up once and then used by any number
