@@ -13,6 +13,7 @@
 #include <tlsx/context.hpp>
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
+#include <tlsx/pinning.hpp>
 #include <tlsx/session.hpp>
 #include <tlsx/stream.hpp>
 #include <tlsx/stream_base.hpp>
