@@ -7,6 +7,7 @@
 
 #include "backend.hpp"
 #include "support/certs.hpp"
+#include "support/der.hpp"
 #include "support/run.hpp"
 
 #include <boost/asio/async_result.hpp>
@@ -34,6 +35,7 @@
 namespace net = boost::asio;
 namespace certs = tlsx_test::certs;
 using tlsx::error_code;
+using tlsx_test::der_of;
 using tlsx_test::run_bounded;
 
 namespace {
@@ -113,18 +115,6 @@ void check_handshake_trusting(std::string_view ca_pem, tlsx::context& sctx, std:
 }
 
 /// The DER of a PEM certificate.
-std::vector<unsigned char> der_of(std::string_view cert_pem) {
-    mbedtls_x509_crt crt;
-    mbedtls_x509_crt_init(&crt);
-    std::string s(cert_pem);
-    std::vector<unsigned char> der;
-    if (mbedtls_x509_crt_parse(&crt, reinterpret_cast<const unsigned char*>(s.c_str()),
-                               s.size() + 1) == 0)
-        der.assign(crt.raw.p, crt.raw.p + crt.raw.len);
-    mbedtls_x509_crt_free(&crt);
-    return der;
-}
-
 /// Runs `f` and returns the system_error it throws (a failed check when it throws none).
 template <class F>
 boost::system::system_error thrown_by(F&& f) {
