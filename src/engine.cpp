@@ -316,6 +316,23 @@ private:
         return fail(translate(v.ret));
     }
 
+    /// The verify mode for this session's handshakes from now on. Once set up, the session's
+    /// own configuration takes it, so that a renegotiation (TLS 1.2) after the handshake uses
+    /// it: the late client-certificate request. TLS 1.3 would need post-handshake
+    /// authentication, which mbedTLS lacks, so a 1.3 server cannot tighten its mode then.
+    error_code set_verify_mode(verify_mode mode) {
+        if (own_conf_) {
+            const int want = context_impl::authmode(mode);
+            if (hs_done_ && role_ == stream_base::server && internals::negotiated_tls13(ssl_) &&
+                want > internals::conf_authmode(*own_conf_))
+                return error::post_handshake_auth_unsupported;
+            mbedtls_ssl_conf_authmode(own_conf_.get(), want);
+        }
+        mode_override_ = mode;
+        has_mode_override_ = true;
+        return {};
+    }
+
     error_code setup(stream_base::handshake_type type) {
         mbedtls_ssl_config* conf = ctx_->config_for(type);
         if (!conf)
@@ -512,7 +529,7 @@ private:
             break;
         }
         case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
-            return verify_error(mbedtls_ssl_get_verify_result(&ssl_));
+            return verify_error(internals::handshake_verify_result(ssl_));
         case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
             return error::no_peer_certificate;
         case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED:
@@ -640,8 +657,13 @@ void engine::set_server_name(std::string_view host, error_code& ec) {
     impl_->set_server_name(host, ec);
 }
 void engine::set_verify_mode(verify_mode mode) {
-    impl_->mode_override_ = mode;
-    impl_->has_mode_override_ = true;
+    error_code ec;
+    set_verify_mode(mode, ec);
+    if (ec)
+        throw boost::system::system_error(ec, "tlsx::engine::set_verify_mode");
+}
+void engine::set_verify_mode(verify_mode mode, error_code& ec) {
+    ec = impl_->set_verify_mode(mode);
 }
 void engine::set_verify_callback(verify_callback cb) {
     impl_->verify_cb_ = std::move(cb);

@@ -240,6 +240,10 @@ public:
         case error::invalid_request:
             return "invalid request for this session (TLS 1.3 has no renegotiation: a TLS 1.3 "
                    "client cannot ask for one)";
+        case error::post_handshake_auth_unsupported:
+            return "a TLS 1.3 server cannot request a client certificate after the handshake "
+                   "with this mbedTLS (no post-handshake authentication): set the verify mode "
+                   "before the handshake, or use TLS 1.2 and renegotiate";
         }
         return "unknown tlsx error " + std::to_string(ev);
     }

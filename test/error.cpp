@@ -38,7 +38,7 @@ std::string name_of(const error_code& ec) {
 }
 
 constexpr int first_error = static_cast<int>(tlsx::error::stream_truncated);
-constexpr int last_error = static_cast<int>(tlsx::error::invalid_request);
+constexpr int last_error = static_cast<int>(tlsx::error::post_handshake_auth_unsupported);
 
 } // namespace
 
@@ -75,6 +75,8 @@ BOOST_AUTO_TEST_CASE(messages_say_what_happened) {
     BOOST_TEST(contains(error_code(error::key_update_unsupported).message(), "KeyUpdate"));
     BOOST_TEST(contains(error_code(error::key_update_unsupported).message(), "unexpected_message"));
     BOOST_TEST(contains(error_code(error::invalid_request).message(), "TLS 1.3"));
+    BOOST_TEST(contains(error_code(error::post_handshake_auth_unsupported).message(),
+                        "client certificate"));
 }
 
 BOOST_AUTO_TEST_CASE(categories_have_their_documented_names) {

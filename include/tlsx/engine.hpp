@@ -102,8 +102,19 @@ public:
 
     /// Set the host name: sent as SNI and checked against the server's certificate.
     void set_server_name(std::string_view host, error_code& ec);
-    /// Override the context's verify mode for this session.
+    /** Override the context's verify mode for this session's handshakes.
+
+        Before the handshake it applies to it. After it, it applies to the next handshake of the
+        session: a TLS 1.2 server that asks for a client certificate this way and then calls
+        renegotiate() gets it in the new handshake (the late client-certificate request). A TLS
+        1.3 server cannot ask for more after its handshake (mbedTLS has no post-handshake
+        authentication): that fails with @ref error::post_handshake_auth_unsupported and the
+        mode stays as it was.
+        @throws boost::system::system_error on failure (the overload with `ec` does not).
+    */
     void set_verify_mode(verify_mode mode);
+    /// @copydoc set_verify_mode(verify_mode)
+    void set_verify_mode(verify_mode mode, error_code& ec);
     /// Override the context's verify callback for this session.
     void set_verify_callback(verify_callback cb);
     /// Override the context's verify depth for this session.

@@ -76,6 +76,10 @@ enum class error {
     /// The request has no meaning for this session (e.g. a TLS 1.3 client asking to
     /// renegotiate: TLS 1.3 has no renegotiation), as GNUTLS_E_INVALID_REQUEST. Not fatal.
     invalid_request,
+    /// A TLS 1.3 server cannot ask for a client certificate after the handshake with this
+    /// mbedTLS (it has no post-handshake authentication): set the verify mode before the
+    /// handshake, or cap the session at TLS 1.2 and renegotiate. Not fatal.
+    post_handshake_auth_unsupported,
 };
 
 /** Coarse groups of errors, for `ec == tlsx::condition::certificate` style tests. */

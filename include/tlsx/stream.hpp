@@ -180,12 +180,25 @@ public:
         core_.engine_.set_server_name_required(required);
     }
 
-    /// Override the context's verify mode for this stream (before the handshake).
-    void set_verify_mode(verify_mode mode) { core_.engine_.set_verify_mode(mode); }
-    /// @copydoc set_verify_mode
+    /** Override the context's verify mode for this stream's handshakes.
+
+        Before the handshake it applies to it. After it, to the next handshake: a TLS 1.2
+        server that tightens its mode (say to @ref verify_mode::required) and then calls
+        async_renegotiate() asks for the client's certificate in the new handshake and
+        verifies it (the late client-certificate request; peer_certificate() and
+        verify_result() then describe it). A TLS 1.3 server cannot ask for more after its
+        handshake (mbedTLS has no post-handshake authentication): that fails with
+        @ref error::post_handshake_auth_unsupported and changes nothing.
+        @throws boost::system::system_error on failure.
+    */
+    void set_verify_mode(verify_mode mode) {
+        error_code ec;
+        set_verify_mode(mode, ec);
+        detail::throw_if(ec, "tlsx::stream::set_verify_mode");
+    }
+    /// @copydoc set_verify_mode(verify_mode)
     void set_verify_mode(verify_mode mode, error_code& ec) {
-        core_.engine_.set_verify_mode(mode);
-        ec = {};
+        core_.engine_.set_verify_mode(mode, ec);
     }
 
     /** Set how this stream answers the peer's requests to renegotiate (overrides the
@@ -501,6 +514,9 @@ public:
     std::string_view alpn_protocol() const noexcept { return core_.engine_.alpn_protocol(); }
     /// The peer's certificate, DER; empty when none.
     std::vector<unsigned char> peer_certificate() const { return core_.engine_.peer_certificate(); }
+    /// mbedTLS's verification flags for the peer's certificate (`MBEDTLS_X509_BADCERT_*`): 0
+    /// when it was verified, or when verification was not asked for (verify_mode::none).
+    std::uint32_t verify_result() const noexcept { return core_.engine_.verify_result(); }
 
 private:
     NextLayer next_layer_;

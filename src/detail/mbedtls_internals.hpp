@@ -165,6 +165,21 @@ private:
 #endif
 };
 
+/// The verify mode (MBEDTLS_SSL_VERIFY_NONE < OPTIONAL < REQUIRED) that a configuration gives
+/// the handshakes it starts.
+inline int conf_authmode(const mbedtls_ssl_config& conf) noexcept {
+    return conf.TLSX_MBEDTLS_FIELD(authmode);
+}
+
+/// The verification flags of the handshake in progress (or that just failed): during a
+/// renegotiation mbedtls_ssl_get_verify_result reports the old session's, not the new one's.
+inline std::uint32_t handshake_verify_result(const mbedtls_ssl_context& ssl) noexcept {
+    const mbedtls_ssl_session* s = ssl.TLSX_MBEDTLS_FIELD(session_negotiate);
+    if (s && s != ssl.TLSX_MBEDTLS_FIELD(session))
+        return s->TLSX_MBEDTLS_FIELD(verify_result);
+    return mbedtls_ssl_get_verify_result(&ssl);
+}
+
 // ---- records ----------------------------------------------------------------------------------
 
 /// What the record layer holds as the current message (the record mbedTLS read last).
