@@ -2,6 +2,7 @@
 // tlsx example: an asynchronous TLS echo server with C++20 coroutines.
 //
 //   echo_server [--port N] [--cert FILE --key FILE] [--write-cert FILE] [--once]
+//               [--threads N] [--quiet]
 //
 // Listens on 127.0.0.1 (port 4433 by default; --port 0 picks a free one, printed). Without
 // --cert/--key it makes a self-signed certificate for "localhost" and writes it to --write-cert
@@ -12,7 +13,8 @@
 //
 // Each connection: handshake, print the negotiated suite and version, echo until the peer
 // closes, then close the TLS session (close_notify). With --once the server exits after the
-// first connection.
+// first connection. --threads N runs the io_context on N threads (each connection on its own
+// strand); --quiet leaves out the per-connection lines (bench/load.sh runs thousands).
 //
 #include <tlsx/context.hpp>
 #include <tlsx/error.hpp>
@@ -28,12 +30,18 @@
 #include <boost/asio/write.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <boost/asio/strand.hpp>
+
 #include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
@@ -47,12 +55,25 @@ struct options {
     std::string key_file;
     std::string write_cert = "echo-cert.pem";
     bool once = false;
+    unsigned threads = 1;
+    bool quiet = false;
 };
+
+bool quiet = false;
+std::mutex log_mutex;
+
+// One line about connection `id`, whole even when several threads log at once.
+void log(int id, const std::string& line) {
+    if (quiet)
+        return;
+    std::lock_guard<std::mutex> lock(log_mutex);
+    std::cout << "[" << id << "] " << line << std::endl;
+}
 
 [[noreturn]] void usage(const char* why) {
     std::cerr << "echo_server: " << why << "\n"
               << "usage: echo_server [--port N] [--cert FILE --key FILE] [--write-cert FILE] "
-                 "[--once]\n";
+                 "[--once] [--threads N] [--quiet]\n";
     std::exit(2);
 }
 
@@ -80,6 +101,15 @@ options parse_options(int argc, char** argv) {
             o.write_cert = value();
         } else if (arg == "--once") {
             o.once = true;
+        } else if (arg == "--threads") {
+            std::string v = value();
+            char* end = nullptr;
+            unsigned long n = std::strtoul(v.c_str(), &end, 10);
+            if (v.empty() || *end != '\0' || n < 1 || n > 64)
+                usage("--threads wants a number from 1 to 64");
+            o.threads = static_cast<unsigned>(n);
+        } else if (arg == "--quiet") {
+            o.quiet = true;
         } else if (arg == "--help" || arg == "-h") {
             usage("an echo server over TLS");
         } else {
@@ -113,8 +143,8 @@ void set_up_credentials(tlsx::context& ctx, const options& o) {
 // One connection: handshake, echo until the peer closes, close.
 net::awaitable<void> session(tlsx::stream<tcp::socket> s, int id) {
     co_await s.async_handshake(tlsx::stream_base::server, use_awaitable);
-    std::cout << "[" << id << "] handshake done: suite " << s.cipher_suite() << ", version "
-              << s.protocol_version() << std::endl;
+    log(id, "handshake done: suite " + std::string(s.cipher_suite()) + ", version " +
+                std::string(s.protocol_version()));
 
     char buf[4096];
     std::size_t total = 0;
@@ -122,8 +152,7 @@ net::awaitable<void> session(tlsx::stream<tcp::socket> s, int id) {
         auto [ec, n] = co_await s.async_read_some(net::buffer(buf), net::as_tuple(use_awaitable));
         if (ec == net::error::eof) {
             // The peer sent close_notify: a clean end. Answer with ours below.
-            std::cout << "[" << id << "] peer closed (close_notify) after " << total << " bytes"
-                      << std::endl;
+            log(id, "peer closed (close_notify) after " + std::to_string(total) + " bytes");
             break;
         }
         if (ec == tlsx::error::stream_truncated) {
@@ -131,8 +160,7 @@ net::awaitable<void> session(tlsx::stream<tcp::socket> s, int id) {
             // the data short. An echo server loses nothing by treating it as the end; a protocol
             // that frames its own messages (HTTP with Content-Length) may do the same. See the
             // documentation of tlsx::error::stream_truncated in <tlsx/error.hpp>.
-            std::cout << "[" << id << "] peer went away without close_notify (stream_truncated)"
-                      << std::endl;
+            log(id, "peer went away without close_notify (stream_truncated)");
             co_return; // nothing to send a close_notify to
         }
         if (ec)
@@ -142,7 +170,7 @@ net::awaitable<void> session(tlsx::stream<tcp::socket> s, int id) {
     }
 
     co_await s.async_shutdown(use_awaitable);
-    std::cout << "[" << id << "] closed" << std::endl;
+    log(id, "closed");
 }
 
 // Reports how a session ended, without taking the server down.
@@ -153,15 +181,23 @@ auto report(int id) {
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& ex) {
-            std::cout << "[" << id << "] failed: " << ex.what() << std::endl;
+            log(id, std::string("failed: ") + ex.what());
         }
     };
 }
 
 net::awaitable<void> listen(tcp::acceptor& acceptor, tlsx::context& ctx, bool once) {
     for (int id = 1;; ++id) {
-        tcp::socket socket = co_await acceptor.async_accept(use_awaitable);
-        std::cout << "[" << id << "] connection from " << socket.remote_endpoint() << std::endl;
+        // Each connection on a strand of its own: with --threads, its operations never run at
+        // the same time on two threads.
+        tcp::socket socket = co_await acceptor.async_accept(
+            net::make_strand(acceptor.get_executor()), use_awaitable);
+        if (!quiet) {
+            boost::system::error_code ec; // a peer gone already is not the server's failure
+            std::ostringstream from;
+            from << socket.remote_endpoint(ec);
+            log(id, "connection from " + from.str());
+        }
         tlsx::stream<tcp::socket> s(std::move(socket), ctx);
         if (once) {
             // Serve this one connection to its end, then return: io_context::run() finishes.
@@ -169,7 +205,8 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, tlsx::context& ctx, bool on
             co_await session(std::move(s), id);
             co_return;
         }
-        net::co_spawn(acceptor.get_executor(), session(std::move(s), id), report(id));
+        auto ex = s.get_executor();
+        net::co_spawn(ex, session(std::move(s), id), report(id));
     }
 }
 
@@ -177,6 +214,7 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, tlsx::context& ctx, bool on
 
 int main(int argc, char** argv) {
     options o = parse_options(argc, argv);
+    quiet = o.quiet;
     try {
         tlsx::context ctx{tlsx::context::tls_server};
         set_up_credentials(ctx, o);
@@ -196,7 +234,12 @@ int main(int argc, char** argv) {
                 std::cerr << "echo_server: " << ex.what() << std::endl;
             }
         });
+        std::vector<std::thread> more;
+        for (unsigned i = 1; i < o.threads; ++i)
+            more.emplace_back([&io] { io.run(); });
         io.run();
+        for (auto& t : more)
+            t.join();
         return failed ? 1 : 0;
     } catch (const std::exception& e) {
         std::cerr << "echo_server: " << e.what() << std::endl;

@@ -5,6 +5,7 @@
 //             [--cert FILE --key FILE | --write-cert FILE] [--timeout SECONDS]
 //   tls_proxy --mode originate --backend HOST:PORT [--port N]
 //             [--cafile FILE] [--servername NAME] [--timeout SECONDS]
+//   both:     [--threads N] [--quiet]
 //
 // terminate: TLS in, plain TCP out (a TLS front for a plain server). Without --cert/--key it
 //            makes a self-signed certificate for "localhost", written to --write-cert.
@@ -21,7 +22,9 @@
 // FIN from the plain side becomes a close_notify (async_shutdown(shutdown_type::send)) on the
 // TLS side, while the other direction goes on. A TLS side that ends without close_notify
 // (stream_truncated) or any error resets both connections instead. A connection with no traffic
-// for --timeout seconds (default 60), handshake included, is closed.
+// for --timeout seconds (default 60), handshake included, is closed. --threads N runs the
+// io_context on N threads, each connection on a strand of its own; --quiet leaves out the
+// per-connection lines (bench/load.sh runs thousands of connections through it).
 //
 #include <tlsx/tlsx.hpp>
 
@@ -34,6 +37,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -43,8 +47,11 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
@@ -64,7 +71,12 @@ struct options {
     std::string cert_file, key_file, write_cert;
     std::string cafile, servername;
     std::chrono::seconds timeout{60};
+    unsigned threads = 1;
+    bool quiet = false;
 };
+
+bool quiet = false;
+std::mutex log_mutex;
 
 [[noreturn]] void usage(const char* why) {
     std::cerr << "tls_proxy: " << why << "\n"
@@ -72,7 +84,8 @@ struct options {
                  "                 [--cert FILE --key FILE | --write-cert FILE] "
                  "[--timeout SECONDS]\n"
                  "       tls_proxy --mode originate --backend HOST:PORT [--port N]\n"
-                 "                 [--cafile FILE] [--servername NAME] [--timeout SECONDS]\n";
+                 "                 [--cafile FILE] [--servername NAME] [--timeout SECONDS]\n"
+                 "       (both: [--threads N] [--quiet])\n";
     std::exit(2);
 }
 
@@ -120,6 +133,10 @@ options parse_options(int argc, char** argv) {
             o.servername = value();
         } else if (arg == "--timeout") {
             o.timeout = std::chrono::seconds(number(value(), 1, 86400, "--timeout: seconds"));
+        } else if (arg == "--threads") {
+            o.threads = static_cast<unsigned>(number(value(), 1, 64, "--threads: 1 to 64"));
+        } else if (arg == "--quiet") {
+            o.quiet = true;
         } else {
             usage(arg == "--help" || arg == "-h" ? "a TLS proxy" : "unknown option");
         }
@@ -190,7 +207,13 @@ struct connection : std::enable_shared_from_this<connection> {
 
     void touch() { last_activity = clock_type::now(); }
 
-    void log(std::string_view what) const { std::cout << "[" << id << "] " << what << std::endl; }
+    // One whole line, also when several threads log at once.
+    void log(std::string_view what) const {
+        if (quiet)
+            return;
+        std::lock_guard<std::mutex> lock(log_mutex);
+        std::cout << "[" << id << "] " << what << std::endl;
+    }
 
     // An error or a timeout: reset both sides at once, so neither peer mistakes it for a clean
     // end. The plain side gets an RST (linger 0), not a FIN; the TLS side gets no close_notify,
@@ -328,15 +351,18 @@ net::awaitable<void> serve(tcp::socket accepted, tlsx::context& ctx, const optio
 net::awaitable<void> listen(tcp::acceptor& acceptor, tlsx::context& ctx, const options& o,
                             tcp::resolver::results_type backend) {
     for (int id = 1;; ++id) {
-        auto [ec, socket] = co_await acceptor.async_accept(net::as_tuple(use_awaitable));
+        // Each connection on a strand of its own: its two directions and its watchdog never run
+        // at the same time on two threads (--threads).
+        auto [ec, socket] = co_await acceptor.async_accept(
+            net::make_strand(acceptor.get_executor()), net::as_tuple(use_awaitable));
         if (ec == net::error::operation_aborted)
             co_return;
         if (ec) {
             std::cout << "accept: " << ec.message() << std::endl;
             continue;
         }
-        net::co_spawn(acceptor.get_executor(), serve(std::move(socket), ctx, o, backend, id),
-                      net::detached);
+        auto ex = socket.get_executor();
+        net::co_spawn(ex, serve(std::move(socket), ctx, o, backend, id), net::detached);
     }
 }
 
@@ -344,6 +370,7 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, tlsx::context& ctx, const o
 
 int main(int argc, char** argv) {
     const options o = parse_options(argc, argv);
+    quiet = o.quiet;
     try {
         tlsx::context ctx = make_context(o);
         net::io_context io;
@@ -357,7 +384,12 @@ int main(int argc, char** argv) {
         net::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](error_code, int) { io.stop(); });
         net::co_spawn(io, listen(acceptor, ctx, o, backend), net::detached);
+        std::vector<std::thread> more;
+        for (unsigned i = 1; i < o.threads; ++i)
+            more.emplace_back([&io] { io.run(); });
         io.run();
+        for (auto& t : more)
+            t.join();
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "tls_proxy: " << e.what() << std::endl;
