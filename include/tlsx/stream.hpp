@@ -348,7 +348,9 @@ public:
 
         The operation is implemented in terms of zero or more calls to the next layer's
         `async_read_some` and `async_write_some` functions (both, one of each in flight at
-        most), and is known as a composed operation. If another handshake or renegotiation is outstanding on this stream, completes with
+        most), and is known as a composed operation.
+
+        If another handshake or renegotiation is outstanding on this stream, completes with
         @ref error::operation_not_permitted without disturbing it.
 
         @param type Whether to perform the handshake as a client or as a server.
@@ -391,7 +393,9 @@ public:
         The handshake consumes `buffers` first; only then does it call the next layer's
         `async_read_some`. It may call `async_write_some` at any time (one of each in flight at
         most). It is an initiating function for an asynchronous operation, and always returns
-        immediately. If another handshake or renegotiation is outstanding on this stream, completes with
+        immediately.
+
+        If another handshake or renegotiation is outstanding on this stream, completes with
         @ref error::operation_not_permitted without disturbing it.
 
         @param type Whether to perform the handshake as a client or as a server.
@@ -473,7 +477,9 @@ public:
 
         Implemented in terms of zero or more calls to the next layer's `async_write_some` and,
         unless an `async_read_some` of this stream is pending, `async_read_some`: with a read
-        pending, that read processes the incoming records and this operation waits for it. If another handshake or renegotiation is outstanding on this stream, completes with
+        pending, that read processes the incoming records and this operation waits for it.
+
+        If another handshake or renegotiation is outstanding on this stream, completes with
         @ref error::operation_not_permitted without disturbing it.
 
         @param token The completion token used to produce a completion handler, which will be
@@ -551,7 +557,9 @@ public:
         of `async_write_some` too to send what the records it reads call for: an alert, or the
         messages of a renegotiation under @ref renegotiation_policy::accept. When another
         operation of this stream is writing, that one sends them; when another is reading the
-        next layer, this one waits for it. If another read is outstanding on this stream, completes with
+        next layer, this one waits for it.
+
+        If another read is outstanding on this stream, completes with
         @ref error::operation_not_permitted without disturbing it.
 
         @param buffers The buffers into which the data will be read. Although the buffers
@@ -638,7 +646,9 @@ public:
         Implemented in terms of one or more calls to the next layer's `async_write_some`
         (until the record, and whatever else is queued, is written), and of `async_read_some`
         during a renegotiation, whose records it may have to read before it can write.
-        Completes once its record is written to the next layer. If another write is outstanding on this stream, completes with
+        Completes once its record is written to the next layer.
+
+        If another write is outstanding on this stream, completes with
         @ref error::operation_not_permitted without disturbing it.
 
         @param buffers The data to be written. Although the buffers object may be copied as
@@ -723,7 +733,9 @@ public:
         Implemented in terms of calls to the next layer's `async_write_some` (our
         close_notify) and, with `shutdown_type::both` and no `async_read_some` of this stream
         pending, its `async_read_some` (with a read pending, that read sees the peer's
-        close_notify and this operation waits for it). If another shutdown is outstanding on this stream, completes with
+        close_notify and this operation waits for it).
+
+        If another shutdown is outstanding on this stream, completes with
         @ref error::operation_not_permitted without disturbing it.
 
         @param how Whether to wait for the peer's close_notify (`both`) or not (`send`).

@@ -6,7 +6,8 @@
 
 namespace tlsx {
 
-/** Base class of @ref stream "stream": the handshake roles, spelled as in `boost::asio::ssl::stream_base`.
+/** Base class of @ref stream "stream": the handshake roles, spelled as in
+    `boost::asio::ssl::stream_base`.
 
     Porting code writes `tlsx::stream_base::client` where it wrote `ssl::stream_base::client`.
 */
