@@ -159,8 +159,10 @@ inline error_code make_mbedtls_error(int mbedtls_code) noexcept {
 
 namespace boost {
 namespace system {
+/// Makes tlsx::error convertible to error_code, so that `ec == tlsx::error::x` works.
 template <>
 struct is_error_code_enum<::tlsx::error> : std::true_type {};
+/// Makes tlsx::condition an error_condition, so that `ec == tlsx::condition::x` works.
 template <>
 struct is_error_condition_enum<::tlsx::condition> : std::true_type {};
 } // namespace system

@@ -643,7 +643,7 @@ public:
         Several small buffers are coalesced into one record. It is an initiating function for
         an asynchronous operation, and always returns immediately.
 
-        Implemented in terms of one or more calls to the next layer's `async_write_some`
+        Implemented in terms of zero or more calls to the next layer's `async_write_some`
         (until the record, and whatever else is queued, is written), and of `async_read_some`
         during a renegotiation, whose records it may have to read before it can write.
         Completes once its record is written to the next layer.
