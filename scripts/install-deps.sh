@@ -34,6 +34,7 @@ packages=(
     tshark                        # the key-log test: tshark decrypts a tlsx capture
     libssl-dev                    # bench/: the asio::ssl::stream baseline
     clang-format                  # formatting checks
+    doxygen                       # scripts/docs.sh: the reference manual (CI's docs phase)
     pkgconf                       # CI checks the installed tlsx.pc
     ca-certificates               # the system trust store (set_default_verify_paths)
 )
@@ -46,7 +47,7 @@ install_packages() {
     if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
         echo "install-deps: not a Debian system; install by hand: a C++17 compiler, CMake 3.25," \
             "Ninja, Boost 1.81+, mbedTLS 3.6 (or 2.28) headers, OpenSSL and GnuTLS tools, curl," \
-            "tshark, pkg-config" >&2
+            "tshark, pkg-config, doxygen" >&2
         return 0
     fi
     local missing=() p

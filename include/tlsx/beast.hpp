@@ -160,7 +160,7 @@ void teardown(boost::beast::role_type role, stream<NextLayer>& s, error_code& ec
     teardown(role, s.next_layer(), ec ? ec2 : ec);
 }
 
-/** Start tearing down a @ref stream: close the TLS session, then the transport.
+/** Start tearing down a @ref stream "stream": close the TLS session, then the transport.
 
     The asynchronous form of @ref teardown, called by `boost::beast::websocket::stream` at the end
     of the WebSocket closing handshake: `async_shutdown(shutdown_type::both)`, then
@@ -173,7 +173,8 @@ void teardown(boost::beast::role_type role, stream<NextLayer>& s, error_code& ec
     @param role The role of the local endpoint (client or server).
     @param s The stream to tear down.
     @param handler Called with `void(error_code)`: the first error, the TLS shutdown's, else the
-    transport teardown's. Never called from within this function.
+    transport teardown's. Never called from within this function (its first step,
+    `async_shutdown`, never completes inside its initiating function).
 
     @par Per-Operation Cancellation
     Terminal, partial and total, forwarded to the TLS shutdown and to the transport teardown,
@@ -192,6 +193,10 @@ namespace test {
     The server half-closes first (@ref basic_pipe::close_write) and reads until the client's
     EOF; the client reads until the server's EOF, then half-closes. Both then close their end.
     Lets `websocket::stream<tlsx::stream<tlsx::test::pipe>>` complete its closing handshake.
+
+    @param role The role of the local endpoint (client or server).
+    @param p The pipe end to tear down.
+    @param ec Set to the first read error other than `eof`, else cleared.
 */
 template <class Executor>
 void teardown(boost::beast::role_type role, basic_pipe<Executor>& p, error_code& ec) {
@@ -214,6 +219,15 @@ void teardown(boost::beast::role_type role, basic_pipe<Executor>& p, error_code&
 
 /** Start tearing down one end of an in-memory pipe, as Beast tears down a TCP socket.
 
+    @param role The role of the local endpoint (client or server).
+    @param p The pipe end to tear down.
+    @param handler Called with `void(error_code)`: the first read error other than `eof`, else
+    success. Never called from within this function.
+
+    @par Per-Operation Cancellation
+    Terminal, partial and total: a cancelled teardown completes with `operation_aborted`
+    and does not close the pipe end.
+
     @see teardown(boost::beast::role_type, basic_pipe<Executor>&, error_code&)
 */
 template <class Executor, class TeardownHandler>
@@ -227,6 +241,9 @@ void async_teardown(boost::beast::role_type role, basic_pipe<Executor>& p,
 
     Found by argument-dependent lookup from `boost::beast::close_socket`, which Beast's WebSocket
     stream calls on its lowest layer when a timeout fires or a close is cancelled.
+
+    @param p The pipe end to close: the peer reads EOF, a pending read fails with
+    `operation_aborted`.
 */
 template <class Executor>
 void beast_close_socket(basic_pipe<Executor>& p) {

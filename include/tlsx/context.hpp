@@ -32,7 +32,18 @@ struct context_impl;
 class engine_impl;
 } // namespace detail
 
-/// TLS protocol versions, for @ref context::set_min_version and @ref context::set_max_version.
+/** @var tls_version::tls1_0
+    TLS 1.0. On mbedTLS 3.x, which has TLS 1.2 and 1.3 only, a lowest version of TLS 1.0 means
+    TLS 1.2 and a highest version of it fails; on 2.28, as far as the build has it.
+    @var tls_version::tls1_1
+    TLS 1.1, as TLS 1.0.
+    @var tls_version::tls1_2
+    TLS 1.2, the default lowest version.
+    @var tls_version::tls1_3
+    TLS 1.3 (mbedTLS 3.6); either bound naming it fails on 2.28.
+*/
+/// TLS protocol versions, for @ref tlsx::context::set_min_version and
+/// @ref tlsx::context::set_max_version.
 enum class tls_version { tls1_0, tls1_1, tls1_2, tls1_3 };
 
 /** What a verify callback sees of one certificate of the peer's chain.
@@ -42,22 +53,28 @@ enum class tls_version { tls1_0, tls1_1, tls1_2, tls1_3 };
 */
 class verify_context {
 public:
-    /// Position in the chain: 0 is the peer's own certificate.
+    /// Position in the chain.
+    /// @return 0 for the peer's own certificate, 1 for its issuer, and so on.
     int depth() const noexcept { return depth_; }
 
-    /// mbedTLS's verification flags for this certificate (`MBEDTLS_X509_BADCERT_*`); 0 = fine.
+    /// mbedTLS's verification flags for this certificate.
+    /// @return A set of `MBEDTLS_X509_BADCERT_*` bits; 0 when nothing failed.
     std::uint32_t flags() const noexcept { return *flags_; }
 
-    /// A readable description of what failed, empty when nothing did.
+    /// A readable description of what failed.
+    /// @return E.g. "certificate has expired"; empty when nothing did.
     std::string error_message() const;
 
     /// The certificate in DER form.
+    /// @return A view of the bytes, valid during the callback.
     boost::asio::const_buffer certificate() const noexcept;
 
-    /// The certificate's subject as text, e.g. `CN=example.com`.
+    /// The certificate's subject as text.
+    /// @return E.g. `CN=example.com`.
     std::string subject() const;
 
     /// The mbedTLS certificate (include <tlsx/mbedtls.hpp> to use it).
+    /// @return The `mbedtls_x509_crt*`, valid during the callback.
     mbedtls_x509_crt* native_handle() const noexcept { return crt_; }
 
     /// @cond internal
@@ -82,11 +99,13 @@ class context;
 class sni_selection {
 public:
     /// The host name the client asked for.
+    /// @return The name, valid during the callback.
     std::string_view server_name() const noexcept { return name_; }
 
     /** Use the certificate chain and private key of another context for this connection.
 
-        `other` must have a certificate and key and must outlive the handshake.
+        @param other A server context with a certificate and key; it must outlive the
+        handshake.
     */
     void use(const context& other);
 
@@ -117,7 +136,7 @@ using keylog_callback = std::function<void(std::string_view line)>;
 using debug_callback =
     std::function<void(int level, std::string_view file, int line, std::string_view message)>;
 
-/** A key and a self-signed certificate, both PEM, made by @ref generate_self_signed. */
+/** A key and a self-signed certificate, both PEM, made by generate_self_signed(). */
 struct self_signed_credentials {
     /// The certificate, PEM.
     std::string certificate_pem;
@@ -132,6 +151,8 @@ struct self_signed_credentials {
     may act as its own certificate authority, so a client that adds it with
     @ref context::add_certificate_authority trusts it. For demos and tests.
 
+    @param common_name The host name (or IP literal) the certificate is for.
+    @return The certificate and its private key, PEM.
     @throws boost::system::system_error: @ref error::invalid_argument if `common_name` is not a
     plain host name (letters, digits, `- . _ * :`, at most 64 of them); mbedTLS's error if
     mbedTLS fails.
@@ -143,6 +164,9 @@ self_signed_credentials generate_self_signed(std::string_view common_name);
 
     As @ref generate_self_signed(std::string_view), with `private_key_pem` (PEM, unencrypted,
     ECDSA or RSA) instead of a fresh key; the result's `private_key_pem` is that key again.
+    @param common_name The host name, as for the other overload.
+    @param private_key_pem The key to certify.
+    @return The new certificate and the same key, PEM.
 
     @throws boost::system::system_error: @ref error::invalid_argument for a bad `common_name`;
     mbedTLS's error, naming the key, if `private_key_pem` is not a readable unencrypted key.
@@ -189,6 +213,11 @@ public:
         der = asn1
     };
 
+    /** @var for_reading
+        The password is needed to decrypt a key.
+        @var for_writing
+        The password is needed to encrypt a key (tlsx never asks for this).
+    */
     /// Why a password is asked for, as `asio::ssl::context::password_purpose`.
     enum password_purpose { for_reading, for_writing };
 
@@ -198,6 +227,7 @@ public:
     /** Construct a context for the given roles.
 
         Clients verify the server's certificate (@ref verify_mode::required) by default.
+        @param m Which roles streams using this context may play.
         @throws boost::system::system_error if the random generator cannot be seeded.
     */
     explicit context(method m);
@@ -205,30 +235,56 @@ public:
     /// Move-construct; the moved-from context is empty.
     context(context&&) noexcept;
     /// Move-assign.
+    /// @return `*this`.
     context& operator=(context&&) noexcept;
     /// Destroy; streams using the configuration keep it alive.
     ~context();
 
     /// The method given at construction.
+    /// @return `tls`, `tls_client` or `tls_server`.
     method get_method() const noexcept;
 
     // ---- Credentials ------------------------------------------------------------------------
 
     /// Use a certificate chain (PEM: leaf first, then intermediates).
+    /// @param chain The PEM text; copied.
+    /// @throws boost::system::system_error with @ref error::invalid_certificate if it does not
+    /// parse.
     void use_certificate_chain(boost::asio::const_buffer chain);
-    /// @copydoc use_certificate_chain
+    /// Use a certificate chain (PEM: leaf first, then intermediates).
+    /// @param chain The PEM text; copied.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_certificate_chain(boost::asio::const_buffer chain, error_code& ec);
     /// Use a certificate chain from a PEM file.
+    /// @param path The file's name.
+    /// @throws boost::system::system_error: `errc::no_such_file_or_directory` if it cannot be
+    /// read, @ref error::invalid_certificate if it does not parse.
     void use_certificate_chain_file(const std::string& path);
-    /// @copydoc use_certificate_chain_file
+    /// Use a certificate chain from a PEM file.
+    /// @param path The file's name.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_certificate_chain_file(const std::string& path, error_code& ec);
     /// Use a single certificate (PEM or DER); for a chain use use_certificate_chain.
+    /// @param cert The certificate; copied.
+    /// @param format Its encoding.
+    /// @throws boost::system::system_error with @ref error::invalid_certificate if it does not
+    /// parse.
     void use_certificate(boost::asio::const_buffer cert, file_format format);
-    /// @copydoc use_certificate
+    /// Use a single certificate (PEM or DER); for a chain use use_certificate_chain.
+    /// @param cert The certificate; copied.
+    /// @param format Its encoding.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_certificate(boost::asio::const_buffer cert, file_format format, error_code& ec);
     /// Use a certificate (PEM or DER) from a file.
+    /// @param path The file's name.
+    /// @param format Its encoding.
+    /// @throws boost::system::system_error: `errc::no_such_file_or_directory` if it cannot be
+    /// read, @ref error::invalid_certificate if it does not parse.
     void use_certificate_file(const std::string& path, file_format format);
-    /// @copydoc use_certificate_file
+    /// Use a certificate (PEM or DER) from a file.
+    /// @param path The file's name.
+    /// @param format Its encoding.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_certificate_file(const std::string& path, file_format format, error_code& ec);
 
     /** Use a private key (PEM or DER, optionally encrypted: see set_password_callback).
@@ -236,50 +292,98 @@ public:
         The key pairs with a certificate given before it that still waits for its key and that
         it matches (the latest such first), so a server may hold, say, an RSA and an ECDSA
         certificate at once, their keys given in either order.
+
+        @param key The key; copied (and wiped when the context goes).
+        @param format Its encoding.
+        @throws boost::system::system_error: @ref error::invalid_private_key,
+        @ref error::wrong_password, @ref error::key_mismatch, or @ref error::invalid_argument
+        when no certificate waits for a key.
     */
     void use_private_key(boost::asio::const_buffer key, file_format format);
-    /// @copydoc use_private_key
+    /// Use a private key (PEM or DER, optionally encrypted: see set_password_callback).
+    /// @param key The key; copied.
+    /// @param format Its encoding.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_private_key(boost::asio::const_buffer key, file_format format, error_code& ec);
-    /// Use a private key from a file.
+    /// Use a private key from a file, as use_private_key().
+    /// @param path The file's name.
+    /// @param format Its encoding.
+    /// @throws boost::system::system_error: `errc::no_such_file_or_directory` if it cannot be
+    /// read, else as use_private_key().
     void use_private_key_file(const std::string& path, file_format format);
-    /// @copydoc use_private_key_file
+    /// Use a private key from a file, as use_private_key().
+    /// @param path The file's name.
+    /// @param format Its encoding.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_private_key_file(const std::string& path, file_format format, error_code& ec);
 
     /// Set the callback that supplies the password of encrypted private keys.
+    /// @param cb Called with the longest password accepted and the purpose; returns the
+    /// password. Call it before the key is given.
     void set_password_callback(password_callback cb);
 
     // ---- Trust ------------------------------------------------------------------------------
 
     /// Trust the certificate authorities in a buffer (PEM, or one certificate in DER).
+    /// @param ca The certificates; copied.
+    /// @throws boost::system::system_error with @ref error::invalid_certificate if one does
+    /// not parse.
     void add_certificate_authority(boost::asio::const_buffer ca);
-    /// @copydoc add_certificate_authority
+    /// Trust the certificate authorities in a buffer (PEM, or one certificate in DER).
+    /// @param ca The certificates; copied.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void add_certificate_authority(boost::asio::const_buffer ca, error_code& ec);
     /// Trust the certificate authorities in a PEM or DER file.
+    /// @param path The file's name.
+    /// @throws boost::system::system_error: `errc::no_such_file_or_directory` if it cannot be
+    /// read, @ref error::invalid_certificate if a certificate does not parse.
     void load_verify_file(const std::string& path);
-    /// @copydoc load_verify_file
+    /// Trust the certificate authorities in a PEM or DER file.
+    /// @param path The file's name.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void load_verify_file(const std::string& path, error_code& ec);
     /// Trust every certificate in a directory of PEM files.
+    /// @param path The directory's name.
+    /// @throws boost::system::system_error: `errc::no_such_file_or_directory` if it cannot be
+    /// read, @ref error::invalid_certificate if it holds no certificate that parses.
     void add_verify_path(const std::string& path);
-    /// @copydoc add_verify_path
+    /// Trust every certificate in a directory of PEM files.
+    /// @param path The directory's name.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void add_verify_path(const std::string& path, error_code& ec);
-    /// Trust the system's certificate store (Debian: /etc/ssl/certs/ca-certificates.crt).
+    /// Trust the system's certificate store (Debian: /etc/ssl/certs/ca-certificates.crt, else
+    /// the directory /etc/ssl/certs; `SSL_CERT_FILE` and `SSL_CERT_DIR` override them, as in
+    /// OpenSSL).
+    /// @throws boost::system::system_error with `errc::no_such_file_or_directory` if neither
+    /// holds a certificate that parses.
     void set_default_verify_paths();
-    /// @copydoc set_default_verify_paths
+    /// Trust the system's certificate store (Debian: /etc/ssl/certs/ca-certificates.crt).
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void set_default_verify_paths(error_code& ec);
     /// Add a certificate revocation list (PEM or DER buffer).
+    /// @param crl The list; copied.
+    /// @throws boost::system::system_error with @ref error::invalid_certificate if it does not
+    /// parse.
     void add_crl(boost::asio::const_buffer crl);
-    /// @copydoc add_crl
+    /// Add a certificate revocation list (PEM or DER buffer).
+    /// @param crl The list; copied.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void add_crl(boost::asio::const_buffer crl, error_code& ec);
 
     /** Set how the peer's certificate is verified.
 
         Clients default to @ref verify_mode::required, servers to @ref verify_mode::none (no
         client certificate is asked for).
+
+        @param mode How the peer's certificate is verified.
     */
     void set_verify_mode(verify_mode mode);
     /// Set the callback consulted for each certificate of the peer's chain.
+    /// @param cb Called as `cb(preverified, ctx)` from the root down to the peer's own
+    /// certificate; returning false fails the handshake (error::certificate_rejected).
     void set_verify_callback(verify_callback cb);
     /// Set the longest chain accepted (intermediates between the peer and a trusted root).
+    /// @param depth The number of intermediates accepted.
     void set_verify_depth(int depth);
 
     /** Whether a client that verifies the server needs a host name to check it against
@@ -291,6 +395,8 @@ public:
         a trusted authority but may name any host proves little. `set_server_name_required(false)`
         chooses chain-only verification explicitly (the certificate must chain to a trusted
         authority; its names are not checked). Streams may override it.
+
+        @param required Whether a verifying client without a host name fails its handshake.
     */
     void set_server_name_required(bool required);
 
@@ -300,11 +406,14 @@ public:
         (`TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`) or mbedTLS name
         (`TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256`).
 
+        @param names The suites' names.
         @throws boost::system::system_error with @ref error::unknown_ciphersuite naming the first
         unknown name.
     */
     void set_ciphersuites(const std::vector<std::string>& names);
-    /// @copydoc set_ciphersuites
+    /// Set the ciphersuites, most preferred first, by IANA or mbedTLS name.
+    /// @param names The suites' names.
+    /// @param ec Set to @ref error::unknown_ciphersuite if a name is unknown, else cleared.
     void set_ciphersuites(const std::vector<std::string>& names, error_code& ec);
     /** Set the key-exchange groups, most preferred first, for TLS 1.2's ECDHE and TLS 1.3's
         key shares: `"x25519"`, `"secp256r1"` (also `"P-256"`, `"prime256v1"`), `"secp384r1"`
@@ -315,19 +424,33 @@ public:
         client sends a key share for its first group only; a server that prefers another of
         the client's groups answers with a HelloRetryRequest, which costs one round trip.
 
+        @param names The groups' names.
         @throws boost::system::system_error with @ref error::invalid_argument naming the first
         unknown group (or an empty list).
     */
     void set_groups(const std::vector<std::string>& names);
-    /// @copydoc set_groups
+    /// Set the key-exchange groups, most preferred first (names as the throwing overload).
+    /// @param names The groups' names.
+    /// @param ec Set to @ref error::invalid_argument for an unknown group or an empty list,
+    /// else cleared.
     void set_groups(const std::vector<std::string>& names, error_code& ec);
     /// Set the lowest protocol version accepted (default TLS 1.2).
+    /// @param v The version.
+    /// @throws boost::system::system_error with @ref error::invalid_argument if this mbedTLS
+    /// does not support `v`.
     void set_min_version(tls_version v);
     /// Set the highest protocol version offered (default the highest this build has).
+    /// @param v The version.
+    /// @throws boost::system::system_error with @ref error::invalid_argument if this mbedTLS
+    /// does not support `v`.
     void set_max_version(tls_version v);
     /// Set the ALPN protocols, most preferred first (e.g. `{"h2", "http/1.1"}`).
+    /// @param protocols The names, each 1 to 255 bytes.
+    /// @throws boost::system::system_error with @ref error::invalid_argument for an empty
+    /// list, a name of 0 or over 255 bytes, or a list over 65535 bytes.
     void set_alpn_protocols(const std::vector<std::string>& protocols);
     /// Set the server-side SNI callback that may choose the certificate per host name.
+    /// @param cb Called during each server handshake whose client sent a host name.
     void set_sni_callback(sni_callback cb);
 
     // ---- Renegotiation ----------------------------------------------------------------------
@@ -336,6 +459,8 @@ public:
 
         Only secure renegotiation (RFC 5746) is ever performed; a peer without it is refused.
         Streams may override this with stream::set_renegotiation.
+
+        @param policy Refuse, accept, or ask the application.
     */
     void set_renegotiation(renegotiation_policy policy);
 
@@ -343,6 +468,8 @@ public:
         the peer (its async_renegotiate then completes with error::renegotiation_ignored).
         Negative: wait forever. Default: 256 records (up to 4 MiB that may already be in flight
         when the request is sent; mbedTLS's own default of 16 trips on bulk transfers).
+
+        @param max_records The number of records, or a negative number.
     */
     void set_renegotiation_enforcement(int max_records);
 
@@ -353,6 +480,10 @@ public:
         On by default for server contexts, with a lifetime of one hour. The ticket key is
         generated at random and rotated every lifetime; the previous key stays valid for one more
         lifetime so that fresh tickets survive a rotation.
+
+        @param lifetime How long a ticket stays valid.
+        @throws boost::system::system_error with @ref error::invalid_argument if `lifetime` is
+        not between 1 second and 7 days.
     */
     void enable_session_tickets(std::chrono::seconds lifetime = std::chrono::hours(1));
     /// Issue no session tickets and accept none.
@@ -362,10 +493,17 @@ public:
         resumed handshake mbedTLS sends one at most, to replace the ticket used. Default: 2, as
         OpenSSL and GnuTLS (one to reconnect with, one spare). TLS 1.2 has one ticket per
         handshake, which this does not change; without TLS 1.3 (mbedTLS 2.28) it has no effect.
+        @param n The number of tickets.
         @throws boost::system::system_error error::invalid_argument when `n` is over 16.
     */
     void set_tickets_per_handshake(std::size_t n);
-    /// Keep up to `max_entries` sessions for `timeout` for session-ID resumption (off by default).
+    /** Keep up to `max_entries` sessions for `timeout` for session-ID resumption (off by
+        default).
+
+        @param max_entries The cache's size, 1 to 1000000.
+        @param timeout How long a session stays resumable, 1 second to 7 days.
+        @throws boost::system::system_error with @ref error::invalid_argument outside those.
+    */
     void enable_session_cache(std::size_t max_entries = 1000,
                               std::chrono::seconds timeout = std::chrono::hours(1));
     /// Stop session-ID resumption.
@@ -377,18 +515,27 @@ public:
 
         What `SSLKEYLOGFILE` holds: Wireshark and tshark decrypt a capture with it. Never enable
         this in production; the lines are the session keys.
+
+        @param cb Called with each line, without its newline.
     */
     void set_keylog_callback(keylog_callback cb);
 
     /** Receive mbedTLS's debug output up to `level` (0 none ... 4 verbose).
 
         mbedTLS's debug threshold is process-wide: the highest level set by any context applies.
+
+        @param level The verbosity, 0 to 4.
+        @param cb Called with each message's level, source file, line and text.
     */
     void set_debug_callback(int level, debug_callback cb);
 
     /// The mbedTLS configuration of this context's default role.
+    /// @return The server configuration of a `tls_server` context, else the client one; null
+    /// for a moved-from context.
     mbedtls_ssl_config* native_handle() noexcept;
     /// The mbedTLS configuration used for handshakes of the given role.
+    /// @param role The role.
+    /// @return The configuration; null if the context cannot play `role`, or was moved from.
     mbedtls_ssl_config* native_handle(stream_base::handshake_type role) noexcept;
 
     /// @cond internal

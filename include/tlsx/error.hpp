@@ -97,12 +97,15 @@ enum class condition {
 };
 
 /// The category of @ref error values, named "tlsx".
+/// @return The one instance of the category.
 const boost::system::error_category& tlsx_category() noexcept;
 
 /** The category of raw mbedTLS error codes, named "tlsx.mbedtls".
 
     The value is the negative code mbedTLS returned, so `ec.value() == MBEDTLS_ERR_...` works. The
     message is `mbedtls_strerror`'s text, followed by what it usually means for the user.
+
+    @return The one instance of the category.
 */
 const boost::system::error_category& mbedtls_category() noexcept;
 
@@ -110,33 +113,48 @@ const boost::system::error_category& mbedtls_category() noexcept;
 
     The value is the alert number from RFC 5246 (e.g. 40 for handshake_failure); the message
     names the alert.
+
+    @return The one instance of the category.
 */
 const boost::system::error_category& alert_category() noexcept;
 
 /// The category of @ref condition values, named "tlsx.condition".
+/// @return The one instance of the category.
 const boost::system::error_category& condition_category() noexcept;
 
 /// Makes an error_code from a tlsx error (found by ADL).
+/// @param e The error.
+/// @return The code, in @ref tlsx_category.
 inline error_code make_error_code(error e) noexcept {
     return {static_cast<int>(e), tlsx_category()};
 }
 
 /// Makes an error_condition from a tlsx condition (found by ADL).
+/// @param c The condition.
+/// @return The condition, in @ref condition_category.
 inline boost::system::error_condition make_error_condition(condition c) noexcept {
     return {static_cast<int>(c), condition_category()};
 }
 
 /// Writes "tlsx:N (message)", as error_code's own operator<< does, for logs and test output.
+/// @param os The stream written to.
+/// @param e The error.
+/// @return `os`.
 inline std::ostream& operator<<(std::ostream& os, error e) {
     return os << make_error_code(e) << " (" << make_error_code(e).message() << ")";
 }
 
-/// Writes the condition's category and message.
+/// Writes the condition's category and value ("tlsx.condition:N").
+/// @param os The stream written to.
+/// @param c The condition.
+/// @return `os`.
 inline std::ostream& operator<<(std::ostream& os, condition c) {
     return os << make_error_condition(c).category().name() << ":" << static_cast<int>(c);
 }
 
 /// Makes an error_code from a raw (negative) mbedTLS return value.
+/// @param mbedtls_code The value an mbedTLS function returned.
+/// @return The code, in @ref mbedtls_category.
 inline error_code make_mbedtls_error(int mbedtls_code) noexcept {
     return {mbedtls_code, mbedtls_category()};
 }
@@ -145,8 +163,10 @@ inline error_code make_mbedtls_error(int mbedtls_code) noexcept {
 
 namespace boost {
 namespace system {
+/// Makes tlsx::error convertible to error_code, so that `ec == tlsx::error::x` works.
 template <>
 struct is_error_code_enum<::tlsx::error> : std::true_type {};
+/// Makes tlsx::condition an error_condition, so that `ec == tlsx::condition::x` works.
 template <>
 struct is_error_condition_enum<::tlsx::condition> : std::true_type {};
 } // namespace system

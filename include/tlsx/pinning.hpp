@@ -24,6 +24,7 @@ namespace tlsx {
     pin.
 
     @param certificate A certificate, PEM (the first one of the text) or DER.
+    @return The pin: 44 characters of base64.
     @throws boost::system::system_error with the parser's error if it is not a certificate.
 */
 std::string spki_sha256(boost::asio::const_buffer certificate);
@@ -51,6 +52,9 @@ std::string spki_sha256(boost::asio::const_buffer certificate);
 
     @param pins base64 SHA-256 pins, 44 characters each, optionally prefixed `sha256/` (OkHttp's
     form); at least one.
+    @param next A callback to consult first, or none.
+    @return The verify callback, for context::set_verify_callback or stream::set_verify_callback;
+    it holds its own copy of the pins.
     @throws boost::system::system_error with @ref error::invalid_argument, naming the pin, if
     `pins` is empty or a pin is not the base64 of 32 bytes.
 */

@@ -38,33 +38,50 @@ public:
     session() = default;
 
     /// Whether this holds no session.
+    /// @return True for a default-constructed session, or one a server's stream returned.
     bool empty() const noexcept { return !state_; }
 
     /** The session as bytes, to store anywhere.
 
         Versioned: a `from_bytes` of another tlsx or mbedTLS build refuses them with
         error::invalid_session rather than misreading them.
+
+        @return The bytes; empty for an empty session. They hold the master secret.
     */
     std::vector<unsigned char> to_bytes() const;
 
     /** Rebuild a session from `to_bytes()` output.
 
+        @param bytes What to_bytes() returned.
+        @return The session.
         @throws boost::system::system_error with error::invalid_session when the bytes are
         corrupt, truncated, or not tlsx session bytes.
     */
     static session from_bytes(boost::asio::const_buffer bytes);
 
-    /// @copydoc from_bytes(boost::asio::const_buffer)
+    /// Rebuild a session from `to_bytes()` output.
+    /// @param bytes What to_bytes() returned.
+    /// @param ec Set to @ref error::invalid_session when the bytes are corrupt, truncated, or
+    /// not tlsx session bytes, else cleared.
+    /// @return The session; empty on error.
     static session from_bytes(boost::asio::const_buffer bytes, error_code& ec);
 
     /// Rebuild from any contiguous bytes: a `std::vector<unsigned char>`, a `std::string`, ...
+    /// @param bytes What to_bytes() returned, in any container `boost::asio::buffer` accepts.
+    /// @return The session.
+    /// @throws boost::system::system_error with error::invalid_session, as
+    /// from_bytes(boost::asio::const_buffer).
     template <class ContiguousBytes,
               class = decltype(boost::asio::buffer(std::declval<const ContiguousBytes&>()))>
     static session from_bytes(const ContiguousBytes& bytes) {
         return from_bytes(boost::asio::const_buffer(boost::asio::buffer(bytes)));
     }
 
-    /// @copydoc from_bytes(const ContiguousBytes&)
+    /// Rebuild from any contiguous bytes: a `std::vector<unsigned char>`, a `std::string`, ...
+    /// @param bytes What to_bytes() returned, in any container `boost::asio::buffer` accepts.
+    /// @param ec Set to @ref error::invalid_session when the bytes are not a session, else
+    /// cleared.
+    /// @return The session; empty on error.
     template <class ContiguousBytes,
               class = decltype(boost::asio::buffer(std::declval<const ContiguousBytes&>()))>
     static session from_bytes(const ContiguousBytes& bytes, error_code& ec) {

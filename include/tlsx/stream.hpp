@@ -113,8 +113,10 @@ public:
     using native_handle_type = mbedtls_ssl_context*;
 
     /// Rebinds the stream to another executor.
+    /// @tparam Executor The executor type to rebind to.
     template <class Executor>
     struct rebind_executor {
+        /// The stream type when rebound to the specified executor.
         using other = stream<typename next_layer_type::template rebind_executor<Executor>::other>;
     };
 
@@ -122,6 +124,12 @@ public:
         transport to move in).
 
         The context's configuration is shared, not copied, and stays alive with the stream.
+
+        @param arg The argument to be passed to initialise the next layer.
+        @param ctx The context whose configuration the stream uses (it may be destroyed before
+        the stream).
+        @throws boost::system::system_error with @ref error::invalid_argument if `ctx` was
+        moved from; whatever the next layer's constructor throws.
     */
     template <class Arg>
     stream(Arg&& arg, context& ctx)
@@ -129,29 +137,38 @@ public:
         , core_(ctx) {}
 
     /// Move-construct. No operation may be outstanding on `other`.
+    /// @param other The stream to move from.
     stream(stream&& other) = default;
     /// Move-assign. No operation may be outstanding on either stream.
+    /// @param other The stream to move from.
+    /// @return `*this`.
     stream& operator=(stream&& other) = default;
 
-    /// The executor of the next layer.
+    /// Get the executor associated with the object.
+    /// @return The next layer's executor; the default executor of the stream's operations.
     executor_type get_executor() noexcept { return next_layer_.get_executor(); }
 
-    /// The next layer.
+    /// Get a reference to the next layer.
+    /// @return The next layer, e.g. the socket given at construction. Use it to connect or
+    /// accept before the handshake; reading or writing it directly bypasses TLS.
     next_layer_type& next_layer() noexcept { return next_layer_; }
     /// @copydoc next_layer
     const next_layer_type& next_layer() const noexcept { return next_layer_; }
 
-    /// The lowest layer: the socket, as with `asio::ssl::stream`.
+    /// Get a reference to the lowest layer: the socket, as with `asio::ssl::stream`.
+    /// @return The next layer's `lowest_layer()`, else its `socket()`, else the next layer.
     lowest_layer_type& lowest_layer() noexcept { return detail::lowest_layer(next_layer_); }
     /// @copydoc lowest_layer
     const lowest_layer_type& lowest_layer() const noexcept {
         return detail::lowest_layer(next_layer_);
     }
 
-    /// The mbedTLS session; null before the handshake starts.
+    /// Get the underlying mbedTLS session (include <tlsx/mbedtls.hpp> to use it).
+    /// @return The `mbedtls_ssl_context*`; null before the handshake starts.
     native_handle_type native_handle() noexcept { return core_.engine_.native_handle(); }
 
     /// The engine that does the TLS work (for inspection and tests).
+    /// @return The stream's @ref engine; valid while the stream lives.
     const engine& get_engine() const noexcept { return core_.engine_; }
 
     // ---- Settings ---------------------------------------------------------------------------
@@ -162,19 +179,30 @@ public:
         it before a client handshake: a client that verifies the server and has no host name
         fails its handshake with @ref error::server_name_required, unless chain-only
         verification was chosen with @ref set_server_name_required.
+
+        @param host The host name (a DNS name or an IP literal); copied.
+        @throws boost::system::system_error with @ref error::invalid_argument if `host` is
+        empty, longer than 255 bytes or contains a NUL.
     */
     void set_server_name(std::string_view host) {
         error_code ec;
         set_server_name(host, ec);
         detail::throw_if(ec, "tlsx::stream::set_server_name");
     }
-    /// @copydoc set_server_name
+    /** Set the host name: sent as SNI and checked against the server's certificate.
+
+        @param host The host name (a DNS name or an IP literal); copied.
+        @param ec Set to @ref error::invalid_argument if `host` is empty, longer than 255 bytes
+        or contains a NUL, else cleared.
+    */
     void set_server_name(std::string_view host, error_code& ec) {
         core_.engine_.set_server_name(host, ec);
     }
 
     /** Whether this client needs a host name to verify the server against (overrides
         context::set_server_name_required; `false` chooses chain-only verification).
+
+        @param required Whether a verifying client without a host name fails its handshake.
     */
     void set_server_name_required(bool required) {
         core_.engine_.set_server_name_required(required);
@@ -189,6 +217,7 @@ public:
         verify_result() then describe it). A TLS 1.3 server cannot ask for more after its
         handshake (mbedTLS has no post-handshake authentication): that fails with
         @ref error::post_handshake_auth_unsupported and changes nothing.
+        @param mode How the peer's certificate is verified.
         @throws boost::system::system_error on failure.
     */
     void set_verify_mode(verify_mode mode) {
@@ -196,7 +225,10 @@ public:
         set_verify_mode(mode, ec);
         detail::throw_if(ec, "tlsx::stream::set_verify_mode");
     }
-    /// @copydoc set_verify_mode(verify_mode)
+    /// As set_verify_mode(verify_mode), reporting a failure in `ec` instead of throwing.
+    /// @param mode How the peer's certificate is verified.
+    /// @param ec Set to @ref error::post_handshake_auth_unsupported (a TLS 1.3 server asking
+    /// for more after its handshake; nothing changed), else cleared.
     void set_verify_mode(verify_mode mode, error_code& ec) {
         core_.engine_.set_verify_mode(mode, ec);
     }
@@ -205,35 +237,53 @@ public:
         context's setting).
 
         Call it before the handshake, or at any time to change the answer to future requests.
+
+        @param policy Refuse, accept, or ask the application (@ref renegotiation_policy).
     */
     void set_renegotiation(renegotiation_policy policy) { core_.engine_.set_renegotiation(policy); }
 
     /** Offer to resume a saved session in the next client handshake (gnutls_session_set_data).
 
         If the server cannot resume it, a full handshake runs instead; session_reused() tells.
+
+        @param s The session, from get_session() or session::from_bytes(); an empty session
+        asks for a full handshake. Copied (cheaply: the state is shared).
     */
     void set_session(const session& s) { core_.engine_.set_session(s); }
 
     /** The session to save for a later resumption, after a client handshake
         (gnutls_session_get_data2); empty before the handshake or on a server.
+
+        @return The session; under TLS 1.3, empty until a ticket has arrived
+        (see session_ticket_received()).
     */
     session get_session() const { return core_.engine_.get_session(); }
 
     /** Whether a session ticket has arrived (client; GNUTLS_SFLAGS_SESSION_TICKET). Under TLS
         1.3 tickets come after the handshake and are taken in by reads: until one has,
         get_session() is empty. Under TLS 1.2: the handshake brought a new ticket.
+
+        @return Whether a ticket has been received.
     */
     bool session_ticket_received() const noexcept {
         return core_.engine_.session_ticket_received();
     }
 
     /// Whether the handshake resumed an earlier session (on either end).
+    /// @return True after a resumed handshake (by ticket or session ID).
     bool session_reused() const noexcept { return core_.engine_.session_reused(); }
 
     /// Override the context's verify depth for this stream.
+    /// @param depth The longest chain accepted (intermediates between the peer and a root).
     void set_verify_depth(int depth) { core_.engine_.set_verify_depth(depth); }
 
-    /// Override the context's verify callback: `bool(bool preverified, verify_context&)`.
+    /** Override the context's verify callback for this stream (before the handshake).
+
+        @param cb A function object with the signature
+        `bool(bool preverified, verify_context& ctx)`, called once per certificate of the
+        peer's chain during the handshake; it returns whether to accept the certificate.
+        Copied into the stream.
+    */
     template <class VerifyCallback>
     void set_verify_callback(VerifyCallback cb) {
         core_.engine_.set_verify_callback(verify_callback(std::move(cb)));
@@ -243,8 +293,14 @@ public:
 
     /** Perform the handshake, blocking.
 
+        Reads and writes the next layer (`read_some` / `write_some`) until the handshake is done
+        or fails. Also accepts a renegotiation that the peer asked for under
+        @ref renegotiation_policy::ask.
+
+        @param type Whether to perform the handshake as a client or as a server.
         @throws boost::system::system_error on failure: certificate errors in the "tlsx"
-        category (e.g. error::certificate_untrusted), received alerts in "tlsx.alert".
+        category (e.g. error::certificate_untrusted), received alerts in "tlsx.alert",
+        transport errors as the next layer reports them.
     */
     void handshake(handshake_type type) {
         error_code ec;
@@ -252,14 +308,30 @@ public:
         detail::throw_if(ec, "tlsx::stream::handshake");
     }
 
-    /// @copydoc handshake(handshake_type)
+    /** Perform the handshake, blocking.
+
+        Reads and writes the next layer (`read_some` / `write_some`) until the handshake is done
+        or fails.
+
+        @param type Whether to perform the handshake as a client or as a server.
+        @param ec Set to the error on failure (certificate errors in the "tlsx" category,
+        received alerts in "tlsx.alert", transport errors), else cleared.
+    */
     void handshake(handshake_type type, error_code& ec) {
         detail::handshake_policy p{{}, type};
         detail::run_sync(next_layer_, core_, p, ec);
     }
 
-    /// Perform the handshake, blocking, starting with bytes already read from the transport.
-    /// @return The number of bytes of `buffers` the handshake used.
+    /** Perform the handshake, blocking, starting with bytes already read from the transport.
+
+        The handshake consumes `buffers` before it reads the next layer.
+
+        @param type Whether to perform the handshake as a client or as a server.
+        @param buffers Bytes already read from the next layer (e.g. while sniffing for TLS);
+        they must stay valid until this function returns.
+        @return The number of bytes of `buffers` the handshake used.
+        @throws boost::system::system_error on failure, as handshake(handshake_type).
+    */
     template <class ConstBufferSequence>
     std::size_t handshake(handshake_type type, const ConstBufferSequence& buffers) {
         error_code ec;
@@ -268,7 +340,14 @@ public:
         return n;
     }
 
-    /// @copydoc handshake(handshake_type,const ConstBufferSequence&)
+    /** Perform the handshake, blocking, starting with bytes already read from the transport.
+
+        @param type Whether to perform the handshake as a client or as a server.
+        @param buffers Bytes already read from the next layer; they must stay valid until this
+        function returns.
+        @param ec Set to the error on failure, else cleared.
+        @return The number of bytes of `buffers` the handshake used (also on failure).
+    */
     template <class ConstBufferSequence>
     std::size_t handshake(handshake_type type, const ConstBufferSequence& buffers, error_code& ec) {
         detail::buffered_handshake_policy<ConstBufferSequence> p(type, buffers);
@@ -277,13 +356,42 @@ public:
 
     /** Start an asynchronous handshake.
 
-        May read and write the next layer any number of times.
+        This function is used to asynchronously perform a TLS handshake on the stream (or to
+        accept a renegotiation the peer asked for under @ref renegotiation_policy::ask). It is
+        an initiating function for an asynchronous operation, and always returns immediately.
+
+        The operation is implemented in terms of zero or more calls to the next layer's
+        `async_read_some` and `async_write_some` functions (both, one of each in flight at
+        most), and is known as a composed operation.
+
+        If another handshake or renegotiation is outstanding on this stream, completes with
+        @ref error::operation_not_permitted without disturbing it.
+
+        @param type Whether to perform the handshake as a client or as a server.
+        @param token The completion token used to produce a completion handler, which will be
+        called when the handshake completes. Potential completion tokens include
+        `use_future`, `use_awaitable`, `yield_context`, or a function object with the correct
+        completion signature.
+        @return What the completion token makes of the operation (nothing for a plain
+        handler, a future for `use_future`, an awaitable for `use_awaitable`).
 
         @par Completion Signature
-        @code void(error_code) @endcode
+        @code void(error_code ec) @endcode
+        `ec` holds certificate errors in the "tlsx" category (e.g.
+        error::certificate_untrusted), received alerts in "tlsx.alert", transport errors as the
+        next layer reports them.
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function. On immediate
+        completion, invocation of the handler will be performed in a manner equivalent to using
+        `boost::asio::post`.
 
         @par Per-Operation Cancellation
         Terminal and partial. A cancelled handshake leaves the stream failed: close it.
+        The cancellation is forwarded to the transport operation in flight; an operation
+        waiting for another operation's transport I/O completes with
+        `boost::asio::error::operation_aborted` and leaves the session as it is.
     */
     template <class HandshakeToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_handshake(
@@ -296,11 +404,40 @@ public:
 
     /** Start an asynchronous handshake with bytes already read from the transport.
 
+        The handshake consumes `buffers` first; only then does it call the next layer's
+        `async_read_some`. It may call `async_write_some` at any time (one of each in flight at
+        most). It is an initiating function for an asynchronous operation, and always returns
+        immediately.
+
+        If another handshake or renegotiation is outstanding on this stream, completes with
+        @ref error::operation_not_permitted without disturbing it.
+
+        @param type Whether to perform the handshake as a client or as a server.
+        @param buffers Bytes already read from the next layer (e.g. while sniffing for TLS).
+        Although the buffers object may be copied as necessary, ownership of the underlying
+        buffers is retained by the caller, which must guarantee that they remain valid until
+        the completion handler is called.
+        @param token The completion token used to produce a completion handler, which will be
+        called when the handshake completes.
+        @return What the completion token makes of the operation (nothing for a plain
+        handler, a future for `use_future`, an awaitable for `use_awaitable`).
+
         @par Completion Signature
-        @code void(error_code, std::size_t bytes_used) @endcode
+        @code void(error_code ec, std::size_t bytes_used) @endcode
+        `bytes_used` is the number of bytes of `buffers` the handshake consumed, also on
+        failure.
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function. On immediate
+        completion, invocation of the handler will be performed in a manner equivalent to using
+        `boost::asio::post`.
 
         @par Per-Operation Cancellation
         Terminal and partial. A cancelled handshake leaves the stream failed: close it.
+        The cancellation is forwarded to the transport operation in flight; an operation
+        waiting for another operation's transport I/O completes with
+        `boost::asio::error::operation_aborted` and leaves the session as it is.
     */
     template <class ConstBufferSequence,
               class BufferedHandshakeToken = boost::asio::default_completion_token_t<executor_type>>
@@ -320,7 +457,8 @@ public:
 
         @throws boost::system::system_error: error::renegotiation_refused when the peer answers
         no_renegotiation, error::renegotiation_ignored when a client goes past the context's
-        enforcement limit. In both cases the stream stays usable.
+        enforcement limit. In both cases the stream stays usable. Under TLS 1.3 it fails with a
+        named error, as @ref async_renegotiate describes.
     */
     void renegotiate() {
         error_code ec;
@@ -328,7 +466,11 @@ public:
         detail::throw_if(ec, "tlsx::stream::renegotiate");
     }
 
-    /// @copydoc renegotiate()
+    /** Renegotiate, blocking.
+
+        @param ec Set to error::renegotiation_refused or error::renegotiation_ignored (the
+        stream stays usable), or to the failure, else cleared.
+    */
     void renegotiate(error_code& ec) {
         detail::renegotiate_policy p;
         detail::run_sync(next_layer_, core_, p, ec);
@@ -344,14 +486,35 @@ public:
         renegotiation (RFC 5746) is performed: with a peer that lacks it, this completes with
         renegotiation_refused at once.
 
-        May read and write the next layer; with a read pending, that read processes the
-        incoming records and this operation waits for it.
+        Under TLS 1.3 there is no renegotiation: see docs/lifecycle.md for the named error each
+        end and backend completes with (the connection goes on).
+
+        Implemented in terms of zero or more calls to the next layer's `async_write_some` and,
+        unless an `async_read_some` of this stream is pending, `async_read_some`: with a read
+        pending, that read processes the incoming records and this operation waits for it.
+
+        If another handshake or renegotiation is outstanding on this stream, completes with
+        @ref error::operation_not_permitted without disturbing it.
+
+        @param token The completion token used to produce a completion handler, which will be
+        called when the renegotiation completes.
+        @return What the completion token makes of the operation (nothing for a plain
+        handler, a future for `use_future`, an awaitable for `use_awaitable`).
 
         @par Completion Signature
-        @code void(error_code) @endcode
+        @code void(error_code ec) @endcode
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function. On immediate
+        completion, invocation of the handler will be performed in a manner equivalent to using
+        `boost::asio::post`.
 
         @par Per-Operation Cancellation
         Terminal and partial. A cancelled renegotiation leaves the stream failed: close it.
+        The cancellation is forwarded to the transport operation in flight; an operation
+        waiting for another operation's transport I/O completes with
+        `boost::asio::error::operation_aborted` and leaves the session as it is.
     */
     template <class RenegotiateToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_renegotiate(
@@ -365,9 +528,17 @@ public:
 
     /** Read some decrypted data, blocking.
 
+        Blocks until at least one byte of application data has been decrypted, calling the
+        next layer's `read_some` as needed, and its `write_some` for the alerts and handshake
+        messages the records it reads call for (a renegotiation under
+        @ref renegotiation_policy::accept, say).
+
+        @param buffers One or more buffers into which the data will be read.
         @return The number of bytes read (at least 1 unless `buffers` is empty).
         @throws boost::system::system_error: `boost::asio::error::eof` after the peer's
-        close_notify, @ref error::stream_truncated when the transport ended without one.
+        close_notify, @ref error::stream_truncated when the transport ended without one,
+        @ref error::renegotiation_requested under @ref renegotiation_policy::ask, alerts
+        received in "tlsx.alert", transport errors.
     */
     template <class MutableBufferSequence>
     std::size_t read_some(const MutableBufferSequence& buffers) {
@@ -377,7 +548,13 @@ public:
         return n;
     }
 
-    /// @copydoc read_some(const MutableBufferSequence&)
+    /** Read some decrypted data, blocking.
+
+        @param buffers One or more buffers into which the data will be read.
+        @param ec Set to the error (`boost::asio::error::eof` after the peer's close_notify,
+        @ref error::stream_truncated, ...), else cleared.
+        @return The number of bytes read; 0 on error.
+    */
     template <class MutableBufferSequence>
     std::size_t read_some(const MutableBufferSequence& buffers, error_code& ec) {
         detail::read_policy<MutableBufferSequence> p{{}, buffers};
@@ -386,16 +563,52 @@ public:
 
     /** Start an asynchronous read of decrypted data.
 
-        May read the next layer, and may write it too (to send an alert the read produced).
+        This function is used to asynchronously read one or more bytes of data from the
+        stream. It is an initiating function for an asynchronous operation, and always returns
+        immediately.
+
+        Implemented in terms of zero or more calls to the next layer's `async_read_some`, and
+        of `async_write_some` too to send what the records it reads call for: an alert, or the
+        messages of a renegotiation under @ref renegotiation_policy::accept. When another
+        operation of this stream is writing, that one sends them; when another is reading the
+        next layer, this one waits for it.
+
+        If another read is outstanding on this stream, completes with
+        @ref error::operation_not_permitted without disturbing it.
+
+        @param buffers The buffers into which the data will be read. Although the buffers
+        object may be copied as necessary, ownership of the underlying buffers is retained by
+        the caller, which must guarantee that they remain valid until the completion handler
+        is called.
+        @param token The completion token used to produce a completion handler, which will be
+        called when the read completes. Potential completion tokens include `use_future`,
+        `use_awaitable`, `yield_context`, or a function object with the correct completion
+        signature.
+        @return What the completion token makes of the operation (nothing for a plain
+        handler, a future for `use_future`, an awaitable for `use_awaitable`).
 
         @par Completion Signature
-        @code void(error_code, std::size_t bytes_transferred) @endcode
+        @code void(error_code ec, std::size_t bytes_transferred) @endcode
         `boost::asio::error::eof` after the peer's close_notify; @ref error::stream_truncated
-        when the transport ended without one.
+        when the transport ended without one; @ref error::renegotiation_requested under
+        @ref renegotiation_policy::ask.
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function. On immediate
+        completion, invocation of the handler will be performed in a manner equivalent to using
+        `boost::asio::post`.
+
+        @note The read operation may not read all of the requested number of bytes. Consider
+        using `boost::asio::async_read` if you need to ensure that the requested amount of data
+        is read before the asynchronous operation completes.
 
         @par Per-Operation Cancellation
         Terminal and partial. A cancelled read leaves the stream usable: a partially received
         record stays buffered and the next read goes on with it.
+        The cancellation is forwarded to the transport operation in flight; an operation
+        waiting for another operation's transport I/O completes with
+        `boost::asio::error::operation_aborted` and leaves the session as it is.
     */
     template <class MutableBufferSequence,
               class ReadToken = boost::asio::default_completion_token_t<executor_type>>
@@ -410,7 +623,14 @@ public:
 
     /** Write some data, blocking: at most one record (16 KiB).
 
-        Several small buffers are coalesced into one record.
+        Several small buffers are coalesced into one record. Returns once the record is written
+        to the next layer (`write_some`); may call its `read_some` too, during a
+        renegotiation.
+
+        @param buffers The data to be written.
+        @return The number of bytes of `buffers` written (at most 16384).
+        @throws boost::system::system_error on failure: the session's failure, or the
+        transport's error.
     */
     template <class ConstBufferSequence>
     std::size_t write_some(const ConstBufferSequence& buffers) {
@@ -420,7 +640,12 @@ public:
         return n;
     }
 
-    /// @copydoc write_some(const ConstBufferSequence&)
+    /** Write some data, blocking: at most one record (16 KiB).
+
+        @param buffers The data to be written.
+        @param ec Set to the error, else cleared.
+        @return The number of bytes of `buffers` written; 0 on error.
+    */
     template <class ConstBufferSequence>
     std::size_t write_some(const ConstBufferSequence& buffers, error_code& ec) {
         detail::write_policy<ConstBufferSequence> p{{}, buffers};
@@ -429,15 +654,44 @@ public:
 
     /** Start an asynchronous write of some data: at most one record (16 KiB).
 
-        Several small buffers are coalesced into one record. Completes once the record is
-        written to the next layer. May read the next layer too (during a renegotiation).
+        Several small buffers are coalesced into one record. It is an initiating function for
+        an asynchronous operation, and always returns immediately.
+
+        Implemented in terms of zero or more calls to the next layer's `async_write_some`
+        (until the record, and whatever else is queued, is written), and of `async_read_some`
+        during a renegotiation, whose records it may have to read before it can write.
+        Completes once its record is written to the next layer.
+
+        If another write is outstanding on this stream, completes with
+        @ref error::operation_not_permitted without disturbing it.
+
+        @param buffers The data to be written. Although the buffers object may be copied as
+        necessary, ownership of the underlying buffers is retained by the caller, which must
+        guarantee that they remain valid until the completion handler is called.
+        @param token The completion token used to produce a completion handler, which will be
+        called when the write completes.
+        @return What the completion token makes of the operation (nothing for a plain
+        handler, a future for `use_future`, an awaitable for `use_awaitable`).
 
         @par Completion Signature
-        @code void(error_code, std::size_t bytes_transferred) @endcode
+        @code void(error_code ec, std::size_t bytes_transferred) @endcode
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function. On immediate
+        completion, invocation of the handler will be performed in a manner equivalent to using
+        `boost::asio::post`.
+
+        @note The write operation may not transmit all of the data to the peer. Consider using
+        `boost::asio::async_write` if you need to ensure that all data is written before the
+        asynchronous operation completes.
 
         @par Per-Operation Cancellation
         Terminal and partial. After a cancelled write the stream only fails further writes
         (part of a record may be on the wire); reads go on, and the stream can be closed.
+        The cancellation is forwarded to the transport operation in flight; an operation
+        waiting for another operation's transport I/O completes with
+        `boost::asio::error::operation_aborted` and leaves the session as it is.
     */
     template <class ConstBufferSequence,
               class WriteToken = boost::asio::default_completion_token_t<executor_type>>
@@ -457,6 +711,10 @@ public:
         `shutdown_type::both` (the default) sends our close_notify and returns when the peer's
         arrives or the transport ends; application data arriving meanwhile is discarded unless a
         read is pending. `shutdown_type::send` returns once ours is written.
+
+        @param how Whether to wait for the peer's close_notify (`both`) or not (`send`).
+        @throws boost::system::system_error on failure; `boost::asio::error::eof` is not an
+        error here.
     */
     void shutdown(shutdown_type how = shutdown_type::both) {
         error_code ec;
@@ -464,10 +722,14 @@ public:
         detail::throw_if(ec, "tlsx::stream::shutdown");
     }
 
-    /// @copydoc shutdown(shutdown_type)
+    /// Close the TLS session, blocking, waiting for the peer's close_notify
+    /// (`shutdown_type::both`).
+    /// @param ec Set to the error, else cleared.
     void shutdown(error_code& ec) { shutdown(shutdown_type::both, ec); }
 
-    /// @copydoc shutdown(shutdown_type)
+    /// Close the TLS session, blocking (gnutls_bye).
+    /// @param how Whether to wait for the peer's close_notify (`both`) or not (`send`).
+    /// @param ec Set to the error, else cleared.
     void shutdown(shutdown_type how, error_code& ec) {
         detail::shutdown_policy p{{}, how};
         detail::run_sync(next_layer_, core_, p, ec);
@@ -482,11 +744,34 @@ public:
         reads go on until the peer's. Neither waits past a cancellation or the transport's own
         timeout (e.g. `beast::tcp_stream::expires_after`).
 
+        Implemented in terms of calls to the next layer's `async_write_some` (our
+        close_notify) and, with `shutdown_type::both` and no `async_read_some` of this stream
+        pending, its `async_read_some` (with a read pending, that read sees the peer's
+        close_notify and this operation waits for it).
+
+        If another shutdown is outstanding on this stream, completes with
+        @ref error::operation_not_permitted without disturbing it.
+
+        @param how Whether to wait for the peer's close_notify (`both`) or not (`send`).
+        @param token The completion token used to produce a completion handler, which will be
+        called when the shutdown completes.
+        @return What the completion token makes of the operation (nothing for a plain
+        handler, a future for `use_future`, an awaitable for `use_awaitable`).
+
         @par Completion Signature
-        @code void(error_code) @endcode
+        @code void(error_code ec) @endcode
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function. On immediate
+        completion, invocation of the handler will be performed in a manner equivalent to using
+        `boost::asio::post`.
 
         @par Per-Operation Cancellation
         Terminal and partial. After a cancelled shutdown the stream only fails further writes.
+        The cancellation is forwarded to the transport operation in flight; an operation
+        waiting for another operation's transport I/O completes with
+        `boost::asio::error::operation_aborted` and leaves the session as it is.
     */
     template <class ShutdownToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_shutdown(
@@ -497,7 +782,26 @@ public:
             detail::shutdown_policy{{}, how});
     }
 
-    /// @copydoc async_shutdown(shutdown_type,ShutdownToken&&)
+    /** Start closing the TLS session, waiting for the peer's close_notify: the same as
+        `async_shutdown(shutdown_type::both, token)` (Asio's signature).
+
+        @param token The completion token used to produce a completion handler, which will be
+        called when the shutdown completes.
+        @return What the completion token makes of the operation (nothing for a plain
+        handler, a future for `use_future`, an awaitable for `use_awaitable`).
+
+        @par Completion Signature
+        @code void(error_code ec) @endcode
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function. On immediate
+        completion, invocation of the handler will be performed in a manner equivalent to using
+        `boost::asio::post`.
+
+        @par Per-Operation Cancellation
+        As async_shutdown(shutdown_type,ShutdownToken&&).
+    */
     template <class ShutdownToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_shutdown(
         ShutdownToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
@@ -506,16 +810,22 @@ public:
 
     // ---- Information after the handshake ----------------------------------------------------
 
-    /// IANA name of the negotiated ciphersuite; valid while the stream lives.
+    /// IANA name of the negotiated ciphersuite.
+    /// @return E.g. `TLS_AES_128_GCM_SHA256`; valid while the stream lives; empty before the
+    /// handshake.
     std::string_view cipher_suite() const noexcept { return core_.engine_.cipher_suite(); }
-    /// Negotiated protocol version, e.g. "TLSv1.2".
+    /// Negotiated protocol version.
+    /// @return `"TLSv1.2"` or `"TLSv1.3"`; valid while the stream lives.
     std::string_view protocol_version() const noexcept { return core_.engine_.protocol_version(); }
-    /// Protocol chosen by ALPN; empty when none.
+    /// Protocol chosen by ALPN.
+    /// @return E.g. `"h2"`; empty when none was negotiated.
     std::string_view alpn_protocol() const noexcept { return core_.engine_.alpn_protocol(); }
-    /// The peer's certificate, DER; empty when none.
+    /// The peer's certificate.
+    /// @return The certificate in DER form; empty when the peer sent none.
     std::vector<unsigned char> peer_certificate() const { return core_.engine_.peer_certificate(); }
-    /// mbedTLS's verification flags for the peer's certificate (`MBEDTLS_X509_BADCERT_*`): 0
-    /// when it was verified, or when verification was not asked for (verify_mode::none).
+    /// mbedTLS's verification flags for the peer's certificate.
+    /// @return `MBEDTLS_X509_BADCERT_*` bits: 0 when it was verified, or when verification was
+    /// not asked for (verify_mode::none).
     std::uint32_t verify_result() const noexcept { return core_.engine_.verify_result(); }
 
 private:

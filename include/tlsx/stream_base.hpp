@@ -6,7 +6,8 @@
 
 namespace tlsx {
 
-/** Base class of @ref stream: the handshake roles, spelled as in `boost::asio::ssl::stream_base`.
+/** Base class of @ref stream "stream": the handshake roles, spelled as in
+    `boost::asio::ssl::stream_base`.
 
     Porting code writes `tlsx::stream_base::client` where it wrote `ssl::stream_base::client`.
 */
@@ -23,7 +24,12 @@ protected:
     ~stream_base() = default;
 };
 
-/** How @ref stream::shutdown closes the TLS session (gnutls_bye's `how`).
+/** @var shutdown_type::send
+    Send our close_notify; don't wait for the peer's (GNUTLS_SHUT_WR).
+    @var shutdown_type::both
+    Send our close_notify and wait for the peer's (GNUTLS_SHUT_RDWR). The default.
+*/
+/** How @ref tlsx::stream::shutdown "stream::shutdown" closes the TLS session (gnutls_bye's `how`).
 
     - `both` (GNUTLS_SHUT_RDWR): send our close_notify and complete when the peer's arrives, or when
       the transport ends right after ours was sent. The default, as in Asio.
@@ -32,6 +38,14 @@ protected:
 */
 enum class shutdown_type { send, both };
 
+/** @var verify_mode::none
+    The peer's certificate is not checked; a server does not ask for one.
+    @var verify_mode::optional
+    Verified, but a failure does not fail the handshake; a server asks for a client certificate
+    but does not require it.
+    @var verify_mode::required
+    A missing or failing certificate fails the handshake. The default for clients.
+*/
 /** Whether and how the peer's certificate is verified.
 
     - `none`: the peer's certificate is not checked (a server does not ask for one).
@@ -41,6 +55,14 @@ enum class shutdown_type { send, both };
 */
 enum class verify_mode { none, optional, required };
 
+/** @var renegotiation_policy::refuse
+    Answer with a no_renegotiation warning alert and go on. The default.
+    @var renegotiation_policy::accept
+    Renegotiate inside whichever operation is pending, invisibly to the application.
+    @var renegotiation_policy::ask
+    Complete the pending read with error::renegotiation_requested; the application then calls
+    `handshake` to renegotiate, or reads on, which refuses.
+*/
 /** How a stream answers a peer's request to renegotiate.
 
     - `refuse`: answer with a no_renegotiation warning alert and go on.

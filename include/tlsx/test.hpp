@@ -8,6 +8,9 @@
 /** @file
     For users' own unit tests: an in-memory transport and a connected client/server pair.
 
+    @namespace tlsx::test
+    In-memory transports and a ready TLS pair, for unit tests (<tlsx/test.hpp>).
+
     @code
     boost::asio::io_context io;
     tlsx::test::tls_pair p{io};                 // self-signed server, client trusts it
@@ -135,20 +138,30 @@ struct shared_state {
 template <class Executor = boost::asio::any_io_executor>
 class basic_pipe {
 public:
+    /// The executor of the pipe's completion handlers (unless they have their own).
     using executor_type = Executor;
+    /// The pipe is its own lowest layer.
     using lowest_layer_type = basic_pipe;
 
+    /// Rebinds the pipe to another executor.
+    /// @tparam Executor1 The executor type to rebind to.
     template <class Executor1>
     struct rebind_executor {
+        /// The pipe type when rebound to the specified executor.
         using other = basic_pipe<Executor1>;
     };
 
+    /// @cond internal
     basic_pipe(Executor ex, std::shared_ptr<detail::shared_state> state, int side)
         : ex_(std::move(ex))
         , state_(std::move(state))
         , side_(side) {}
+    /// @endcond
 
+    /// Move-construct; the moved-from end may only be destroyed or assigned to.
     basic_pipe(basic_pipe&&) noexcept = default;
+    /// Move-assign; no operation may be outstanding on either end.
+    /// @return `*this`.
     basic_pipe& operator=(basic_pipe&&) noexcept = default;
 
     ~basic_pipe() {
@@ -156,26 +169,37 @@ public:
             close();
     }
 
+    /// Get the executor associated with the object.
+    /// @return The executor given to make_pipe().
     executor_type get_executor() const noexcept { return ex_; }
+    /// The lowest layer: the pipe itself.
+    /// @return `*this`.
     lowest_layer_type& lowest_layer() noexcept { return *this; }
+    /// @copydoc lowest_layer()
     const lowest_layer_type& lowest_layer() const noexcept { return *this; }
 
     /// Each read moves at most n bytes (n >= 1).
+    /// @param n The limit; 0 counts as 1.
     void set_read_size(std::size_t n) noexcept { read_size_ = std::max<std::size_t>(n, 1); }
     /// Each write moves at most n bytes (n >= 1).
+    /// @param n The limit; 0 counts as 1.
     void set_write_size(std::size_t n) noexcept { write_size_ = std::max<std::size_t>(n, 1); }
     /// Fail this end's reads and writes once it has written n bytes in all.
+    /// @param n The number of bytes this end may write; a write stops short at it.
     void fail_after(std::size_t n) noexcept { fail_after_ = n; }
     /// Bytes this end has written so far.
+    /// @return The running total.
     std::size_t bytes_written() const noexcept { return written_; }
 
     /// Bytes waiting in this end's inbox.
+    /// @return The number of bytes written by the peer (or injected) and not read yet.
     std::size_t available() const {
         std::lock_guard<std::mutex> lock(state_->mutex);
         return inbox().data.size();
     }
 
     /// Put raw bytes into this end's inbox, as if the peer had written them.
+    /// @param bytes The bytes; copied. A pending read receives them.
     void inject(std::string_view bytes) {
         std::lock_guard<std::mutex> lock(state_->mutex);
         auto& c = inbox();
@@ -215,6 +239,15 @@ public:
 
     // ---- SyncReadStream / SyncWriteStream ----------------------------------------------------
 
+    /** Read some bytes, blocking until some are available, the peer closed, or the pipe
+        failed.
+
+        @param buffers Where the bytes go.
+        @param ec Set to `boost::asio::error::eof` once the peer closed and everything was
+        read, `connection_reset` after fail_after(), else cleared.
+        @return The number of bytes read (at most set_read_size()'s limit); 0 for empty
+        `buffers`.
+    */
     template <class MutableBufferSequence>
     std::size_t read_some(const MutableBufferSequence& buffers, error_code& ec) {
         std::unique_lock<std::mutex> lock(state_->mutex);
@@ -227,6 +260,14 @@ public:
         return take(c, buffers, ec);
     }
 
+    /** Read some bytes, blocking until some are available, the peer closed, or the pipe
+        failed.
+
+        @param buffers Where the bytes go.
+        @return The number of bytes read.
+        @throws boost::system::system_error: `eof`, `connection_reset`, as the other overload
+        reports them.
+    */
     template <class MutableBufferSequence>
     std::size_t read_some(const MutableBufferSequence& buffers) {
         error_code ec;
@@ -236,12 +277,26 @@ public:
         return n;
     }
 
+    /** Write some bytes into the peer's inbox; never blocks.
+
+        @param buffers The bytes.
+        @param ec Set to `boost::asio::error::broken_pipe` after close_write() or close(),
+        `connection_reset` after fail_after(), else cleared.
+        @return The number of bytes written (at most set_write_size()'s limit).
+    */
     template <class ConstBufferSequence>
     std::size_t write_some(const ConstBufferSequence& buffers, error_code& ec) {
         std::lock_guard<std::mutex> lock(state_->mutex);
         return put(buffers, ec);
     }
 
+    /** Write some bytes into the peer's inbox; never blocks.
+
+        @param buffers The bytes.
+        @return The number of bytes written.
+        @throws boost::system::system_error: `broken_pipe`, `connection_reset`, as the other
+        overload reports them.
+    */
     template <class ConstBufferSequence>
     std::size_t write_some(const ConstBufferSequence& buffers) {
         error_code ec;
@@ -253,6 +308,29 @@ public:
 
     // ---- AsyncReadStream / AsyncWriteStream --------------------------------------------------
 
+    /** Start an asynchronous read: completes when bytes are available, the peer closed, or the
+        pipe failed.
+
+        @param buffers Where the bytes go; the caller must keep them valid until the
+        completion handler is called.
+        @param token The completion token.
+        @return What the completion token makes of the operation.
+
+        @par Completion Signature
+        @code void(error_code ec, std::size_t bytes_transferred) @endcode
+        `eof` once the peer closed and everything was read; `connection_reset` after
+        fail_after(); `boost::asio::error::in_progress` if another read is pending on this end;
+        `operation_aborted` after cancel() or close().
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function: it is posted to its
+        associated executor, else the pipe's.
+
+        @par Per-Operation Cancellation
+        Terminal, partial and total: a pending read completes with `operation_aborted`,
+        nothing read.
+    */
     template <class MutableBufferSequence,
               class ReadToken = boost::asio::default_completion_token_t<executor_type>>
     auto
@@ -265,6 +343,25 @@ public:
             token, buffers);
     }
 
+    /** Start an asynchronous write. The bytes are copied into the peer's inbox at once; the
+        completion is posted.
+
+        @param buffers The bytes; copied before this function returns.
+        @param token The completion token.
+        @return What the completion token makes of the operation.
+
+        @par Completion Signature
+        @code void(error_code ec, std::size_t bytes_transferred) @endcode
+        As write_some(const ConstBufferSequence&, error_code&).
+
+        @par Handler invocation
+        Regardless of whether the asynchronous operation completes immediately or not, the
+        completion handler will not be invoked from within this function: it is posted to its
+        associated executor, else the pipe's.
+
+        @par Per-Operation Cancellation
+        None: the write is done before the function returns.
+    */
     template <class ConstBufferSequence,
               class WriteToken = boost::asio::default_completion_token_t<executor_type>>
     auto async_write_some(
@@ -458,6 +555,8 @@ private:
 using pipe = basic_pipe<>;
 
 /// Make two connected pipe ends on the same executor.
+/// @param ex The executor of both ends.
+/// @return The two ends: what one writes, the other reads.
 template <class Executor>
 std::pair<basic_pipe<Executor>, basic_pipe<Executor>> make_pipe(const Executor& ex) {
     auto state = std::make_shared<detail::shared_state>();
@@ -465,6 +564,8 @@ std::pair<basic_pipe<Executor>, basic_pipe<Executor>> make_pipe(const Executor& 
 }
 
 /// Make two connected pipe ends on an execution context's executor.
+/// @param ctx The execution context (an `io_context`, say).
+/// @return The two ends, as @ref pipe.
 template <class ExecutionContext, class = std::enable_if_t<std::is_convertible<
                                       ExecutionContext&, boost::asio::execution_context&>::value>>
 std::pair<pipe, pipe> make_pipe(ExecutionContext& ctx) {
@@ -478,9 +579,15 @@ std::pair<pipe, pipe> make_pipe(ExecutionContext& ctx) {
     settings before the handshake.
 */
 struct tls_pair {
+    /// Make the pair on an io_context's executor.
+    /// @param io The io_context that runs both streams.
+    /// @throws boost::system::system_error if the certificate cannot be made.
     explicit tls_pair(boost::asio::io_context& io)
         : tls_pair(boost::asio::any_io_executor(io.get_executor())) {}
 
+    /// Make the pair on an executor.
+    /// @param ex The executor of both streams.
+    /// @throws boost::system::system_error if the certificate cannot be made.
     explicit tls_pair(boost::asio::any_io_executor ex)
         : credentials(generate_self_signed("localhost"))
         , client_ctx(context::tls_client)
@@ -497,6 +604,17 @@ private:
     std::shared_ptr<detail::shared_state> state_ = std::make_shared<detail::shared_state>();
 
 public:
+    /** @var credentials
+        The server's self-signed certificate and key, for "localhost".
+        @var client_ctx
+        The client's context: trusts exactly the server's certificate.
+        @var server_ctx
+        The server's context: uses the certificate and key.
+        @var client
+        The client stream (host name "localhost" set); `client.next_layer()` is its pipe end.
+        @var server
+        The server stream.
+    */
     self_signed_credentials credentials;
     context client_ctx;
     context server_ctx;

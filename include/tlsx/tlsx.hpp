@@ -10,6 +10,11 @@
     <tlsx/mbedtls.hpp> (mbedTLS types for native_handle()) and <tlsx/test.hpp> (test helpers).
 */
 
+/** @namespace tlsx
+    TLS streams for Boost.Asio over mbedTLS: @ref tlsx::stream, its @ref tlsx::context, the
+    sans-I/O @ref tlsx::engine, sessions and errors.
+*/
+
 #include <tlsx/context.hpp>
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
