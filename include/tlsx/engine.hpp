@@ -174,6 +174,18 @@ public:
     */
     result renegotiate(bool begin = false);
 
+    /** TLS 1.3 KeyUpdate (RFC 8446 4.6.3): send ours and move our outbound keys to the next
+        generation; with `request_peer`, ask the peer to update its keys too (it answers with
+        its own KeyUpdate, which a later read takes in; this does not wait for it). Done, in
+        one call, once the KeyUpdate is in the output queue: data written afterwards goes under
+        the new keys. error::key_update_unsupported on a TLS 1.2 session or with mbedTLS 2.28
+        (not fatal); error::not_handshaken / closed as write(). A peer's KeyUpdate needs
+        nothing from the application: read() takes it in (and answers update_requested). */
+    result key_update(bool request_peer);
+
+    /// How many key updates moved the keys of one direction (TLS 1.3; 0 after the handshake).
+    std::uint64_t key_generation(bool inbound) const noexcept;
+
     // ---- Ciphertext queues ------------------------------------------------------------------
 
     /// The free space into which the next transport read may go (empty when full).
