@@ -4,15 +4,24 @@
 // and malformed or misplaced KeyUpdates answered with the right alert. On mbedTLS 2.28 the
 // calls fail with error::key_update_unsupported (checked) and the TLS 1.3 cases are skipped.
 #include <tlsx/engine.hpp>
+#include <tlsx/stream.hpp>
+#include <tlsx/test.hpp>
 
 #include "backend.hpp"
+#include "support/duplex.hpp"
 #include "support/engine_pair.hpp"
 #include "support/run.hpp"
 #include "support/tls13_records.hpp"
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <thread>
 #include <string>
 #include <string_view>
 
@@ -352,6 +361,155 @@ BOOST_AUTO_TEST_CASE(key_update_before_the_handshake_is_not_handshaken) {
     contexts c;
     tlsx::engine e(c.client);
     BOOST_TEST(e.key_update(false).ec == tlsx::error::not_handshaken);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- streams: full duplex while keys move --------------------------------------------------
+
+namespace {
+
+namespace net = boost::asio;
+using tlsx::error_code;
+using tls_stream = tlsx::stream<tlsx::test::pipe>;
+
+/// `rounds` chained async_key_update on `s` (every other one asking the peer), each started
+/// when the previous completed, on `ex`; `done` counts completions, `ec` keeps the first error.
+struct updater {
+    updater(tls_stream& stream, net::any_io_executor x, int n)
+        : s(stream)
+        , ex(std::move(x))
+        , rounds(n) {}
+
+    tls_stream& s;
+    net::any_io_executor ex;
+    int rounds;
+    std::atomic<int> done{0};
+    error_code ec;
+
+    void start() {
+        s.async_key_update(done % 2 == 1, net::bind_executor(ex, [this](error_code e) {
+                               if (e && !ec)
+                                   ec = e;
+                               if (++done < rounds && !e)
+                                   start();
+                           }));
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(key_update_stream)
+
+BOOST_AUTO_TEST_CASE(updates_while_a_read_and_a_write_are_pending_single_thread, *with_tls13) {
+    net::io_context io;
+    tlsx::test::tls_pair p(io);
+    p.server_ctx.set_key_update_threshold(5); // and the server's automatic updates
+    p.client.next_layer().set_write_size(1000);
+    auto [cec, sec] = tlsx_test::handshake_both(io, p.client, p.server);
+    BOOST_REQUIRE(!cec);
+    BOOST_REQUIRE(!sec);
+    const std::string up = tlsx_test::pattern(400000, 1), down = tlsx_test::pattern(300000, 2);
+    tlsx_test::duplex_peer c{p.client, up, down.size(), io.get_executor()},
+        s{p.server, down, up.size(), io.get_executor()};
+    updater cu{p.client, io.get_executor(), 6}, su{p.server, io.get_executor(), 6};
+    c.start();
+    s.start();
+    cu.start();
+    su.start();
+    BOOST_TEST(tlsx_test::run_bounded(io));
+    BOOST_TEST(!cu.ec);
+    BOOST_TEST(!su.ec);
+    BOOST_TEST(cu.done.load() == 6);
+    BOOST_TEST(su.done.load() == 6);
+    BOOST_TEST(!c.read_ec);
+    BOOST_TEST(!s.read_ec);
+    BOOST_TEST(c.sum == tlsx_test::checksum(down.data(), down.size()));
+    BOOST_TEST(s.sum == tlsx_test::checksum(up.data(), up.size()));
+    // Each side's 6 updates and at least one answer to the peer's 3 requests (answers to
+    // requests that arrive while one is unsent coalesce), and the server's automatic ones.
+    // What a side received is what the other sent, but for updates sent after the last read.
+    const tlsx::engine& ce = p.client.get_engine();
+    const tlsx::engine& se = p.server.get_engine();
+    BOOST_TEST(ce.key_generation(false) >= 7u);
+    BOOST_TEST(se.key_generation(false) >= 7u + 300000 / 10000 / 5 / 2);
+    BOOST_TEST(se.key_generation(true) <= ce.key_generation(false));
+    BOOST_TEST(ce.key_generation(true) <= se.key_generation(false));
+    BOOST_TEST(ce.key_generation(true) >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(updates_while_a_read_and_a_write_are_pending_two_threads_with_strands,
+                     *with_tls13) {
+    net::io_context io;
+    auto cstrand = net::make_strand(io);
+    auto sstrand = net::make_strand(io);
+    tlsx_test::context_pair ctx;
+    ctx.client.set_key_update_threshold(7);
+    ctx.server.set_key_update_threshold(11);
+    auto [cp, sp] = tlsx::test::make_pipe(net::any_io_executor(io.get_executor()));
+    tls_stream client(tlsx::test::pipe(std::move(cp)), ctx.client);
+    tls_stream server(tlsx::test::pipe(std::move(sp)), ctx.server);
+    client.set_server_name("localhost");
+    client.next_layer().set_write_size(3000);
+    const std::string up = tlsx_test::pattern(1000000, 3), down = tlsx_test::pattern(800000, 4);
+    tlsx_test::duplex_peer c{client, up, down.size(), cstrand}, s{server, down, up.size(), sstrand};
+    updater cu{client, cstrand, 10}, su{server, sstrand, 10};
+    std::atomic<int> handshakes{0};
+    net::dispatch(cstrand, [&] {
+        client.async_handshake(tlsx::stream_base::client,
+                               net::bind_executor(cstrand, [&](error_code ec) {
+                                   BOOST_REQUIRE(!ec);
+                                   ++handshakes;
+                                   c.start();
+                                   cu.start();
+                               }));
+    });
+    net::dispatch(sstrand, [&] {
+        server.async_handshake(tlsx::stream_base::server,
+                               net::bind_executor(sstrand, [&](error_code ec) {
+                                   BOOST_REQUIRE(!ec);
+                                   ++handshakes;
+                                   s.start();
+                                   su.start();
+                               }));
+    });
+    std::thread t([&] { io.run_for(std::chrono::seconds(60)); });
+    io.run_for(std::chrono::seconds(60));
+    t.join();
+    BOOST_TEST(handshakes.load() == 2);
+    BOOST_TEST(cu.done.load() == 10);
+    BOOST_TEST(su.done.load() == 10);
+    BOOST_TEST(!cu.ec);
+    BOOST_TEST(!su.ec);
+    BOOST_TEST(!c.read_ec);
+    BOOST_TEST(!s.read_ec);
+    BOOST_TEST(s.sum == tlsx_test::checksum(up.data(), up.size()));
+    BOOST_TEST(c.sum == tlsx_test::checksum(down.data(), down.size()));
+    BOOST_TEST(client.get_engine().key_generation(false) > 10u); // automatic ones too
+    BOOST_TEST(server.get_engine().key_generation(false) > 10u);
+}
+
+BOOST_AUTO_TEST_CASE(sync_key_update_and_its_error_on_tls12) {
+    net::io_context io;
+    tlsx::test::tls_pair p(io);
+    if (backend::has_tls13) {
+        auto [cec, sec] = tlsx_test::handshake_both(io, p.client, p.server);
+        BOOST_REQUIRE(!cec);
+        BOOST_REQUIRE(!sec);
+        error_code ec;
+        p.client.key_update(true, ec); // written to the pipe: nothing else needs to run
+        BOOST_TEST(!ec);
+        BOOST_TEST(p.client.get_engine().key_generation(false) == 1u);
+    }
+    tlsx::test::tls_pair q(io);
+    q.client_ctx.set_max_version(tlsx::tls_version::tls1_2);
+    auto [cec, sec] = tlsx_test::handshake_both(io, q.client, q.server);
+    BOOST_REQUIRE(!cec);
+    BOOST_REQUIRE(!sec);
+    error_code ec;
+    q.client.key_update(false, ec);
+    BOOST_TEST(ec == tlsx::error::key_update_unsupported);
+    BOOST_CHECK_THROW(q.server.key_update(true), boost::system::system_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

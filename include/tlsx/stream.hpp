@@ -348,6 +348,55 @@ public:
             detail::renegotiate_policy{});
     }
 
+    // ---- Key update (TLS 1.3) ---------------------------------------------------------------
+
+    /** Update our sending keys (TLS 1.3 KeyUpdate, RFC 8446 4.6.3), blocking; with
+        `request_peer`, ask the peer to update its own too (gnutls_session_key_update with
+        GNUTLS_KU_PEER). Returns once our KeyUpdate has been written to the next layer; it does
+        not wait for the peer's answer, which a later read takes in (the peer's updates, asked
+        for or not, need nothing from the application). tlsx also updates by itself after
+        context::set_key_update_threshold records.
+
+        @throws boost::system::system_error: error::key_update_unsupported on a TLS 1.2 session
+        or with mbedTLS 2.28 (the stream stays usable).
+    */
+    void key_update(bool request_peer) {
+        error_code ec;
+        key_update(request_peer, ec);
+        detail::throw_if(ec, "tlsx::stream::key_update");
+    }
+
+    /// @copydoc key_update(bool)
+    void key_update(bool request_peer, error_code& ec) {
+        detail::key_update_policy p;
+        p.request_peer = request_peer;
+        detail::run_sync(next_layer_, core_, p, ec);
+    }
+
+    /** Start a key update: queue our KeyUpdate (TLS 1.3) and write it to the next layer.
+
+        Completes once the KeyUpdate has been written (data written after it goes under the
+        new keys); with `request_peer` it does not wait for the peer's KeyUpdate. Never reads
+        the next layer, so it may run while a read and a write are pending (it counts as a
+        handshake operation: not at the same time as a handshake, renegotiate or another key
+        update). error::key_update_unsupported on a TLS 1.2 session or with mbedTLS 2.28.
+
+        @par Completion Signature
+        @code void(error_code) @endcode
+
+        @par Per-Operation Cancellation
+        Terminal and partial: the KeyUpdate may be half written; close the stream then.
+    */
+    template <class KeyUpdateToken = boost::asio::default_completion_token_t<executor_type>>
+    auto async_key_update(
+        bool request_peer,
+        KeyUpdateToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
+        detail::key_update_policy p;
+        p.request_peer = request_peer;
+        return boost::asio::async_initiate<KeyUpdateToken, void(error_code)>(
+            detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token, p);
+    }
+
     // ---- Data -------------------------------------------------------------------------------
 
     /** Read some decrypted data, blocking.
