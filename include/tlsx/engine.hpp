@@ -171,6 +171,8 @@ public:
         Application data read meanwhile is kept for the next read(). Call it again until done;
         pass `begin` on the first call of a new request, so that the outcome of an earlier
         request that nobody collected (its operation was cancelled) is not reported for it.
+        TLS 1.3: on a server, key_update(true) (when `begin`); on a client,
+        error::invalid_request.
     */
     result renegotiate(bool begin = false);
 

@@ -307,7 +307,9 @@ public:
 
         @throws boost::system::system_error: error::renegotiation_refused when the peer answers
         no_renegotiation, error::renegotiation_ignored when a client goes past the context's
-        enforcement limit. In both cases the stream stays usable.
+        enforcement limit. In both cases the stream stays usable. TLS 1.3 has no renegotiation:
+        on a TLS 1.3 server this is key_update(true), as gnutls_rehandshake; on a TLS 1.3
+        client it fails with error::invalid_request.
     */
     void renegotiate() {
         error_code ec;
@@ -329,7 +331,8 @@ public:
         without renegotiating). Either way the stream stays usable. Application data arriving
         meanwhile goes to a pending read, or is kept for the next one. Only secure
         renegotiation (RFC 5746) is performed: with a peer that lacks it, this completes with
-        renegotiation_refused at once.
+        renegotiation_refused at once. On a TLS 1.3 server it is async_key_update(true); on a
+        TLS 1.3 client it completes with error::invalid_request.
 
         May read and write the next layer; with a read pending, that read processes the
         incoming records and this operation waits for it.
