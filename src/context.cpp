@@ -399,6 +399,10 @@ void context::set_renegotiation_enforcement(int max_records) {
         max_records;
 }
 
+void context::set_key_update_threshold(std::uint64_t records) {
+    need(impl_, "tlsx::context::set_key_update_threshold").key_update_threshold = records;
+}
+
 // ---- callbacks ------------------------------------------------------------------------------
 //
 // mbedTLS calls C functions with a void* argument; these forward to the std::function stored

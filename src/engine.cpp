@@ -19,6 +19,7 @@
 #include "detail/context_impl.hpp"
 #include "detail/record_queues.hpp"
 #include "detail/session_state.hpp"
+#include "key_update.hpp"
 #include "renegotiation.hpp"
 
 #include "detail/mbedtls_internals.hpp"
@@ -125,12 +126,54 @@ public:
         if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
             return apply(v, true);
         int ret = 0;
-        do // again if mbedTLS stopped at the peer's answer to our request (WANT_READ)
-            ret = ssl_read(p, n);
-        while (reneg_.after_read(ret));
-        if (ret > 0)
-            return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+        for (;;) {
+            const std::uint64_t records = in_.records_taken(input_queue::application_data);
+            do // again if mbedTLS stopped at the peer's answer to our request (WANT_READ)
+                ret = ssl_read(p, n);
+            while (reneg_.after_read(ret));
+            if (ret > 0)
+                return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+            if (ret != MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE || !internals::negotiated_tls13(ssl_))
+                break;
+            // A TLS 1.3 post-handshake message mbedTLS does not process: a KeyUpdate is taken
+            // in here, and the read goes on under the new keys.
+            const std::uint64_t taken = in_.records_taken(input_queue::application_data) -
+                                        std::max(records, ticket_records_);
+            if (engine::result r = take_post_handshake_message(ret, taken); r.ec)
+                return r;
+        }
         return finish_read_error(ret);
+    }
+
+    /** A TLS 1.3 handshake message that mbedtls_ssl_read refused (the current message): a
+        KeyUpdate moves the inbound keys, and with update_requested we answer with ours at
+        once, before any more application data (RFC 8446 4.6.3), unless our previous answer is
+        still waiting in the output queue: then that one answers this request too (the RFC's
+        "a single update" for several requests received while silent), so that a peer that
+        asks again and again makes tlsx queue at most one unsent answer. Anything else, or a
+        malformed KeyUpdate, ends the session with an alert. */
+    engine::result take_post_handshake_message(int ret, std::uint64_t records) {
+        const internals::record_view rec = internals::current_record(ssl_);
+        if (!TLSX_HAS_KEY_UPDATE || rec.type != MBEDTLS_SSL_MSG_HANDSHAKE || !rec.msg ||
+            rec.length == 0 || rec.msg[0] != key_update_type)
+            return reject_post_handshake_message(ret);
+        // RFC 8446 5.1: a KeyUpdate is aligned with a record boundary. A read that took more
+        // than one record to end at it had the message split (each TLS 1.3 record's outer
+        // type is application_data; mbedtls_ssl_read returns at each data record or ticket).
+        const detail::key_update::received r =
+            records > 1 ? detail::key_update::received{MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE,
+                                                       MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE}
+                        : ku_.receive(ssl_);
+        if (r.error != 0) {
+            mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL, r.alert);
+            return fail(make_mbedtls_error(r.error));
+        }
+        if (r.requested && out_.consumed() >= answer_end_ && !close_sent_ && !output_failure_) {
+            if (int e = ku_.send(ssl_, false); e != 0)
+                return fail(translate(e));
+            answer_end_ = out_.produced();
+        }
+        return done({});
     }
 
     /** mbedtls_ssl_check_pending() == 0, for a stream transport (its datagram case never
@@ -146,8 +189,11 @@ public:
     }
 
     engine::result finish_read_error(int ret) {
-        if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
+            if (internals::pending_handshake_fragment(ssl_) == key_update_type)
+                return split_key_update(); // its first part ended a record (RFC 8446 5.1)
             return {engine::want::input, 0, {}};
+        }
         if (ret == 0) // mbedtls_ssl_read's way of saying MBEDTLS_ERR_SSL_CONN_EOF
             return fail(error::stream_truncated);
         if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
@@ -157,8 +203,25 @@ public:
         }
         if (ret == MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE && internals::negotiated_tls13(ssl_))
             return reject_post_handshake_message(ret);
+        if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD && internals::negotiated_tls13(ssl_)) {
+            // A handshake record too short for a message header: mbedTLS 3.6 wants the whole
+            // header in the first fragment and tells the peer nothing. A KeyUpdate split so
+            // is not aligned with a record boundary either (RFC 8446 5.1).
+            const internals::record_view rec = internals::current_record(ssl_);
+            if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.msg && rec.length != 0 &&
+                rec.length < 4 && rec.msg[0] == key_update_type)
+                return split_key_update();
+        }
         return fail(translate(ret));
     }
+
+    engine::result split_key_update() {
+        mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                       MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
+        return fail(make_mbedtls_error(MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE));
+    }
+
+    static constexpr int key_update_type = 24; // RFC 8446 HandshakeType
 
     /** mbedTLS 3.6 processes no TLS 1.3 post-handshake message but NewSessionTicket: a
         KeyUpdate (or a CertificateRequest) makes mbedtls_ssl_read fail with
@@ -167,12 +230,11 @@ public:
     engine::result reject_post_handshake_message(int ret) {
         const internals::record_view rec = internals::current_record(ssl_);
         if (rec.type != MBEDTLS_SSL_MSG_HANDSHAKE || !rec.msg || rec.length == 0)
-            return fail(translate(ret));         // not a handshake message: mbedTLS sent its alert
-        constexpr unsigned char key_update = 24; // RFC 8446 HandshakeType
+            return fail(translate(ret)); // not a handshake message: mbedTLS sent its alert
         mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
                                        MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
-        return fail(rec.msg[0] == key_update ? error_code(error::key_update_unsupported)
-                                             : translate(ret));
+        return fail(rec.msg[0] == key_update_type ? error_code(error::key_update_unsupported)
+                                                  : translate(ret));
     }
 
     engine::result write(const unsigned char* p, std::size_t n) {
@@ -183,6 +245,9 @@ public:
         if (out_.size() >= output_high_water)
             return {engine::want::output, 0, {}};
         for (;;) {
+            if (ku_.record_due()) // RFC 8446 5.5: the key's record limit is near
+                if (engine::result r = automatic_key_update(); r.ec)
+                    return r;
             int ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
             reneg_.after_call();
             if (ret >= 0)
@@ -257,10 +322,33 @@ public:
         // TLS 1.3 has no renegotiation (mbedtls_ssl_renegotiate would send a HelloRequest inside
         // TLS 1.3 and kill the peer). As gnutls_rehandshake: a client's request is invalid; a
         // server's would be a key update, which this mbedTLS cannot send. Neither is fatal.
-        if (internals::negotiated_tls13(ssl_))
-            return done(role_ == stream_base::client ? error::invalid_request
-                                                     : error::key_update_unsupported);
+        if (internals::negotiated_tls13(ssl_)) {
+            if (role_ == stream_base::client)
+                return done(error::invalid_request);
+            return begin ? key_update(true) : done({}); // the server's way under TLS 1.3
+        }
         return apply(reneg_.ask(begin));
+    }
+
+    /** Send our KeyUpdate and move our outbound keys; `request_peer`: ask the peer to update
+        its own (it answers with a KeyUpdate that a read takes in). Done once the KeyUpdate is
+        in the output queue. */
+    engine::result automatic_key_update() {
+        if (!TLSX_HAS_KEY_UPDATE || !internals::negotiated_tls13(ssl_)) {
+            ku_.disarm(); // TLS 1.2 has no key update
+            return done({});
+        }
+        return key_update(false, true);
+    }
+
+    engine::result key_update(bool request_peer, bool automatic = false) {
+        if (error_code ec = cannot_send())
+            return done(ec);
+        if (!TLSX_HAS_KEY_UPDATE || !internals::negotiated_tls13(ssl_))
+            return done(error::key_update_unsupported);
+        if (int ret = ku_.send(ssl_, request_peer, automatic); ret != 0)
+            return fail(translate(ret));
+        return done({});
     }
 
 private:
@@ -363,6 +451,8 @@ private:
         mbedtls_ssl_set_bio(&ssl_, this, &engine_impl::send_cb, &engine_impl::recv_cb, nullptr);
         mbedtls_ssl_set_verify(&ssl_, &engine_impl::verify_cb, this);
         attach_keylog(*ctx_, ssl_);
+        ku_.attach(ssl_, type == stream_base::client,
+                   ctx_->keylog_cb ? &ctx_->keylog_target : nullptr, ctx_->key_update_threshold);
         if (!hostname_.empty()) {
             ret = mbedtls_ssl_set_hostname(&ssl_, hostname_.c_str());
             if (ret != 0)
@@ -465,12 +555,14 @@ private:
     bool took_ticket(int ret, bool& retried) noexcept {
         if (internals::ticket_signalled(ret)) {
             ++tickets_;
+            ticket_records_ = in_.records_taken(input_queue::application_data);
             retried = false;
             return true;
         }
         if (ret != MBEDTLS_ERR_SSL_WANT_READ || !internals::ticket_parked(ssl_) || retried)
             return false;
         retried = true;
+        ticket_records_ = in_.records_taken(input_queue::application_data);
         return true;
     }
 
@@ -611,12 +703,15 @@ private:
 
     std::string hostname_;
     session offered_session_;
-    session offered_;           // offered_session_, if it was offered
-    std::uint32_t tickets_ = 0; // TLS 1.3 tickets received
-    bool tls12_ticket_ = false; // the TLS 1.2 handshake brought a ticket
-    mutable session saved_;     // the latest export (saved_session())
+    session offered_;                  // offered_session_, if it was offered
+    std::uint32_t tickets_ = 0;        // TLS 1.3 tickets received
+    std::uint64_t ticket_records_ = 0; // records taken when the latest ticket was
+    bool tls12_ticket_ = false;        // the TLS 1.2 handshake brought a ticket
+    mutable session saved_;            // the latest export (saved_session())
 
     renegotiation reneg_;
+    detail::key_update ku_;
+    std::uint64_t answer_end_ = 0; // out_.produced() after our latest answer to update_requested
     std::unique_ptr<unsigned char[]> staging_; // engine::write_gathered()
     std::uint64_t closed_events_ = 0;          // the peer's close_notify was seen (see events())
     internals::resumption_probe resumption_;
@@ -679,6 +774,12 @@ void engine::set_renegotiation(renegotiation_policy policy) {
 }
 engine::result engine::renegotiate(bool begin) {
     return impl_->renegotiate(begin);
+}
+engine::result engine::key_update(bool request_peer) {
+    return impl_->key_update(request_peer);
+}
+std::uint64_t engine::key_generation(bool inbound) const noexcept {
+    return inbound ? impl_->ku_.inbound_generation() : impl_->ku_.outbound_generation();
 }
 void engine::set_session(const session& s) {
     impl_->offered_session_ = s;

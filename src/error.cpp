@@ -234,9 +234,9 @@ public:
                    "before the handshake, or set_server_name_required(false) for chain-only "
                    "verification";
         case error::key_update_unsupported:
-            return "TLS 1.3 KeyUpdate is not available with this mbedTLS: a peer's KeyUpdate ends "
-                   "the session (with an unexpected_message alert to the peer), and a TLS 1.3 "
-                   "server cannot renegotiate (which would be a key update)";
+            return "no TLS 1.3 key update on this session: TLS 1.2 has none, and it needs mbedTLS "
+                   "3.6 (with another mbedTLS a peer's KeyUpdate ends the session with an "
+                   "unexpected_message alert)";
         case error::invalid_request:
             return "invalid request for this session (TLS 1.3 has no renegotiation: a TLS 1.3 "
                    "client cannot ask for one)";

@@ -473,6 +473,17 @@ public:
     */
     void set_renegotiation_enforcement(int max_records);
 
+    /** TLS 1.3: after this many records sent under one key, send a KeyUpdate (not asking the
+        peer to update) before the next record, as RFC 8446 5.5 requires before an AEAD's
+        limit. The default, 2^23 records, is a third of AES-GCM's 2^24.5 (at 16 KiB per record,
+        128 GiB per key); 0 switches the automatic update off. Applies to sessions set up
+        afterwards. No effect on TLS 1.2 sessions, nor where key updates are unavailable
+        (mbedTLS 2.28).
+
+        @param records Records per key before an automatic update; 0: never.
+    */
+    void set_key_update_threshold(std::uint64_t records);
+
     // ---- Resumption (server) ---------------------------------------------------------------
 
     /** Issue session tickets (RFC 5077) valid for `lifetime`, and accept them.

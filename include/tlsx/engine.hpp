@@ -219,10 +219,29 @@ public:
         Application data read meanwhile is kept for the next read(). Call it again until done;
         pass `begin` on the first call of a new request, so that the outcome of an earlier
         request that nobody collected (its operation was cancelled) is not reported for it.
+        TLS 1.3: on a server, key_update(true) (when `begin`); on a client,
+        error::invalid_request.
         @param begin True on the first call of a new request.
         @return What the renegotiation needs next; done when it completed or failed.
     */
     result renegotiate(bool begin = false);
+
+    /** TLS 1.3 KeyUpdate (RFC 8446 4.6.3): send ours and move our outbound keys to the next
+        generation; with `request_peer`, ask the peer to update its keys too (it answers with
+        its own KeyUpdate, which a later read takes in; this does not wait for it). Done, in
+        one call, once the KeyUpdate is in the output queue: data written afterwards goes under
+        the new keys. error::key_update_unsupported on a TLS 1.2 session or with mbedTLS 2.28
+        (not fatal); error::not_handshaken / closed as write(). A peer's KeyUpdate needs
+        nothing from the application: read() takes it in (and answers update_requested).
+        @param request_peer Whether the KeyUpdate asks the peer to update its keys too
+        (update_requested).
+        @return Done at once, or the error. */
+    result key_update(bool request_peer);
+
+    /// How many key updates moved the keys of one direction (TLS 1.3; 0 after the handshake).
+    /// @param inbound The peer's keys (true) or ours (false).
+    /// @return The generation N of CLIENT_/SERVER_TRAFFIC_SECRET_N.
+    std::uint64_t key_generation(bool inbound) const noexcept;
 
     // ---- Ciphertext queues ------------------------------------------------------------------
 

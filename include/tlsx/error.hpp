@@ -69,9 +69,9 @@ enum class error {
     /// against: call `set_server_name(host)` before the handshake, or choose chain-only
     /// verification explicitly with `set_server_name_required(false)`.
     server_name_required,
-    /// TLS 1.3 KeyUpdate is not available with this mbedTLS: the peer sent one (tlsx sent the
-    /// unexpected_message alert and the session is over), or renegotiate() was called on a
-    /// TLS 1.3 server, where it would be a key update (not fatal).
+    /// No key update here: key_update() on a TLS 1.2 session or with mbedTLS 2.28 (not
+    /// fatal); or, with an mbedTLS other than the 3.6 series, a peer's KeyUpdate (tlsx sent
+    /// the unexpected_message alert and the session is over).
     key_update_unsupported,
     /// The request has no meaning for this session (e.g. a TLS 1.3 client asking to
     /// renegotiate: TLS 1.3 has no renegotiation), as GNUTLS_E_INVALID_REQUEST. Not fatal.

@@ -457,8 +457,9 @@ public:
 
         @throws boost::system::system_error: error::renegotiation_refused when the peer answers
         no_renegotiation, error::renegotiation_ignored when a client goes past the context's
-        enforcement limit. In both cases the stream stays usable. Under TLS 1.3 it fails with a
-        named error, as @ref async_renegotiate describes.
+        enforcement limit. In both cases the stream stays usable. TLS 1.3 has no renegotiation:
+        on a TLS 1.3 server this is key_update(true), as gnutls_rehandshake; on a TLS 1.3
+        client it fails with error::invalid_request.
     */
     void renegotiate() {
         error_code ec;
@@ -484,7 +485,8 @@ public:
         without renegotiating). Either way the stream stays usable. Application data arriving
         meanwhile goes to a pending read, or is kept for the next one. Only secure
         renegotiation (RFC 5746) is performed: with a peer that lacks it, this completes with
-        renegotiation_refused at once.
+        renegotiation_refused at once. On a TLS 1.3 server it is async_key_update(true); on a
+        TLS 1.3 client it completes with error::invalid_request.
 
         Under TLS 1.3 there is no renegotiation: see docs/lifecycle.md for the named error each
         end and backend completes with (the connection goes on).
@@ -522,6 +524,63 @@ public:
         return boost::asio::async_initiate<RenegotiateToken, void(error_code)>(
             detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token,
             detail::renegotiate_policy{});
+    }
+
+    // ---- Key update (TLS 1.3) ---------------------------------------------------------------
+
+    /** Update our sending keys (TLS 1.3 KeyUpdate, RFC 8446 4.6.3), blocking; with
+        `request_peer`, ask the peer to update its own too (gnutls_session_key_update with
+        GNUTLS_KU_PEER). Returns once our KeyUpdate has been written to the next layer; it does
+        not wait for the peer's answer, which a later read takes in (the peer's updates, asked
+        for or not, need nothing from the application). tlsx also updates by itself after
+        context::set_key_update_threshold records.
+
+        @param request_peer Whether to ask the peer to update its keys too.
+        @throws boost::system::system_error: error::key_update_unsupported on a TLS 1.2 session
+        or with mbedTLS 2.28 (the stream stays usable).
+    */
+    void key_update(bool request_peer) {
+        error_code ec;
+        key_update(request_peer, ec);
+        detail::throw_if(ec, "tlsx::stream::key_update");
+    }
+
+    /// As key_update(bool), reporting a failure in `ec` instead of throwing.
+    /// @param request_peer Whether to ask the peer to update its keys too.
+    /// @param ec Set to the failure (error::key_update_unsupported, not_handshaken, a transport
+    /// error), else cleared.
+    void key_update(bool request_peer, error_code& ec) {
+        detail::key_update_policy p;
+        p.request_peer = request_peer;
+        detail::run_sync(next_layer_, core_, p, ec);
+    }
+
+    /** Start a key update: queue our KeyUpdate (TLS 1.3) and write it to the next layer.
+
+        Completes once the KeyUpdate has been written (data written after it goes under the
+        new keys); with `request_peer` it does not wait for the peer's KeyUpdate. Never reads
+        the next layer, so it may run while a read and a write are pending (it counts as a
+        handshake operation: not at the same time as a handshake, renegotiate or another key
+        update). error::key_update_unsupported on a TLS 1.2 session or with mbedTLS 2.28.
+
+        @param request_peer Whether to ask the peer to update its keys too.
+        @param token The completion token (a handler `void(error_code)`, use_awaitable, ...).
+        @return As async_initiate for `token`.
+
+        @par Completion Signature
+        @code void(error_code) @endcode
+
+        @par Per-Operation Cancellation
+        Terminal and partial: the KeyUpdate may be half written; close the stream then.
+    */
+    template <class KeyUpdateToken = boost::asio::default_completion_token_t<executor_type>>
+    auto async_key_update(
+        bool request_peer,
+        KeyUpdateToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
+        detail::key_update_policy p;
+        p.request_peer = request_peer;
+        return boost::asio::async_initiate<KeyUpdateToken, void(error_code)>(
+            detail::initiate_engine_op<next_layer_type>(next_layer_, core_), token, p);
     }
 
     // ---- Data -------------------------------------------------------------------------------

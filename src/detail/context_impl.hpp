@@ -93,6 +93,7 @@ struct context_impl {
     // accepts after its own request before giving up on the peer (negative: unlimited).
     renegotiation_policy renegotiation = renegotiation_policy::refuse;
     int renegotiation_max_records = 256;
+    std::uint64_t key_update_threshold = std::uint64_t(1) << 23; // key_update::default_threshold
 
     sni_callback sni_cb;
     keylog_callback keylog_cb;

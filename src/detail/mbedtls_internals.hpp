@@ -18,6 +18,9 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ciphersuites.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/md.h>
 #include <mbedtls/x509_crt.h>
 #if MBEDTLS_VERSION_MAJOR >= 3
 #include <mbedtls/entropy.h>
@@ -55,6 +58,7 @@ void mbedtls_ssl_transform_free(mbedtls_ssl_transform* transform);
 #endif
 
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 
@@ -678,6 +682,256 @@ inline ticket_view session_ticket(const mbedtls_ssl_session& s) noexcept {
 /// The session of the connection (that of its last finished handshake), or null.
 inline const mbedtls_ssl_session* current_session(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(session);
+}
+
+} // namespace internals
+} // namespace detail
+} // namespace tlsx
+
+// ==== Key update ================================================================================
+//
+// mbedTLS 3.6 neither sends nor receives a TLS 1.3 KeyUpdate (RFC 8446 4.6.3): a peer's makes
+// mbedtls_ssl_read fail with UNEXPECTED_MESSAGE, with the message still in in_msg. tlsx does the
+// key update itself from the pieces of 3.6's key schedule, which are exported by libmbedtls but
+// declared only in headers 3.6 does not install (library/ssl_tls13_keys.h, library/ssl_misc.h):
+// the next secret is HKDF-Expand-Label(secret, "traffic upd", "", Hash.length), its keys come
+// from mbedtls_ssl_tls13_make_traffic_keys, and mbedtls_ssl_tls13_populate_transform turns them
+// into a record transform that becomes the session's transform_in or transform_out (what
+// mbedtls_ssl_set_inbound/outbound_transform of library/ssl_msg.c do: set the pointer, zero the
+// sequence number; those two are not exported by the shared library, so done here). A KeyUpdate
+// is written as a handshake record with mbedtls_ssl_write_record: mbedtls_ssl_write_handshake_msg
+// refuses any message but HelloRequest outside a handshake. The first-generation secrets come
+// from the key-export callback (public API), so no private session field is read for them.
+//
+// C linkage checks no types: this block is limited to the 3.6 series, whose prototypes below
+// were copied from mbedTLS 3.6.6 (each verified with `nm -D libmbedtls.so.3.6.6`: T). A later
+// mbedTLS with a native KeyUpdate would replace all of it (see docs/design.md, "Key update").
+
+#if TLSX_HAS_TLS1_3 && MBEDTLS_VERSION_NUMBER >= 0x03060000 && MBEDTLS_VERSION_NUMBER <= 0x0306FFFF
+#define TLSX_HAS_KEY_UPDATE 1
+#else
+#define TLSX_HAS_KEY_UPDATE 0
+#endif
+
+#if TLSX_HAS_KEY_UPDATE
+/// library/ssl_misc.h (3.6.6) struct mbedtls_ssl_key_set, with MBEDTLS_SSL_MAX_KEY_LENGTH 32 and
+/// MBEDTLS_SSL_MAX_IV_LENGTH 16 (fixed values there, not configuration options).
+struct tlsx_mbedtls36_key_set {
+    unsigned char client_write_key[32];
+    unsigned char server_write_key[32];
+    unsigned char client_write_iv[16];
+    unsigned char server_write_iv[16];
+    std::size_t key_len;
+    std::size_t iv_len;
+};
+
+extern "C" {
+// library/ssl_tls13_keys.h (3.6.6)
+int mbedtls_ssl_tls13_hkdf_expand_label(psa_algorithm_t hash_alg, const unsigned char* secret,
+                                        std::size_t secret_len, const unsigned char* label,
+                                        std::size_t label_len, const unsigned char* ctx,
+                                        std::size_t ctx_len, unsigned char* buf,
+                                        std::size_t buf_len);
+// library/ssl_tls13_keys.h (3.6.6)
+int mbedtls_ssl_tls13_make_traffic_keys(psa_algorithm_t hash_alg,
+                                        const unsigned char* client_secret,
+                                        const unsigned char* server_secret, std::size_t secret_len,
+                                        std::size_t key_len, std::size_t iv_len,
+                                        tlsx_mbedtls36_key_set* keys);
+// library/ssl_tls13_keys.h (3.6.6)
+int mbedtls_ssl_tls13_populate_transform(mbedtls_ssl_transform* transform, int endpoint,
+                                         int ciphersuite,
+                                         const tlsx_mbedtls36_key_set* traffic_keys,
+                                         mbedtls_ssl_context* ssl);
+// library/ssl_misc.h (3.6.6)
+void mbedtls_ssl_transform_init(mbedtls_ssl_transform* transform);
+// library/ssl_misc.h (3.6.6): free what a transform references (not the pointer itself).
+void mbedtls_ssl_transform_free(mbedtls_ssl_transform* transform);
+// library/ssl_misc.h (3.6.6)
+int mbedtls_ssl_write_record(mbedtls_ssl_context* ssl, int force_flush);
+}
+#endif
+
+namespace tlsx {
+namespace detail {
+namespace internals {
+
+/// The largest TLS 1.3 traffic secret (SHA-384).
+inline constexpr std::size_t max_traffic_secret = 48;
+
+/** Room for one mbedtls_ssl_transform, an incomplete type outside library/ssl_misc.h:
+    sizeof(mbedtls_ssl_transform) is 456 (alignment 8) in 3.6.6 with tlsx's configuration
+    (measured with that ssl_misc.h); the fields that could grow it (connection IDs, MAC
+    contexts) are bounded well below this. */
+struct alignas(std::max_align_t) transform_storage {
+    unsigned char bytes[1024];
+    bool in_use = false; // initialised (and populated): free before reuse
+    mbedtls_ssl_transform* get() noexcept {
+        return reinterpret_cast<mbedtls_ssl_transform*>(bytes);
+    }
+};
+
+/// What a TLS 1.3 suite's key schedule needs.
+struct tls13_suite {
+    int id = 0;
+#if TLSX_HAS_KEY_UPDATE
+    psa_algorithm_t hash = 0;
+#endif
+    std::size_t hash_len = 0;
+    std::size_t key_len = 0;
+    std::size_t iv_len = 0;
+};
+
+/// The negotiated suite's hash and key lengths (a TLS 1.3 session); false when unknown.
+inline bool negotiated_suite(const mbedtls_ssl_context& ssl, tls13_suite& s) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    s.id = mbedtls_ssl_get_ciphersuite_id_from_ssl(&ssl);
+    const mbedtls_ssl_ciphersuite_t* info = mbedtls_ssl_ciphersuite_from_id(s.id);
+    if (!info)
+        return false;
+    switch (static_cast<mbedtls_md_type_t>(info->MBEDTLS_PRIVATE(mac))) {
+    case MBEDTLS_MD_SHA256:
+        s.hash = PSA_ALG_SHA_256;
+        break;
+    case MBEDTLS_MD_SHA384:
+        s.hash = PSA_ALG_SHA_384;
+        break;
+    default:
+        return false;
+    }
+    s.hash_len = PSA_HASH_LENGTH(s.hash);
+    s.key_len = mbedtls_ssl_ciphersuite_get_cipher_key_bitlen(info) / 8;
+    s.iv_len = 12; // every TLS 1.3 AEAD (RFC 8446 5.3)
+    return s.hash_len <= max_traffic_secret && s.key_len != 0 && s.key_len <= 32;
+#else
+    (void)ssl;
+    (void)s;
+    return false;
+#endif
+}
+
+/// application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length)
+/// (RFC 8446 7.2), in place. 0 or an mbedTLS error.
+inline int next_traffic_secret(const tls13_suite& s, unsigned char* secret) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    static const unsigned char label[] = "traffic upd";
+    unsigned char next[max_traffic_secret];
+    int ret = mbedtls_ssl_tls13_hkdf_expand_label(s.hash, secret, s.hash_len, label,
+                                                  sizeof label - 1, nullptr, 0, next, s.hash_len);
+    if (ret == 0)
+        std::memcpy(secret, next, s.hash_len);
+    mbedtls_platform_zeroize(next, sizeof next);
+    return ret;
+#else
+    (void)s;
+    (void)secret;
+    return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
+#endif
+}
+
+/// Free a transform made by make_transform (nothing if none).
+inline void free_transform(transform_storage& t) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    if (t.in_use)
+        mbedtls_ssl_transform_free(t.get());
+#endif
+    t.in_use = false;
+}
+
+/** Make `t` the record protection of the given generation of secrets (both directions; the
+    one it is installed for is used). 0 or an mbedTLS error. */
+inline int make_transform(transform_storage& t, mbedtls_ssl_context& ssl, const tls13_suite& s,
+                          const unsigned char* client_secret,
+                          const unsigned char* server_secret) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    free_transform(t);
+    mbedtls_ssl_transform_init(t.get());
+    t.in_use = true;
+    tlsx_mbedtls36_key_set keys;
+    int ret = mbedtls_ssl_tls13_make_traffic_keys(s.hash, client_secret, server_secret, s.hash_len,
+                                                  s.key_len, s.iv_len, &keys);
+    if (ret == 0)
+        ret = mbedtls_ssl_tls13_populate_transform(
+            t.get(), ssl.MBEDTLS_PRIVATE(conf)->MBEDTLS_PRIVATE(endpoint), s.id, &keys, &ssl);
+    mbedtls_platform_zeroize(&keys, sizeof keys);
+    return ret;
+#else
+    (void)t;
+    (void)ssl;
+    (void)s;
+    (void)client_secret;
+    (void)server_secret;
+    return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
+#endif
+}
+
+inline mbedtls_ssl_transform* inbound_transform(const mbedtls_ssl_context& ssl) noexcept {
+    return ssl.TLSX_MBEDTLS_FIELD(transform_in);
+}
+inline mbedtls_ssl_transform* outbound_transform(const mbedtls_ssl_context& ssl) noexcept {
+    return ssl.TLSX_MBEDTLS_FIELD(transform_out);
+}
+
+/// mbedtls_ssl_set_inbound_transform (library/ssl_msg.c 3.6.6): the next record read is
+/// number 0 of the new keys.
+inline void set_inbound_transform(mbedtls_ssl_context& ssl, mbedtls_ssl_transform* t) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    ssl.MBEDTLS_PRIVATE(transform_in) = t;
+    std::memset(ssl.MBEDTLS_PRIVATE(in_ctr), 0, MBEDTLS_SSL_SEQUENCE_NUMBER_LEN);
+#else
+    (void)ssl;
+    (void)t;
+#endif
+}
+
+/// mbedtls_ssl_set_outbound_transform (library/ssl_msg.c 3.6.6).
+inline void set_outbound_transform(mbedtls_ssl_context& ssl, mbedtls_ssl_transform* t) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    ssl.MBEDTLS_PRIVATE(transform_out) = t;
+    std::memset(ssl.MBEDTLS_PRIVATE(cur_out_ctr), 0, sizeof ssl.MBEDTLS_PRIVATE(cur_out_ctr));
+#else
+    (void)ssl;
+    (void)t;
+#endif
+}
+
+/// Send KeyUpdate(request_update) under the current outbound keys, as one handshake record
+/// (RFC 8446 4.6.3: it ends at a record boundary). 0 or an mbedTLS error.
+inline int write_key_update(mbedtls_ssl_context& ssl, bool request_update) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    if (ssl.MBEDTLS_PRIVATE(out_left) != 0) // a record not yet handed over (never in tlsx)
+        return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+    unsigned char* m = ssl.MBEDTLS_PRIVATE(out_msg);
+    m[0] = 24; // HandshakeType key_update
+    m[1] = 0;
+    m[2] = 0;
+    m[3] = 1;
+    m[4] = request_update ? 1 : 0;
+    ssl.MBEDTLS_PRIVATE(out_msgtype) = MBEDTLS_SSL_MSG_HANDSHAKE;
+    ssl.MBEDTLS_PRIVATE(out_msglen) = 5;
+    return mbedtls_ssl_write_record(&ssl, 1);
+#else
+    (void)ssl;
+    (void)request_update;
+    return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
+#endif
+}
+
+/** The handshake type of a message whose first fragment mbedTLS holds, waiting for the rest
+    (a message split across records), or -1. 3.6.3 and later reassemble such messages (the
+    field counts the bytes so far, in TLS; DTLS uses it for bad MACs), with the fragments
+    gathered after in_buf's 8-byte counter and the 5-byte record header; earlier releases
+    refuse them (an error from the read). */
+inline int pending_handshake_fragment(const mbedtls_ssl_context& ssl) noexcept {
+#if TLSX_HAS_KEY_UPDATE && MBEDTLS_VERSION_NUMBER >= 0x03060300
+    if (ssl.MBEDTLS_PRIVATE(badmac_seen_or_in_hsfraglen) == 0 ||
+        ssl.MBEDTLS_PRIVATE(conf)->MBEDTLS_PRIVATE(transport) != MBEDTLS_SSL_TRANSPORT_STREAM)
+        return -1;
+    return ssl.MBEDTLS_PRIVATE(in_buf)[MBEDTLS_SSL_SEQUENCE_NUMBER_LEN + 5];
+#else
+    (void)ssl;
+    return -1;
+#endif
 }
 
 } // namespace internals

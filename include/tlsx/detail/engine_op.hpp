@@ -256,6 +256,27 @@ struct renegotiate_policy : policy_base {
     static bool may_read_transport(bool read_pending) noexcept { return !read_pending; }
 };
 
+/// async_key_update: queue our KeyUpdate (TLS 1.3), then flush it to the next layer.
+struct key_update_policy : policy_base {
+    static constexpr op_kind kind = op_kind::handshake;
+    static constexpr bool needs_flush = true;
+    static constexpr const char* tracking_name() noexcept {
+        return "tlsx::stream::async_key_update";
+    }
+
+    bool request_peer = false;
+    bool sent = false; // one KeyUpdate per operation, whatever the number of steps
+
+    engine::result step(engine& e, bool) {
+        if (sent)
+            return {};
+        sent = true;
+        return e.key_update(request_peer);
+    }
+
+    static bool may_read_transport(bool) noexcept { return false; } // never waits for input
+};
+
 /// async_shutdown: queue close_notify, and for shutdown_type::both wait for the peer's.
 struct shutdown_policy : policy_base {
     static constexpr op_kind kind = op_kind::shutdown;
