@@ -1,8 +1,7 @@
 // TLS 1.3 against real peers over TCP loopback (mbedTLS 3.6 only): handshake and data both ways
 // with openssl s_server/s_client, gnutls-serv/gnutls-cli and curl; HelloRetryRequest in both
-// roles; ticket resumption of a tlsx server; close_notify both ways; and a peer's KeyUpdate
-// (s_server's and s_client's `k` / `K`), which mbedTLS 3.6 cannot process: tlsx reports
-// error::key_update_unsupported and sends the unexpected_message alert, which the peer shows.
+// roles; ticket resumption of a tlsx server; close_notify both ways. Key updates with these
+// peers are in interop_key_update.cpp.
 //
 // The TLS 1.2 lifecycle scenarios are in interop_lifecycle.cpp; the helpers both use are in
 // support/lifecycle.hpp. Test names: <tlsx role>_<peer>_<scenario>.
@@ -92,38 +91,6 @@ BOOST_AUTO_TEST_CASE(client_openssl_s_server_hello_retry_request) {
     BOOST_TEST(finished);
     BOOST_TEST(count(server->output(), "ClientHello") == 2u);
     BOOST_TEST(s.protocol_version() == "TLSv1.3");
-}
-
-// s_server's `k` (KeyUpdate, update_not_requested) and `K` (update_requested): the pending read
-// fails with key_update_unsupported, and s_server reads the unexpected_message alert (-state).
-BOOST_AUTO_TEST_CASE(client_openssl_s_server_key_update_gets_the_named_error_and_an_alert) {
-    if (!have("openssl"))
-        return;
-    for (const char* command : {"k\n", "K\n"}) {
-        BOOST_TEST_CONTEXT("s_server command " << command[0]) {
-            credential_files files;
-            const unsigned short port = tlsx_test::free_port();
-            auto server = start_s_server(files, port, {"-tls1_3", "-state", "-msg"});
-            output_on_failure dump("s_server", [&] { return server->output(); });
-            net::io_context io;
-            client_context cctx(false);
-            tcp_stream s(io, cctx.ctx);
-            reader r{s};
-            const bool finished = run_coroutine(io, [&]() -> net::awaitable<void> {
-                auto hec = co_await connect_and_handshake(s, port);
-                BOOST_TEST_REQUIRE(!hec, hec.message());
-                r.start();
-                CO_CHECK_OK(write_all(s, "before the update\n"));
-                CO_REQUIRE(shows(*server, "before the update"));
-                server->write_stdin(command);
-                CO_CHECK(eventually([&] { return r.done; }));
-                CO_CHECK(shows(*server, "unexpected_message"));
-            });
-            BOOST_TEST(finished);
-            BOOST_TEST(contains(server->output(), "KeyUpdate"));
-            BOOST_TEST(r.ec == tlsx::error::key_update_unsupported, r.ec.message());
-        }
-    }
 }
 
 // gnutls-serv --echo pinned to TLS 1.3: the echo, then close_notify both ways.
@@ -288,37 +255,6 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_hello_retry_request) {
     BOOST_TEST(finished);
     BOOST_TEST(count(client.output(), "ClientHello") == 2u);
     BOOST_TEST(s->protocol_version() == "TLSv1.3");
-}
-
-// s_client's `k` and `K` toward a tlsx server: its pending read fails with
-// key_update_unsupported and s_client reads our unexpected_message alert.
-BOOST_AUTO_TEST_CASE(server_openssl_s_client_key_update_gets_the_named_error_and_an_alert) {
-    if (!have("openssl"))
-        return;
-    for (const char* command : {"k\n", "K\n"}) {
-        BOOST_TEST_CONTEXT("s_client command " << command[0]) {
-            credential_files files;
-            net::io_context io;
-            tlsx_server server(io, false);
-            peer_process client(s_client_args(server, files, {"-tls1_3", "-state"}));
-            output_on_failure dump("s_client", [&] { return client.output(); });
-            std::unique_ptr<tcp_stream> s;
-            std::optional<reader> r;
-            const bool finished = run_coroutine(io, [&]() -> net::awaitable<void> {
-                s = co_await server.accept();
-                BOOST_TEST_REQUIRE(s);
-                r.emplace(*s).start();
-                client.write_stdin("before the update\n");
-                CO_REQUIRE(eventually([&] { return r->got("before the update\n"); }));
-                client.write_stdin(command);
-                CO_CHECK(shows(client, "KEYUPDATE"));
-                CO_CHECK(eventually([&] { return r->done; }));
-                CO_CHECK(shows(client, "unexpected_message"));
-            });
-            BOOST_TEST(finished);
-            BOOST_TEST(r->ec == tlsx::error::key_update_unsupported, r->ec.message());
-        }
-    }
 }
 
 // s_client -sess_out, then -sess_in: the second connection resumes by the tlsx server's TLS

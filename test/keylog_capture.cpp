@@ -4,12 +4,15 @@
 // 127.0.0.1:443 with synthetic Ethernet/IPv4/TCP headers, and the client's NSS key-log lines
 // written to a key-log file. test/keylog_tshark.sh then asks tshark to decrypt it.
 //
-//   keylog_capture 1.2|1.3 OUT.pcap OUT.keys
+//   keylog_capture 1.2|1.3|1.3-key-update OUT.pcap OUT.keys
 //
 // Over the connection the client sends an HTTP request and the server answers it, both with
 // marker strings the script looks for in tshark's dissection of the decrypted records; then both
-// send close_notify. Writing the capture ourselves needs no privileges and no dumpcap (which
-// containers may not allow), and makes the capture the exact bytes the engines produced.
+// send close_notify. With 1.3-key-update the connection then goes through key updates (RFC 8446
+// section 4.6.3) in each direction, each side asking the other to update too in turn, with
+// another request and response under every new generation of keys, before the close. Writing the
+// capture ourselves needs no privileges and no dumpcap (which containers may not allow), and makes
+// the capture the exact bytes the engines produced.
 //
 // Exit status: 0 written; 1 the connection or a file failed (the reason on stderr); 2 usage.
 //
@@ -230,6 +233,19 @@ struct connection {
     }
 
     /// Both send close_notify, and each reads the other's.
+    /// `from` sends a KeyUpdate (asking `to` to update too when `request_peer`); `to` reads it
+    /// as a pending read would (no application data arrives), and its answer is delivered.
+    void key_update(tlsx::engine& from, tlsx::engine& to, bool request_peer) {
+        if (auto r = from.key_update(request_peer); r.ec)
+            throw std::runtime_error("key_update: " + r.ec.message());
+        pump();
+        char buf[64];
+        auto r = to.read(boost::asio::buffer(buf));
+        if (r.ec || r.bytes != 0 || r.next != tlsx::engine::want::input)
+            throw std::runtime_error("the peer did not take the KeyUpdate: " + r.ec.message());
+        pump();
+    }
+
     void close() {
         if (auto r = client.close(); r.ec)
             throw std::runtime_error("client close: " + r.ec.message());
@@ -251,7 +267,20 @@ struct connection {
     }
 };
 
-int run(std::string_view version, const std::string& pcap_path, const std::string& keys_path) {
+/// A request and its response carrying `marker`: what tshark must show decrypted.
+void http_exchange(connection& c, const std::string& marker) {
+    const std::string body = "tlsx-keylog-response-body-" + marker + "\n";
+    c.send(c.client, c.server,
+           "GET /tlsx-keylog-request-" + marker +
+               " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: keylog_capture\r\n\r\n");
+    c.send(c.server, c.client,
+           "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+int run(std::string_view mode, const std::string& pcap_path, const std::string& keys_path) {
+    const bool key_updates = mode == "1.3-key-update";
+    const std::string_view version = key_updates ? "1.3" : mode;
     const bool tls13 = version == "1.3";
     const auto v = tls13 ? tlsx::tls_version::tls1_3 : tlsx::tls_version::tls1_2;
 
@@ -290,13 +319,20 @@ int run(std::string_view version, const std::string& pcap_path, const std::strin
                                  ", not " + want_version);
 
     // Markers the script looks for: they reach tshark's output only through decryption.
-    const std::string body = "tlsx-keylog-response-body-" + std::string(version) + "\n";
-    c.send(c.client, c.server,
-           "GET /tlsx-keylog-request-" + std::string(version) +
-               " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: keylog_capture\r\n\r\n");
-    c.send(c.server, c.client,
-           "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\n\r\n" + body);
+    http_exchange(c, std::string(version));
+    if (key_updates) {
+        // Generations 1..3 in each direction: the client updates alone, then asks the server
+        // to update too (its answer moves the server's keys), then the server asks the client,
+        // then updates alone. Each marker names the generations its request and response use.
+        c.key_update(c.client, c.server, false);
+        http_exchange(c, "client-1-server-0");
+        c.key_update(c.client, c.server, true);
+        http_exchange(c, "client-2-server-1");
+        c.key_update(c.server, c.client, true);
+        http_exchange(c, "client-3-server-2");
+        c.key_update(c.server, c.client, false);
+        http_exchange(c, "client-3-server-3");
+    }
     c.close();
     pcap.segment(true, pcap_writer::fin | pcap_writer::ack, {});
     pcap.segment(false, pcap_writer::fin | pcap_writer::ack, {});
@@ -316,8 +352,9 @@ int run(std::string_view version, const std::string& pcap_path, const std::strin
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4 || (std::string_view(argv[1]) != "1.2" && std::string_view(argv[1]) != "1.3")) {
-        std::cerr << "usage: keylog_capture 1.2|1.3 OUT.pcap OUT.keys\n";
+    const std::string_view mode = argc == 4 ? argv[1] : "";
+    if (mode != "1.2" && mode != "1.3" && mode != "1.3-key-update") {
+        std::cerr << "usage: keylog_capture 1.2|1.3|1.3-key-update OUT.pcap OUT.keys\n";
         return 2;
     }
     try {

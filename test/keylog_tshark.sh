@@ -9,13 +9,17 @@
 #   3. with an empty key log, and with one whose secrets are altered: show no HTTP at all, while
 #      still seeing the encrypted application-data records (so that 2 is decryption, not luck).
 #
-#   keylog_tshark.sh KEYLOG_CAPTURE VERSION WORKDIR      (VERSION: 1.2 or 1.3)
+#   4. (1.3-key-update) across key updates in each direction: every request and response of every
+#      generation decrypted, and the key log has a line for every generation of both directions.
+#
+#   keylog_tshark.sh KEYLOG_CAPTURE VERSION WORKDIR      (VERSION: 1.2, 1.3 or 1.3-key-update)
 #
 # Registered in CTest by test/CMakeLists.txt (1.3 only where the backend has TLS 1.3). Needs
 # tshark (Debian's package; scripts/install-deps.sh installs it); without it the test fails.
 set -euo pipefail
 
-capture="$1" version="$2" work="$3"
+capture="$1" mode="$2" work="$3"
+version="${mode%-key-update}"
 fail() {
     echo "keylog_tshark: FAILED: $*" >&2
     exit 1
@@ -29,7 +33,7 @@ mkdir -p "$work/home"
 # tshark reads preferences from the user's profile; a private one keeps the user's out.
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config"
 
-"$capture" "$version" "$work/tls.pcap" "$work/keys.txt"
+"$capture" "$mode" "$work/tls.pcap" "$work/keys.txt"
 
 # run_tshark KEYLOG ARGS...: tshark on the capture with that key log; stderr kept for failures.
 run_tshark() {
@@ -49,6 +53,13 @@ case "$version" in
     1.3) labels="CLIENT_HANDSHAKE_TRAFFIC_SECRET SERVER_HANDSHAKE_TRAFFIC_SECRET CLIENT_TRAFFIC_SECRET_0 SERVER_TRAFFIC_SECRET_0" ;;
     *) fail "unknown version '$version'" ;;
 esac
+markers="$version"
+if [[ "$mode" == 1.3-key-update ]]; then
+    # One line per generation and direction: _1.._3 (tlsx logs them; tshark derives its own).
+    labels+=" CLIENT_TRAFFIC_SECRET_1 CLIENT_TRAFFIC_SECRET_2 CLIENT_TRAFFIC_SECRET_3"
+    labels+=" SERVER_TRAFFIC_SECRET_1 SERVER_TRAFFIC_SECRET_2 SERVER_TRAFFIC_SECRET_3"
+    markers+=" client-1-server-0 client-2-server-1 client-3-server-2 client-3-server-3"
+fi
 for l in $labels; do
     grep -q "^$l " "$work/keys.txt" || fail "no $l line in the key log"
 done
@@ -73,10 +84,18 @@ http_fields=(-Y http -T fields -e http.request.method -e http.request.uri -e htt
 decrypted="$(run_tshark "$work/keys.txt" "${http_fields[@]}")"
 echo "--- tshark -Y http, with the key log:"
 echo "$decrypted"
-grep -q "GET"$'\t'"/tlsx-keylog-request-$version" <<<"$decrypted" ||
-    fail "tshark did not show the decrypted request"
-grep -q "200"$'\t'".*tlsx-keylog-response-body-$version" <<<"$decrypted" ||
-    fail "tshark did not show the decrypted response body"
+for m in $markers; do
+    grep -q "GET"$'\t'"/tlsx-keylog-request-$m" <<<"$decrypted" ||
+        fail "tshark did not show the decrypted request $m"
+    grep -q "200"$'\t'".*tlsx-keylog-response-body-$m" <<<"$decrypted" ||
+        fail "tshark did not show the decrypted response body $m"
+done
+if [[ "$mode" == 1.3-key-update ]]; then
+    updates="$(run_tshark "$work/keys.txt" -Y 'tls.handshake.type == 24' -T fields \
+        -e tls.handshake.key_update.request_update | wc -l)"
+    echo "--- KeyUpdate messages tshark decrypted: $updates"
+    ((updates == 6)) || fail "tshark decrypted $updates KeyUpdate messages, not 6 (4 + 2 answers)"
+fi
 
 # The same plaintext as raw bytes: tshark's hex dump of the decrypted records.
 run_tshark "$work/keys.txt" -x >"$work/hexdump.txt"
@@ -99,4 +118,4 @@ for k in empty wrong; do
     fi
 done
 
-echo "keylog_tshark: TLS $version decrypted by tshark with tlsx's key log: OK"
+echo "keylog_tshark: TLS $mode decrypted by tshark with tlsx's key log: OK"

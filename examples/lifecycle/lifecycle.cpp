@@ -4,9 +4,10 @@
 // under TLS 1.3 where the backend has it (mbedTLS 3.6) and, for renegotiation, TLS 1.2:
 //
 //   1. handshake (gnutls_handshake): suite and version on both ends; data both ways (client A)
-//   2. under TLS 1.3, a rehandshake request (gnutls_rehandshake) is a key update on a server
-//      and an invalid request on a client: both complete with a named error, nothing is sent,
-//      the connection goes on (A)
+//   2. under TLS 1.3, a rehandshake request (gnutls_rehandshake) on a server is a key update
+//      asking the peer to update too: A's pending read takes it in and answers, invisibly; on a
+//      client it is an invalid request (a named error, nothing sent); A then updates its own
+//      keys (async_key_update); the connection goes on (A)
 //   3. the session to save (gnutls_session_get_data2): under TLS 1.3 only once the server's
 //      ticket arrived, which a read takes in (A)
 //   4. TLS 1.2: the server asks to renegotiate; client B accepts inside its pending read,
@@ -138,7 +139,7 @@ bool is_tls13(const tls_stream& s) {
 net::awaitable<void> server(tcp::acceptor& acceptor, tlsx::context& ctx) {
     {
         // Client A (TLS 1.3 where the backend has it): data; a rehandshake request, which under
-        // TLS 1.3 would be a key update; bye in `send` mode.
+        // TLS 1.3 is a key update asking the client to update too; bye in `send` mode.
         tls_stream s = co_await accept(acceptor, ctx);
         say("server", "handshake with client A done: " + describe(s));
         std::string buffer;
@@ -148,10 +149,10 @@ net::awaitable<void> server(tcp::acceptor& acceptor, tlsx::context& ctx) {
         if (is_tls13(s)) {
             say("server", "asking client A to rehandshake (async_renegotiate)");
             auto [rec] = co_await s.async_renegotiate(tuple);
-            expect(rec == tlsx::error::key_update_unsupported,
-                   "server: expected key_update_unsupported under TLS 1.3, got " + rec.message());
-            say("server", "under TLS 1.3 that is a key update, which mbedTLS cannot send: '" +
-                              rec.message() + "'; nothing was sent, the connection goes on");
+            expect(!rec, "server: the key update failed: " + rec.message());
+            say("server", "under TLS 1.3 that is a key update asking A to update too: sent, our "
+                          "sending keys are now generation " +
+                              std::to_string(s.get_engine().key_generation(false)));
         }
         co_await write_text(s, "still here\n");
         co_await answer_bye(s, "A");
@@ -233,6 +234,20 @@ net::awaitable<void> clients(tcp::endpoint server, tlsx::context& ctx, tlsx::con
         line = co_await read_line(s, buffer);
         say("client A", "received '" + line + "'");
         expect(line == "still here", "client A: wrong data after the rehandshake request");
+        if (is_tls13(s)) {
+            // The read took in the server's KeyUpdate and answered it with ours.
+            const auto in = s.get_engine().key_generation(true);
+            const auto out = s.get_engine().key_generation(false);
+            expect(in == 1 && out == 1, "client A: the server's key update was not taken in");
+            say("client A", "that read took in the server's KeyUpdate and answered it: keys now "
+                            "generation " +
+                                std::to_string(in) + " both ways");
+            auto [kec] = co_await s.async_key_update(false, tuple);
+            expect(!kec, "client A: async_key_update: " + kec.message());
+            say("client A", "async_key_update(false): our sending keys are generation " +
+                                std::to_string(s.get_engine().key_generation(false)) +
+                                ", the server's stay as they are");
+        }
         say("client A", std::string("session ticket received: ") +
                             (s.session_ticket_received() ? "yes" : "no") +
                             (is_tls13(s) ? " (taken in by the reads, never reported)" : ""));
