@@ -394,6 +394,10 @@ void context::set_renegotiation(renegotiation_policy policy) {
     need(impl_, "tlsx::context::set_renegotiation").renegotiation = policy;
 }
 
+void context::set_truncation_policy(truncation_policy policy) {
+    need(impl_, "tlsx::context::set_truncation_policy").truncation = policy;
+}
+
 void context::set_renegotiation_enforcement(int max_records) {
     need(impl_, "tlsx::context::set_renegotiation_enforcement").renegotiation_max_records =
         max_records;

@@ -195,7 +195,7 @@ public:
             return {engine::want::input, 0, {}};
         }
         if (ret == 0) // mbedtls_ssl_read's way of saying MBEDTLS_ERR_SSL_CONN_EOF
-            return fail(error::stream_truncated);
+            return transport_ended();
         if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
             peer_closed_ = true;
             ++closed_events_;
@@ -421,6 +421,21 @@ private:
         return {};
     }
 
+    /// The transport ended without close_notify after the handshake (a read got EOF).
+    engine::result transport_ended() {
+        // Under `allow` only an end between records is taken for the peer's close: a record cut
+        // short is a truncation TLS itself sees, whatever the application frames.
+        if (truncation_ != truncation_policy::allow || internals::record_partly_read(ssl_))
+            return fail(error::stream_truncated);
+        // The application frames its own data: take the EOF for the peer's close; writes may go
+        // on (a half-closed transport).
+        if (!peer_closed_) {
+            peer_closed_ = true;
+            ++closed_events_;
+        }
+        return closed();
+    }
+
     error_code setup(stream_base::handshake_type type) {
         mbedtls_ssl_config* conf = ctx_->config_for(type);
         if (!conf)
@@ -435,6 +450,8 @@ private:
         // store, ticket keys) is shared, which is why a context in use must not be changed.
         own_conf_.reset(new mbedtls_ssl_config(*conf));
         conf = own_conf_.get();
+        if (!has_truncation_override_)
+            truncation_ = ctx_->truncation;
         if (has_mode_override_)
             mbedtls_ssl_conf_authmode(conf, context_impl::authmode(mode_override_));
         if (type == stream_base::client)
@@ -720,6 +737,8 @@ private:
     verify_callback verify_cb_;
     int depth_override_ = -1;
     int name_required_ = -1; // -1: the context's setting
+    truncation_policy truncation_ = truncation_policy::error;
+    bool has_truncation_override_ = false;
     bool callback_rejected_ = false;
 
     unsigned char last_record_type_ = 0;
@@ -768,6 +787,10 @@ void engine::set_verify_depth(int depth) {
 }
 void engine::set_server_name_required(bool required) {
     impl_->name_required_ = required ? 1 : 0;
+}
+void engine::set_truncation_policy(truncation_policy policy) {
+    impl_->truncation_ = policy;
+    impl_->has_truncation_override_ = true;
 }
 void engine::set_renegotiation(renegotiation_policy policy) {
     impl_->reneg_.set_policy(policy);

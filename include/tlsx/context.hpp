@@ -464,6 +464,16 @@ public:
     */
     void set_renegotiation(renegotiation_policy policy);
 
+    /** Set what streams' reads report when the transport ends without the peer's close_notify:
+        @ref error::stream_truncated (truncation_policy::error, the default) or
+        `boost::asio::error::eof` (truncation_policy::allow, for protocols that frame their own
+        data; @ref truncation_policy says when that is safe). Streams may override it with
+        stream::set_truncation_policy. Applies to handshakes that start afterwards.
+
+        @param policy error or allow.
+    */
+    void set_truncation_policy(truncation_policy policy);
+
     /** Set how many records a server accepts after asking to renegotiate before it gives up on
         the peer (its async_renegotiate then completes with error::renegotiation_ignored).
         Negative: wait forever. Default: 256 records (up to 4 MiB that may already be in flight

@@ -146,6 +146,9 @@ public:
     /// Override the context's answer to a peer's renegotiation request for this session.
     /// @param policy Refuse, accept, or ask the application.
     void set_renegotiation(renegotiation_policy policy);
+    /// Override the context's truncation policy for this session (at any time).
+    /// @param policy What a transport EOF without close_notify reads as.
+    void set_truncation_policy(truncation_policy policy);
     /** Offer to resume `s` in the next client handshake (an empty session: a full handshake).
         A TLS 1.3 session is offered once: the first handshake that starts with it (or a copy)
         offers it, a later one runs a full handshake. TLS 1.2 sessions are offered every time.
@@ -306,7 +309,8 @@ public:
         further writes and close() report `ec`; reads go on.
         @param ec The transport's error. */
     void fail_output(error_code ec) noexcept;
-    /// Translate a transport EOF: stream_truncated unless the peer's close_notify was seen.
+    /// Translate a transport EOF: stream_truncated unless the peer's close_notify was seen (or
+    /// truncation_policy::allow took the EOF for it).
     /// @param ec A transport error.
     /// @return @ref error::stream_truncated for an unexpected `eof`, else `ec`.
     error_code map_eof(error_code ec) const noexcept {

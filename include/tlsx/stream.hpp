@@ -242,6 +242,17 @@ public:
     */
     void set_renegotiation(renegotiation_policy policy) { core_.engine_.set_renegotiation(policy); }
 
+    /** Set what reads report when the transport ends without the peer's close_notify
+        (overrides the context's setting; at any time).
+
+        @param policy truncation_policy::error (the default): @ref error::stream_truncated;
+        truncation_policy::allow: `boost::asio::error::eof`, as after a close_notify, for
+        protocols that frame their own data (@ref truncation_policy says when that is safe).
+    */
+    void set_truncation_policy(truncation_policy policy) {
+        core_.engine_.set_truncation_policy(policy);
+    }
+
     /** Offer to resume a saved session in the next client handshake (gnutls_session_set_data).
 
         If the server cannot resume it, a full handshake runs instead; session_reused() tells.

@@ -72,6 +72,19 @@ enum class verify_mode { none, optional, required };
 */
 enum class renegotiation_policy { refuse, accept, ask };
 
+/** What a read reports when the transport ends without the peer's close_notify.
+
+    - `error` (the default): @ref error::stream_truncated, since an attacker who cuts the
+      connection could otherwise pass a truncated message off as complete.
+    - `allow`: `boost::asio::error::eof`, as after a close_notify, for protocols that frame their
+      own data and so notice a truncation themselves: HTTP with Content-Length or chunked bodies,
+      WebSocket (close frames), length-prefixed records. Not safe where the end of the stream
+      marks the end of the data (HTTP/1.0 bodies read to EOF, a file sent until EOF). The
+      transport EOF then counts as the peer's close: peer_closed() is true, a shutdown(both)
+      does not wait for a close_notify that will not come, and writes may go on.
+*/
+enum class truncation_policy { error, allow };
+
 } // namespace tlsx
 
 #endif

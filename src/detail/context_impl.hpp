@@ -92,6 +92,7 @@ struct context_impl {
     // Renegotiation: how streams answer a peer's request, and how many records a server
     // accepts after its own request before giving up on the peer (negative: unlimited).
     renegotiation_policy renegotiation = renegotiation_policy::refuse;
+    truncation_policy truncation = truncation_policy::error;
     int renegotiation_max_records = 256;
     std::uint64_t key_update_threshold = std::uint64_t(1) << 23; // key_update::default_threshold
 

@@ -184,6 +184,12 @@ inline std::uint32_t handshake_verify_result(const mbedtls_ssl_context& ssl) noe
     return mbedtls_ssl_get_verify_result(&ssl);
 }
 
+/// Whether mbedTLS holds part of a record it has not finished reading (so a transport EOF now
+/// cuts a record short).
+inline bool record_partly_read(const mbedtls_ssl_context& ssl) noexcept {
+    return ssl.TLSX_MBEDTLS_FIELD(in_left) != 0;
+}
+
 // ---- records ----------------------------------------------------------------------------------
 
 /// What the record layer holds as the current message (the record mbedTLS read last).
