@@ -34,6 +34,7 @@ packages=(
     tshark                        # the key-log test: tshark decrypts a tlsx capture
     libssl-dev                    # bench/: the asio::ssl::stream baseline
     clang-format                  # formatting checks
+    clang-14 libfuzzer-14-dev libclang-rt-14-dev # CI fuzz (libFuzzer) and tsan phases
     pkgconf                       # CI checks the installed tlsx.pc
     ca-certificates               # the system trust store (set_default_verify_paths)
 )
