@@ -111,7 +111,7 @@ void init_crypto() {
 void set_up(context_impl& impl) {
     init_crypto();
     static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
-    check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
+    check(mbedtls_ctr_drbg_seed(&impl.drbg, drbg_entropy, &impl.entropy, personalisation,
                                 sizeof personalisation),
           "tlsx::context: seeding the random generator");
 
