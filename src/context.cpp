@@ -494,8 +494,9 @@ void raise_debug_threshold(int level) {
 
 namespace detail {
 
+// Only reads the context: engines on several threads set up sessions from one context at once
+// (keylog_target was set by apply_keylog when the context was configured).
 void attach_keylog(context_impl& impl, mbedtls_ssl_context& ssl) noexcept {
-    impl.keylog_target = {keylog_sink, &impl};
     internals::ssl_keylog(ssl, impl.keylog_cb ? &impl.keylog_target : nullptr);
 }
 
