@@ -327,7 +327,7 @@ public:
                     ReadToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
         return boost::asio::async_initiate<ReadToken, void(error_code, std::size_t)>(
             [this](auto handler, const MutableBufferSequence& b) {
-                start_read(std::move(handler), b);
+                this->start_read(std::move(handler), b);
             },
             token, buffers);
     }
