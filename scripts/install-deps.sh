@@ -35,6 +35,7 @@ packages=(
     libssl-dev                    # bench/: the asio::ssl::stream baseline
     clang-format                  # formatting checks
     doxygen                       # scripts/docs.sh: the reference manual (CI's docs phase)
+    clang-14 libfuzzer-14-dev libclang-rt-14-dev # CI fuzz (libFuzzer) and tsan phases
     pkgconf                       # CI checks the installed tlsx.pc
     ca-certificates               # the system trust store (set_default_verify_paths)
 )

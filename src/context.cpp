@@ -111,7 +111,7 @@ void init_crypto() {
 void set_up(context_impl& impl) {
     init_crypto();
     static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
-    check(mbedtls_ctr_drbg_seed(&impl.drbg, mbedtls_entropy_func, &impl.entropy, personalisation,
+    check(mbedtls_ctr_drbg_seed(&impl.drbg, drbg_entropy, &impl.entropy, personalisation,
                                 sizeof personalisation),
           "tlsx::context: seeding the random generator");
 
@@ -502,8 +502,9 @@ void raise_debug_threshold(int level) {
 
 namespace detail {
 
+// Only reads the context: engines on several threads set up sessions from one context at once
+// (keylog_target was set by apply_keylog when the context was configured).
 void attach_keylog(context_impl& impl, mbedtls_ssl_context& ssl) noexcept {
-    impl.keylog_target = {keylog_sink, &impl};
     internals::ssl_keylog(ssl, impl.keylog_cb ? &impl.keylog_target : nullptr);
 }
 

@@ -118,6 +118,64 @@ struct shared_state {
 
 } // namespace detail
 
+/** Fail the Nth transport operation, as Beast's `beast::test::fail_count`.
+
+    Counts operations (read_some, write_some, async_read_some, async_write_some) of every pipe
+    end it is attached to (see basic_pipe::set_fail_count); the Nth one (counting from 0) and
+    every later one fail with the chosen error, so a test can loop N over 0, 1, 2, ... until a
+    whole conversation succeeds, and thus fail every operation of it once.
+
+    @code
+    tlsx::test::fail_count fc{n, boost::asio::error::connection_reset};
+    p.client.next_layer().set_fail_count(&fc);
+    p.server.next_layer().set_fail_count(&fc);
+    @endcode
+
+    @par Thread Safety
+    Shared objects: safe (one counter may count both ends, on different threads).
+*/
+class fail_count {
+public:
+    /// Fail operation number n (from 0) and all after it with `ec`.
+    explicit fail_count(std::size_t n, error_code ec = boost::asio::error::make_error_code(
+                                           boost::asio::error::connection_reset))
+        : n_(n)
+        , ec_(ec) {}
+
+    fail_count(const fail_count&) = delete;
+    fail_count& operator=(const fail_count&) = delete;
+
+    /// Count one operation: returns true and sets `ec` if it is to fail.
+    bool fail(error_code& ec) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (i_ < n_) {
+            ++i_;
+            return false;
+        }
+        tripped_ = true;
+        ec = ec_;
+        return true;
+    }
+
+    /// Operations counted so far that did not fail.
+    std::size_t count() const noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return i_;
+    }
+    /// Whether an operation has failed.
+    bool tripped() const noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return tripped_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::size_t n_;
+    std::size_t i_ = 0;
+    bool tripped_ = false;
+    error_code ec_;
+};
+
 /** An in-memory AsyncStream and SyncStream: one end of a connected pair made by make_pipe.
 
     Everything written to one end is read from the other. Knobs for tests:
@@ -125,6 +183,9 @@ struct shared_state {
       which fragments TLS records on the way.
     - fail_after(n): after this end has written n bytes in all, its reads and writes fail with
       `boost::asio::error::connection_reset` (the transport breaks mid-stream).
+    - set_fail_count(&fc): the Nth operation counted by a tlsx::test::fail_count, and every
+      later one, fails with its error (Beast's fail_count); a failed write moves no byte, a
+      failed read takes none.
     - close_write(): the peer reads EOF after the buffered bytes (a TCP FIN).
     - inject(bytes): put raw bytes into this end's inbox, as if the peer had sent them.
 
@@ -187,6 +248,8 @@ public:
     /// Fail this end's reads and writes once it has written n bytes in all.
     /// @param n The number of bytes this end may write; a write stops short at it.
     void fail_after(std::size_t n) noexcept { fail_after_ = n; }
+    /// Count this end's operations with `fc` (nullptr: stop counting); it must outlive them.
+    void set_fail_count(fail_count* fc) noexcept { fail_count_ = fc; }
     /// Bytes this end has written so far.
     /// @return The running total.
     std::size_t bytes_written() const noexcept { return written_; }
@@ -256,6 +319,8 @@ public:
             ec = {};
             return 0;
         }
+        if (counted_failure(ec))
+            return 0;
         c.cv.wait(lock, [&] { return !c.data.empty() || c.eof || failed(); });
         return take(c, buffers, ec);
     }
@@ -286,6 +351,8 @@ public:
     */
     template <class ConstBufferSequence>
     std::size_t write_some(const ConstBufferSequence& buffers, error_code& ec) {
+        if (counted_failure(ec))
+            return 0;
         std::lock_guard<std::mutex> lock(state_->mutex);
         return put(buffers, ec);
     }
@@ -338,7 +405,7 @@ public:
                     ReadToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
         return boost::asio::async_initiate<ReadToken, void(error_code, std::size_t)>(
             [this](auto handler, const MutableBufferSequence& b) {
-                start_read(std::move(handler), b);
+                this->start_read(std::move(handler), b);
             },
             token, buffers);
     }
@@ -370,8 +437,8 @@ public:
         return boost::asio::async_initiate<WriteToken, void(error_code, std::size_t)>(
             [this](auto handler, const ConstBufferSequence& b) {
                 error_code ec;
-                std::size_t n;
-                {
+                std::size_t n = 0;
+                if (!counted_failure(ec)) {
                     std::lock_guard<std::mutex> lock(state_->mutex);
                     n = put(b, ec);
                 }
@@ -384,6 +451,7 @@ private:
     detail::channel& inbox() const noexcept { return state_->chan[1 - side_]; }
     detail::channel& outbox() const noexcept { return state_->chan[side_]; }
     bool failed() const noexcept { return written_ >= fail_after_; }
+    bool counted_failure(error_code& ec) noexcept { return fail_count_ && fail_count_->fail(ec); }
 
     template <class Handler>
     void post_handler(Handler&& h, error_code ec, std::size_t n) {
@@ -518,6 +586,11 @@ private:
 
     template <class Handler, class MutableBufferSequence>
     void start_read(Handler&& h, const MutableBufferSequence& buffers) {
+        error_code fec;
+        if (boost::asio::buffer_size(buffers) != 0 && counted_failure(fec)) {
+            post_handler(std::forward<Handler>(h), fec, 0);
+            return;
+        }
         std::unique_lock<std::mutex> lock(state_->mutex);
         auto& c = inbox();
         if (boost::asio::buffer_size(buffers) == 0 || !c.data.empty() || c.eof || failed() ||
@@ -549,6 +622,7 @@ private:
     std::size_t write_size_ = std::numeric_limits<std::size_t>::max();
     std::size_t fail_after_ = std::numeric_limits<std::size_t>::max();
     std::size_t written_ = 0;
+    fail_count* fail_count_ = nullptr;
 };
 
 /// A pipe end on the polymorphic I/O executor.

@@ -26,6 +26,20 @@
 namespace tlsx {
 namespace detail {
 
+/** The entropy source that seeds a context's DRBG: mbedTLS's entropy pool, except in fuzz builds
+    (TLSX_FUZZING, set by -DTLSX_BUILD_FUZZERS=ON only), where it is a constant, so that a
+    fuzzer's input replays the same handshake (same randoms, same keys) every time. */
+inline int drbg_entropy(void* pool, unsigned char* out, std::size_t len) {
+#if defined(TLSX_FUZZING)
+    (void)pool;
+    for (std::size_t i = 0; i < len; ++i)
+        out[i] = static_cast<unsigned char>(0x5a ^ i);
+    return 0;
+#else
+    return mbedtls_entropy_func(pool, out, len);
+#endif
+}
+
 /// Both roles, as they index context_impl::config.
 inline constexpr stream_base::handshake_type all_roles[] = {stream_base::client,
                                                             stream_base::server};
