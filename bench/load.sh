@@ -13,8 +13,9 @@
 #   bench/load.sh --connections 300     CI's small run (bench-smoke)
 #   bench/load.sh --build DIR           build in DIR (default build-load; Release, default backend)
 #
-# 10,000 connections through the proxy need 20,000+ descriptors in the proxy: as root the
-# script raises the limit (prlimit); otherwise it caps the proxy run at what the limit allows.
+# 10,000 connections through the proxy need 20,000+ descriptors in the proxy: where it may (root
+# with CAP_SYS_RESOURCE) the script raises the limit with prlimit; otherwise it caps the run at
+# what the limit allows, and says so.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,13 +46,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME FDS CMD...: starts a server with room for FDS descriptors, waits for its
-# "listening on 127.0.0.1:PORT" line (10 s at most) and sets $port and $pid.
+# start NAME FDS CMD...: starts a server with room for FDS descriptors (raising its limit with
+# prlimit where allowed), waits for its "listening on 127.0.0.1:PORT" line (10 s at most) and
+# sets $port and $pid.
 start() {
     local name="$1" fds="$2"
     shift 2
     local limit=()
-    if ((EUID == 0)); then
+    if ((fds > $(ulimit -Hn))) && prlimit "--nofile=$fds:$fds" true 2>/dev/null; then
         limit=(prlimit "--nofile=$fds:$fds")
     fi
     "${limit[@]}" "$@" >"$work/$name.log" 2>&1 &
@@ -68,13 +70,13 @@ start() {
     return 1
 }
 
-hard="$(ulimit -Hn)"
-# The most connections a process with `hard` descriptors can serve (per=1) or relay (per=2).
+# fit PER: the most connections (up to --connections) that a server process needing PER
+# descriptors per connection can hold: the hard limit, or more where prlimit may raise it.
 fit() {
-    local per="$1" n="$connections"
-    if ((EUID != 0 && n * per + 100 > hard)); then
-        n=$(((hard - 100) / per))
-        echo "load.sh: the descriptor limit ($hard) allows $n connections here (run as root for more)" >&2
+    local per="$1" n="$connections" need=$((connections * $1 + 100))
+    if ((need > $(ulimit -Hn))) && ! prlimit "--nofile=$need:$need" true 2>/dev/null; then
+        n=$((($(ulimit -Hn) - 100) / per))
+        echo "load.sh: $n connections: the descriptor limit ($(ulimit -Hn)) cannot be raised here" >&2
     fi
     echo "$n"
 }
