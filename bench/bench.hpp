@@ -159,6 +159,13 @@ std::unique_ptr<stack> make_mbedtls_stack(const credentials& c, suite s, tls v);
 /// The transport alone (tlsx::test::pipe, no TLS): the floor under tlsx and asio_ssl in W3.
 pingpong_result pipe_pingpong(std::size_t rounds, std::size_t size, std::size_t warmup);
 
+/// W7 (tlsx, TLS 1.3 only): `rounds` key update round trips in memory: the client's
+/// async_key_update(true), the server's read taking it in and answering, the client's read
+/// taking the answer in (both directions move one generation). Throws `unsupported` without
+/// TLS 1.3. Neither asio::ssl nor raw mbedTLS 3.6 has a key update to compare with.
+pingpong_result key_update_round_trips(const credentials& c, suite s, std::size_t rounds,
+                                       std::size_t warmup);
+
 /// Speed of one AEAD on 16 KiB records with a 13-byte header as additional data.
 struct aead_result {
     double encrypt_seconds = 0;

@@ -1,7 +1,7 @@
 //
 // tlsx_bench — tlsx against boost::asio::ssl::stream (OpenSSL) and raw mbedTLS.
 //
-//   tlsx_bench [--quick] [--runs N] [--only w1,w2,w3,w4,w5,w6,aead,suites] [--out PREFIX]
+//   tlsx_bench [--quick] [--runs N] [--only w1,w2,w3,w4,w5,w6,w7,aead,suites] [--out PREFIX]
 //              [--instructions FILE] [--label TEXT] [--tls 1.2|1.3|both]
 //
 // Workloads (issues 5 and 10), each run for every stack, `runs` times, the stacks of one run back
@@ -15,6 +15,8 @@
 //   W6  memory per idle established client+server pair (RSS and heap, 2000 pairs, each
 //       stack in a fresh child process); allocations per record in W1
 //   aead    mbedTLS's and OpenSSL's AEAD speed on 16 KiB records
+//   W7  (TLS 1.3, tlsx only) key update round trips/s in memory: async_key_update(true), the
+//       peer's read answers, our read takes the answer in; allocations per round trip
 //   suites  W1 (64 MiB) with each ECDHE-ECDSA AEAD suite
 // Built against mbedTLS 3.x, W1, W3, W4 and W5 by ticket run again in TLS 1.3
 // (TLS_AES_128_GCM_SHA256); the results name the backend they were measured on.
@@ -589,6 +591,24 @@ void run_all(report& rep, const params& p, const std::vector<std::string>& only,
                         rounds / r.stats.cpu_seconds, static_cast<double>(r.stats.mallocs) / rounds,
                         static_cast<double>(r.stats.news) / rounds, rounds / r.stats.seconds};
                 });
+        }
+        if (wanted("w7") && v13) {
+            // The cost of one TLS 1.3 key update round trip (tlsx only: the baselines have none).
+            const std::string w = name("W7 key update round trip, in memory");
+            const std::vector<std::string> tlsx_only{"tlsx"};
+            auto& rt =
+                rep.add(id("w7", "rate"), w, "key update round trips/s", "ku/s", true, tlsx_only);
+            auto& al = rep.add(id("w7", "allocs"), w, "allocations per key update round trip",
+                               "allocs/ku", false, tlsx_only);
+            auto& wall = wall_twin(rep, rt);
+            run_workload(rep, w, {&rt, &al, &wall}, p.runs, tlsx_only, [&](const std::string&) {
+                pingpong_result r = key_update_round_trips(creds, suite::aes128_gcm, p.rounds / 10,
+                                                           p.round_warmup / 10);
+                double rounds = static_cast<double>(r.rounds);
+                return std::vector<double>{rounds / r.stats.cpu_seconds,
+                                           static_cast<double>(r.stats.mallocs) / rounds,
+                                           rounds / r.stats.seconds};
+            });
         }
         if (wanted("w4")) {
             const std::string w = name("W4 full handshakes");

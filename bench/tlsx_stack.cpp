@@ -9,6 +9,7 @@
 #include <tlsx/stream.hpp>
 #include <tlsx/test.hpp>
 
+#include <chrono>
 #include <type_traits>
 #include <utility>
 
@@ -133,6 +134,67 @@ struct tlsx_traits {
 
 std::unique_ptr<stack> make_tlsx_stack(const credentials& c, suite s, tls v) {
     return std::make_unique<async_stack<tlsx_traits>>(c, s, v);
+}
+
+pingpong_result key_update_round_trips(const credentials& c, suite s, std::size_t rounds,
+                                       std::size_t warmup) {
+    if (!compat::has_tls13)
+        throw unsupported("needs mbedTLS 3 (TLS 1.3)");
+    tlsx::context cctx{tlsx::context::tls_client}, sctx{tlsx::context::tls_server};
+    sctx.use_certificate_chain(net::buffer(c.certificate_pem));
+    sctx.use_private_key(net::buffer(c.private_key_pem), tlsx::context::pem);
+    cctx.add_certificate_authority(net::buffer(c.certificate_pem));
+    for (tlsx::context* ctx : {&cctx, &sctx}) {
+        ctx->set_min_version(tlsx::tls_version::tls1_3);
+        ctx->set_max_version(tlsx::tls_version::tls1_3);
+        ctx->set_ciphersuites({iana_name(s, tls::v1_3)});
+        ctx->set_key_update_threshold(0); // only the updates measured
+    }
+    net::io_context io;
+    auto ends = tlsx::test::make_pipe(io);
+    tlsx::stream<tlsx::test::pipe> client(std::move(ends.first), cctx);
+    tlsx::stream<tlsx::test::pipe> server(std::move(ends.second), sctx);
+    client.set_server_name("localhost");
+    tlsx::error_code cec = net::error::would_block, sec = cec;
+    client.async_handshake(tlsx::stream_base::client, [&](tlsx::error_code ec) { cec = ec; });
+    server.async_handshake(tlsx::stream_base::server, [&](tlsx::error_code ec) { sec = ec; });
+    io.run();
+    check(!cec && !sec, "the key-update handshake failed");
+    // A read outstanding on each end, as a long-lived connection has: it takes the peer's
+    // KeyUpdate in (and answers it) and completes only when the pipe closes at the end.
+    char cbuf[64], sbuf[64];
+    bool read_ended = false;
+    client.async_read_some(net::buffer(cbuf),
+                           [&](tlsx::error_code, std::size_t) { read_ended = true; });
+    server.async_read_some(net::buffer(sbuf),
+                           [&](tlsx::error_code, std::size_t) { read_ended = true; });
+    io.restart();
+    auto one = [&] {
+        const std::uint64_t want = client.get_engine().key_generation(true) + 1;
+        bool sent = false;
+        client.async_key_update(true, [&](tlsx::error_code ec) {
+            check(!ec, "async_key_update failed");
+            sent = true;
+        });
+        while (!sent || client.get_engine().key_generation(true) < want) {
+            check(!read_ended, "a read ended during the key updates");
+            check(io.run_one_for(std::chrono::seconds(5)) != 0, "a key update round trip stalled");
+        }
+    };
+    for (std::size_t i = 0; i < warmup; ++i)
+        one();
+    pingpong_result res;
+    res.stats = measure([&] {
+        for (std::size_t i = 0; i < rounds; ++i)
+            one();
+    });
+    res.rounds = rounds;
+    check(server.get_engine().key_generation(false) == warmup + rounds,
+          "the server did not answer every request");
+    client.next_layer().close();
+    server.next_layer().close();
+    io.run_for(std::chrono::seconds(5));
+    return res;
 }
 
 pingpong_result pipe_pingpong(std::size_t rounds, std::size_t size, std::size_t warmup) {
