@@ -339,6 +339,47 @@ BOOST_AUTO_TEST_CASE(a_flood_of_update_requests_queues_at_most_one_answer, *with
     BOOST_TEST(used == wire.size());
 }
 
+BOOST_AUTO_TEST_CASE(key_update_before_the_handshake_completes_is_unexpected, *with_tls13) {
+    // The server's first encrypted handshake record (EncryptedExtensions...) replaced by a
+    // KeyUpdate under the server's handshake keys: the client refuses it with
+    // unexpected_message.
+    keyed_pair k;
+    engine_pair& p = *k.p;
+    BOOST_REQUIRE(p.client.handshake(tlsx::stream_base::client).next == tlsx::engine::want::input);
+    p.pump_all();
+    p.server.handshake(tlsx::stream_base::server);
+    const std::string flight = take_output(p.server);
+    // Pass the records in clear (ServerHello, a compatibility ChangeCipherSpec), then the
+    // crafted one instead of the encrypted rest.
+    std::size_t at = 0;
+    while (at + 5 <= flight.size() && flight[at] != '\x17')
+        at += 5 + ((static_cast<unsigned char>(flight[at + 3]) << 8) |
+                   static_cast<unsigned char>(flight[at + 4]));
+    BOOST_REQUIRE(at < flight.size()); // the encrypted part starts here
+    tlsx_test::tls13_protector hs(k.server_keys["SERVER_HANDSHAKE_TRAFFIC_SECRET"]);
+    const std::string input = flight.substr(0, at) + hs.seal(22, tlsx_test::key_update_message(0));
+    BOOST_REQUIRE(p.client.put_input(boost::asio::buffer(input)) == input.size());
+    auto r = p.client.handshake(tlsx::stream_base::client);
+    BOOST_TEST(r.ec);
+    BOOST_TEST(p.client.failed());
+    BOOST_TEST(!p.client.handshake_done());
+    // The alert: in clear, or under the client's handshake keys.
+    std::string wire = take_output(p.client);
+    std::size_t from = 0;
+    while (from + 5 <= wire.size() && wire[from] == '\x14') // a ChangeCipherSpec first
+        from += 5 + static_cast<unsigned char>(wire[from + 4]);
+    BOOST_REQUIRE(from + 5 < wire.size());
+    std::string content;
+    if (wire[from] == '\x15') {
+        content = wire.substr(from + 5, 2);
+    } else {
+        tlsx_test::tls13_protector chs(k.client_keys["CLIENT_HANDSHAKE_TRAFFIC_SECRET"]);
+        std::size_t used = 0;
+        BOOST_TEST(chs.open(std::string_view(wire).substr(from), content, used) == 21);
+    }
+    BOOST_TEST(content == std::string("\x02\x0a", 2));
+}
+
 // ---- where there is no key update ----------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(key_update_on_a_tls12_session_is_unsupported) {
