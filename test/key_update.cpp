@@ -528,7 +528,8 @@ struct updater {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(key_update_stream)
+BOOST_AUTO_TEST_SUITE(key_update) // (one CTest test per file: the file's suite, again)
+BOOST_AUTO_TEST_SUITE(streams)
 
 BOOST_AUTO_TEST_CASE(updates_while_a_read_and_a_write_are_pending_single_thread, *with_tls13) {
     net::io_context io;
@@ -641,4 +642,5 @@ BOOST_AUTO_TEST_CASE(sync_key_update_and_its_error_on_tls12) {
     BOOST_CHECK_THROW(q.server.key_update(true), boost::system::system_error);
 }
 
+BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE_END()
