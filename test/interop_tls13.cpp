@@ -1,8 +1,8 @@
 // TLS 1.3 against real peers over TCP loopback (mbedTLS 3.6 only): handshake and data both ways
 // with openssl s_server/s_client, gnutls-serv/gnutls-cli and curl; HelloRetryRequest in both
 // roles; ticket resumption of a tlsx server; close_notify both ways; and a peer's KeyUpdate
-// (s_server's and s_client's `k` / `K`), which mbedTLS 3.6 cannot process: tlsx reports
-// error::key_update_unsupported and sends the unexpected_message alert, which the peer shows.
+// (s_server's and s_client's `k` / `K`), which tlsx takes in inside its pending read (and
+// answers `K` with its own), data going on both ways.
 //
 // The TLS 1.2 lifecycle scenarios are in interop_lifecycle.cpp; the helpers both use are in
 // support/lifecycle.hpp. Test names: <tlsx role>_<peer>_<scenario>.
@@ -95,8 +95,9 @@ BOOST_AUTO_TEST_CASE(client_openssl_s_server_hello_retry_request) {
 }
 
 // s_server's `k` (KeyUpdate, update_not_requested) and `K` (update_requested): the pending read
-// fails with key_update_unsupported, and s_server reads the unexpected_message alert (-state).
-BOOST_AUTO_TEST_CASE(client_openssl_s_server_key_update_gets_the_named_error_and_an_alert) {
+// takes it in and goes on; after `K` s_server receives our KeyUpdate (-msg shows both); data
+// flows both ways under the new keys.
+BOOST_AUTO_TEST_CASE(client_openssl_s_server_key_update_is_taken_in) {
     if (!have("openssl"))
         return;
     for (const char* command : {"k\n", "K\n"}) {
@@ -116,12 +117,17 @@ BOOST_AUTO_TEST_CASE(client_openssl_s_server_key_update_gets_the_named_error_and
                 CO_CHECK_OK(write_all(s, "before the update\n"));
                 CO_REQUIRE(shows(*server, "before the update"));
                 server->write_stdin(command);
-                CO_CHECK(eventually([&] { return r.done; }));
-                CO_CHECK(shows(*server, "unexpected_message"));
+                // Sent by s_server, and after `K` ours received by it.
+                CO_REQUIRE(shows(*server, "KeyUpdate", command[0] == 'K' ? 2 : 1));
+                server->write_stdin("from s_server\n");
+                CO_CHECK(eventually([&] { return r.got("from s_server\n"); }));
+                CO_CHECK_OK(write_all(s, "after the update\n"));
+                CO_CHECK(shows(*server, "after the update"));
             });
             BOOST_TEST(finished);
-            BOOST_TEST(contains(server->output(), "KeyUpdate"));
-            BOOST_TEST(r.ec == tlsx::error::key_update_unsupported, r.ec.message());
+            BOOST_TEST(!r.done, r.ec.message()); // the read goes on
+            BOOST_TEST(s.get_engine().key_generation(true) == 1u);
+            BOOST_TEST(s.get_engine().key_generation(false) == (command[0] == 'K' ? 1u : 0u));
         }
     }
 }
@@ -290,9 +296,9 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_hello_retry_request) {
     BOOST_TEST(s->protocol_version() == "TLSv1.3");
 }
 
-// s_client's `k` and `K` toward a tlsx server: its pending read fails with
-// key_update_unsupported and s_client reads our unexpected_message alert.
-BOOST_AUTO_TEST_CASE(server_openssl_s_client_key_update_gets_the_named_error_and_an_alert) {
+// s_client's `k` and `K` toward a tlsx server: its pending read takes the KeyUpdate in (and
+// answers `K`), and data flows both ways under the new keys.
+BOOST_AUTO_TEST_CASE(server_openssl_s_client_key_update_is_taken_in) {
     if (!have("openssl"))
         return;
     for (const char* command : {"k\n", "K\n"}) {
@@ -300,7 +306,7 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_key_update_gets_the_named_error_and
             credential_files files;
             net::io_context io;
             tlsx_server server(io, false);
-            peer_process client(s_client_args(server, files, {"-tls1_3", "-state"}));
+            peer_process client(s_client_args(server, files, {"-tls1_3", "-state", "-msg"}));
             output_on_failure dump("s_client", [&] { return client.output(); });
             std::unique_ptr<tcp_stream> s;
             std::optional<reader> r;
@@ -312,11 +318,17 @@ BOOST_AUTO_TEST_CASE(server_openssl_s_client_key_update_gets_the_named_error_and
                 CO_REQUIRE(eventually([&] { return r->got("before the update\n"); }));
                 client.write_stdin(command);
                 CO_CHECK(shows(client, "KEYUPDATE"));
-                CO_CHECK(eventually([&] { return r->done; }));
-                CO_CHECK(shows(client, "unexpected_message"));
+                // s_client -msg: its KeyUpdate, and after `K` ours.
+                CO_REQUIRE(shows(client, "KeyUpdate", command[0] == 'K' ? 2 : 1));
+                client.write_stdin("after the update\n");
+                CO_CHECK(eventually([&] { return r->got("after the update\n"); }));
+                CO_CHECK_OK(write_all(*s, "from tlsx\n"));
+                CO_CHECK(shows(client, "from tlsx"));
             });
             BOOST_TEST(finished);
-            BOOST_TEST(r->ec == tlsx::error::key_update_unsupported, r->ec.message());
+            BOOST_TEST(!r->done, r->ec.message()); // the read goes on
+            BOOST_TEST(s->get_engine().key_generation(true) == 1u);
+            BOOST_TEST(s->get_engine().key_generation(false) == (command[0] == 'K' ? 1u : 0u));
         }
     }
 }
