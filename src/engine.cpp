@@ -203,6 +203,16 @@ public:
         }
         if (ret == MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE && internals::negotiated_tls13(ssl_))
             return reject_post_handshake_message(ret);
+        if (ret == MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE) {
+            // TLS 1.2 has no KeyUpdate; mbedTLS refuses one silently: tell the peer.
+            const internals::record_view rec = internals::current_record(ssl_);
+            if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.msg && rec.length != 0 &&
+                rec.msg[0] == key_update_type) {
+                mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                               MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
+                return fail(translate(ret));
+            }
+        }
         if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD && internals::negotiated_tls13(ssl_)) {
             // A handshake record too short for a message header: mbedTLS 3.6 wants the whole
             // header in the first fragment and tells the peer nothing. A KeyUpdate split so

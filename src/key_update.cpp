@@ -92,6 +92,12 @@ int key_update::next_transform(mbedtls_ssl_context& ssl, mbedtls_ssl_transform*&
 
 key_update::received key_update::receive(mbedtls_ssl_context& ssl) noexcept {
     received r;
+#if !TLSX_HAS_KEY_UPDATE // (never called there: the engine refuses every KeyUpdate)
+    (void)ssl;
+    r.error = MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
+    r.alert = MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE;
+    return r;
+#else
     const internals::record_view rec = internals::current_record(ssl);
     // RFC 8446 4.6.3: struct { KeyUpdateRequest request_update; } KeyUpdate; one byte.
     if (rec.hs_length != 5 || rec.length < 5 || rec.msg[1] != 0 || rec.msg[2] != 0 ||
@@ -130,6 +136,7 @@ key_update::received key_update::receive(mbedtls_ssl_context& ssl) noexcept {
     if (r.requested)
         ++requests_;
     return r;
+#endif
 }
 
 int key_update::send(mbedtls_ssl_context& ssl, bool request_peer, bool automatic) noexcept {

@@ -167,6 +167,27 @@ BOOST_AUTO_TEST_CASE(steady_state_io_allocates_nothing_over_local_sockets) {
     expect_no_allocations(small + large);
 }
 
+// TLS 1.3 key updates in the steady state (automatic, every 4 records each way, so each
+// ping-pong round moves keys and reads take the peer's KeyUpdates in) allocate nothing through
+// operator new: the room's transform slots are allocated at the first update and reused.
+// (mbedTLS's own calloc, which sets up each new transform's cipher contexts, is not counted.)
+BOOST_AUTO_TEST_CASE(key_updates_in_the_steady_state_allocate_nothing,
+                     *boost::unit_test::precondition(backend::needs_tls13{
+                         "TLS 1.3 key updates need mbedTLS 3.6"})) {
+    net::io_context io;
+    tlsx::test::tls_pair p(io);
+    p.client_ctx.set_key_update_threshold(4);
+    p.server_ctx.set_key_update_threshold(4);
+    handshake(io, p.client, p.server);
+    ping_pong(io, p.client, p.server, 64, 20); // warm up (and the first updates)
+    ping_pong(io, p.client, p.server, 40000, 3);
+    const std::uint64_t before = p.client.get_engine().key_generation(false);
+    std::size_t n = ping_pong(io, p.client, p.server, 64, 200);
+    BOOST_TEST(p.client.get_engine().key_generation(false) >= before + 200 / 4);
+    BOOST_TEST(p.server.get_engine().key_generation(true) >= before + 200 / 4);
+    expect_no_allocations(n);
+}
+
 BOOST_AUTO_TEST_CASE(gather_write_of_small_buffers_becomes_one_record) {
     net::io_context io;
     tlsx::test::tls_pair p(io);

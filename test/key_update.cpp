@@ -17,6 +17,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <mbedtls/gcm.h>
+#include <mbedtls/md.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -339,6 +342,47 @@ BOOST_AUTO_TEST_CASE(a_flood_of_update_requests_queues_at_most_one_answer, *with
     BOOST_TEST(used == wire.size());
 }
 
+BOOST_AUTO_TEST_CASE(key_update_before_the_handshake_completes_is_unexpected, *with_tls13) {
+    // The server's first encrypted handshake record (EncryptedExtensions...) replaced by a
+    // KeyUpdate under the server's handshake keys: the client refuses it with
+    // unexpected_message.
+    keyed_pair k;
+    engine_pair& p = *k.p;
+    BOOST_REQUIRE(p.client.handshake(tlsx::stream_base::client).next == tlsx::engine::want::input);
+    p.pump_all();
+    p.server.handshake(tlsx::stream_base::server);
+    const std::string flight = take_output(p.server);
+    // Pass the records in clear (ServerHello, a compatibility ChangeCipherSpec), then the
+    // crafted one instead of the encrypted rest.
+    std::size_t at = 0;
+    while (at + 5 <= flight.size() && flight[at] != '\x17')
+        at += 5 + ((static_cast<unsigned char>(flight[at + 3]) << 8) |
+                   static_cast<unsigned char>(flight[at + 4]));
+    BOOST_REQUIRE(at < flight.size()); // the encrypted part starts here
+    tlsx_test::tls13_protector hs(k.server_keys["SERVER_HANDSHAKE_TRAFFIC_SECRET"]);
+    const std::string input = flight.substr(0, at) + hs.seal(22, tlsx_test::key_update_message(0));
+    BOOST_REQUIRE(p.client.put_input(boost::asio::buffer(input)) == input.size());
+    auto r = p.client.handshake(tlsx::stream_base::client);
+    BOOST_TEST(r.ec);
+    BOOST_TEST(p.client.failed());
+    BOOST_TEST(!p.client.handshake_done());
+    // The alert: in clear, or under the client's handshake keys.
+    std::string wire = take_output(p.client);
+    std::size_t from = 0;
+    while (from + 5 <= wire.size() && wire[from] == '\x14') // a ChangeCipherSpec first
+        from += 5 + static_cast<unsigned char>(wire[from + 4]);
+    BOOST_REQUIRE(from + 5 < wire.size());
+    std::string content;
+    if (wire[from] == '\x15') {
+        content = wire.substr(from + 5, 2);
+    } else {
+        tlsx_test::tls13_protector chs(k.client_keys["CLIENT_HANDSHAKE_TRAFFIC_SECRET"]);
+        std::size_t used = 0;
+        BOOST_TEST(chs.open(std::string_view(wire).substr(from), content, used) == 21);
+    }
+    BOOST_TEST(content == std::string("\x02\x0a", 2));
+}
+
 // ---- where there is no key update ----------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(key_update_on_a_tls12_session_is_unsupported) {
@@ -355,6 +399,91 @@ BOOST_AUTO_TEST_CASE(key_update_on_a_tls12_session_is_unsupported) {
     std::string got;
     BOOST_REQUIRE(!p.transfer(p.client, p.server, "still fine", got));
     BOOST_TEST(got == "still fine");
+}
+
+namespace {
+
+/// TLS 1.2 PRF with SHA-256 (RFC 5246 section 5).
+std::string prf12(const std::string& secret, const std::string& label_seed, std::size_t n) {
+    const mbedtls_md_info_t* md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    auto hmac = [&](const std::string& m) {
+        unsigned char out[32];
+        BOOST_REQUIRE(mbedtls_md_hmac(
+                          md, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                          reinterpret_cast<const unsigned char*>(m.data()), m.size(), out) == 0);
+        return std::string(reinterpret_cast<char*>(out), 32);
+    };
+    std::string a = label_seed, out;
+    while (out.size() < n) {
+        a = hmac(a);
+        out += hmac(a + label_seed);
+    }
+    return out.substr(0, n);
+}
+
+/// One TLS 1.2 AES-128-GCM record of the server's (RFC 5288): explicit nonce = the sequence.
+std::string seal12(const std::string& key, const std::string& salt, std::uint64_t seq,
+                   unsigned char type, const std::string& content) {
+    std::string seqb;
+    for (int i = 7; i >= 0; --i)
+        seqb.push_back(static_cast<char>(seq >> (8 * i)));
+    std::string aad = seqb;
+    aad += {static_cast<char>(type), '\x03', '\x03', static_cast<char>(content.size() >> 8),
+            static_cast<char>(content.size() & 0xff)};
+    const std::string nonce = salt + seqb;
+    std::string out(content.size(), '\0');
+    unsigned char tag[16];
+    mbedtls_gcm_context gcm;
+    mbedtls_gcm_init(&gcm);
+    int ret = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES,
+                                 reinterpret_cast<const unsigned char*>(key.data()), 128);
+    if (ret == 0)
+        ret = mbedtls_gcm_crypt_and_tag(
+            &gcm, MBEDTLS_GCM_ENCRYPT, content.size(),
+            reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size(),
+            reinterpret_cast<const unsigned char*>(aad.data()), aad.size(),
+            reinterpret_cast<const unsigned char*>(content.data()),
+            reinterpret_cast<unsigned char*>(out.data()), 16, tag);
+    mbedtls_gcm_free(&gcm);
+    BOOST_REQUIRE(ret == 0);
+    const std::size_t len = 8 + out.size() + 16;
+    std::string rec = {static_cast<char>(type), '\x03', '\x03', static_cast<char>(len >> 8),
+                       static_cast<char>(len & 0xff)};
+    return rec + seqb + out + std::string(reinterpret_cast<char*>(tag), 16);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(key_update_under_tls12_is_unexpected) {
+    // A KeyUpdate means nothing in TLS 1.2: the server's next record (sequence 1, after its
+    // Finished) carries one, crafted from the key log's master secret and the hello randoms.
+    contexts c;
+    c.client.set_max_version(tlsx::tls_version::tls1_2);
+    c.client.set_ciphersuites({"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"});
+    c.server.disable_session_tickets();
+    tlsx_test::key_log keys;
+    c.client.set_keylog_callback([&](std::string_view l) { keys.add(l); });
+    engine_pair p(c.client, c.server);
+    BOOST_REQUIRE(!p.handshake());
+    BOOST_REQUIRE(p.client.protocol_version() == "TLSv1.2");
+    // The randoms: record header (5), handshake header (4), version (2), then 32 bytes.
+    const std::string client_random = p.client_to_server.substr(11, 32);
+    const std::string server_random = p.server_to_client.substr(11, 32);
+    const std::string block =
+        prf12(keys["CLIENT_RANDOM"], "key expansion" + server_random + client_random, 40);
+    const std::string server_key = block.substr(16, 16), server_salt = block.substr(36, 4);
+    const std::string record =
+        seal12(server_key, server_salt, 1, 22, tlsx_test::key_update_message(0));
+    BOOST_REQUIRE(p.client.put_input(boost::asio::buffer(record)) == record.size());
+    char buf[64];
+    auto r = p.client.read(boost::asio::buffer(buf));
+    BOOST_TEST(r.ec);
+    BOOST_TEST(p.client.failed());
+    // The client's fatal unexpected_message alert, its record 1 under its keys: the same
+    // record sealed here (GCM is deterministic for a given key, nonce and content).
+    const std::string wire = take_output(p.client);
+    const std::string client_key = block.substr(0, 16), client_salt = block.substr(32, 4);
+    BOOST_TEST(wire == seal12(client_key, client_salt, 1, 21, std::string("\x02\x0a", 2)));
 }
 
 BOOST_AUTO_TEST_CASE(key_update_before_the_handshake_is_not_handshaken) {
@@ -399,7 +528,8 @@ struct updater {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(key_update_stream)
+BOOST_AUTO_TEST_SUITE(key_update) // (one CTest test per file: the file's suite, again)
+BOOST_AUTO_TEST_SUITE(streams)
 
 BOOST_AUTO_TEST_CASE(updates_while_a_read_and_a_write_are_pending_single_thread, *with_tls13) {
     net::io_context io;
@@ -512,4 +642,5 @@ BOOST_AUTO_TEST_CASE(sync_key_update_and_its_error_on_tls12) {
     BOOST_CHECK_THROW(q.server.key_update(true), boost::system::system_error);
 }
 
+BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE_END()
