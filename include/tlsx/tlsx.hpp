@@ -13,6 +13,7 @@
 #include <tlsx/context.hpp>
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
+#include <tlsx/host_name_verification.hpp>
 #include <tlsx/session.hpp>
 #include <tlsx/stream.hpp>
 #include <tlsx/stream_base.hpp>
