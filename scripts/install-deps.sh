@@ -24,7 +24,11 @@ esac
 # shellcheck source=/dev/null
 codename="$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")"
 boost=libboost-dev # Debian 13 and later: Boost 1.83 or newer
+boost_context=libboost-context-dev
+boost_coroutine=libboost-coroutine-dev
 [[ "$codename" == bookworm ]] && boost=libboost1.81-dev # bookworm's libboost-dev is 1.74
+[[ "$codename" == bookworm ]] && boost_context=libboost-context1.81-dev
+[[ "$codename" == bookworm ]] && boost_coroutine=libboost-coroutine1.81-dev
 
 packages=(
     cmake g++ ninja-build         # build
@@ -38,6 +42,9 @@ packages=(
     clang-14 libfuzzer-14-dev libclang-rt-14-dev # CI fuzz (libFuzzer) and tsan phases
     pkgconf                       # CI checks the installed tlsx.pc
     ca-certificates               # the system trust store (set_default_verify_paths)
+    libboost1.81-doc              # test/port: Beast's own SSL examples, ported at test time
+    "$boost_context"              # test/port: Beast's coro examples use asio::spawn,
+    "$boost_coroutine"            # whose overload without a completion token is Boost.Coroutine
 )
 
 installed() { # installed PACKAGE: whether dpkg has it fully installed

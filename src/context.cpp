@@ -86,6 +86,8 @@ void set_up_config(context_impl& impl, stream_base::handshake_type role) {
     impl.has_config[role] = true;
     mbedtls_ssl_conf_rng(conf, context_impl::random, &impl);
     internals::conf_default_versions(conf); // TLS 1.2 up to the highest this mbedTLS has
+    internals::conf_version_bound(conf, impl.method_min, false); // what the method allows
+    internals::conf_version_bound(conf, impl.method_max, true);
     mbedtls_ssl_conf_authmode(conf, context_impl::authmode(impl.mode[role]));
     mbedtls_ssl_conf_ciphersuites(conf, default_ciphersuites);
     internals::conf_default_groups(conf);
@@ -108,6 +110,63 @@ void init_crypto() {
                     "PSA status " + std::to_string(status));
 }
 
+// ---- asio::ssl methods ----------------------------------------------------------------------
+
+/// What a context method allows: its roles and its version range (minor numbers).
+struct method_traits {
+    bool known = false;
+    bool client = false;
+    bool server = false;
+    int min_minor = 2;
+    int max_minor = 2;
+};
+
+method_traits traits_of(context::method m) noexcept {
+    method_traits t;
+    t.known = true;
+    t.client = t.server = true;
+    t.min_minor = 2;
+    t.max_minor = TLSX_HAS_TLS1_3 ? 3 : 2;
+    switch (m) {
+    case context::tls_client:
+    case context::sslv23_client:
+        t.server = false;
+        break;
+    case context::tls_server:
+    case context::sslv23_server:
+        t.client = false;
+        break;
+    case context::tls:
+    case context::sslv23:
+        break;
+    case context::tlsv12_client:
+        t.server = false;
+        t.max_minor = 2;
+        break;
+    case context::tlsv12_server:
+        t.client = false;
+        t.max_minor = 2;
+        break;
+    case context::tlsv12:
+        t.max_minor = 2;
+        break;
+    case context::tlsv13_client:
+        t.server = false;
+        t.min_minor = t.max_minor = 3;
+        break;
+    case context::tlsv13_server:
+        t.client = false;
+        t.min_minor = t.max_minor = 3;
+        break;
+    case context::tlsv13:
+        t.min_minor = t.max_minor = 3;
+        break;
+    default:
+        t.known = false;
+    }
+    return t;
+}
+
 void set_up(context_impl& impl) {
     init_crypto();
     static const unsigned char personalisation[] = {'t', 'l', 's', 'x'};
@@ -116,19 +175,17 @@ void set_up(context_impl& impl) {
           "tlsx::context: seeding the random generator");
 
     bool allowed[2] = {false, false};
-    switch (impl.method) {
-    case context::tls:
-        allowed[stream_base::client] = allowed[stream_base::server] = true;
-        break;
-    case context::tls_client:
-        allowed[stream_base::client] = true;
-        break;
-    case context::tls_server:
-        allowed[stream_base::server] = true;
-        break;
-    default:
+    const method_traits t = traits_of(impl.method);
+    if (!t.known)
         throw_error(error::invalid_argument, "tlsx::context", "unknown method", {});
-    }
+    if (t.max_minor == 3 && !TLSX_HAS_TLS1_3)
+        throw_error(error::invalid_argument, "tlsx::context",
+                    "TLS 1.3 (method tlsv13*) is not supported by mbedTLS " MBEDTLS_VERSION_STRING,
+                    {});
+    allowed[stream_base::client] = t.client;
+    allowed[stream_base::server] = t.server;
+    impl.method_min = t.min_minor;
+    impl.method_max = t.max_minor;
 
     for (auto role : all_roles)
         if (allowed[role])
@@ -191,8 +248,8 @@ context::method context::get_method() const noexcept {
 mbedtls_ssl_config* context::native_handle() noexcept {
     if (!impl_)
         return nullptr;
-    return impl_->config_for(impl_->method == tls_server ? stream_base::server
-                                                         : stream_base::client);
+    return impl_->config_for(impl_->has_config[stream_base::client] ? stream_base::client
+                                                                    : stream_base::server);
 }
 
 mbedtls_ssl_config* context::native_handle(stream_base::handshake_type role) noexcept {
@@ -358,6 +415,71 @@ void context::set_min_version(tls_version v) {
 
 void context::set_max_version(tls_version v) {
     set_version_bound(impl_, "tlsx::context::set_max_version", v, true);
+}
+
+// ---- asio::ssl options ------------------------------------------------------------------------
+
+namespace {
+
+constexpr context::options all_options = context::default_workarounds | context::single_dh_use |
+                                         context::no_sslv2 | context::no_sslv3 | context::no_tlsv1 |
+                                         context::no_tlsv1_1 | context::no_tlsv1_2 |
+                                         context::no_tlsv1_3 | context::no_compression;
+
+/// Make `opts` the context's options: narrow the method's version range by the version options.
+error_code apply_options(context_impl& impl, context::options opts, std::string& detail) {
+    if (opts & ~all_options) {
+        detail = "unknown option bits";
+        return error::invalid_argument;
+    }
+    int lo = impl.method_min, hi = impl.method_max;
+    if ((opts & context::no_tlsv1_2) && lo == 2)
+        lo = 3;
+    if ((opts & context::no_tlsv1_3) && hi == 3)
+        hi = 2;
+    if (lo > hi) {
+        detail = "no TLS version left: the options exclude every version the method and "
+                 "mbedTLS " MBEDTLS_VERSION_STRING " allow";
+        return error::invalid_argument;
+    }
+    impl.options = opts;
+    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
+        internals::conf_version_bound(conf, lo, false);
+        internals::conf_version_bound(conf, hi, true);
+    });
+    return {};
+}
+
+} // namespace
+
+void context::set_options(options o) {
+    run_or_throw(impl_, "tlsx::context::set_options", {},
+                 [o](context_impl& impl, std::string& detail) {
+                     return apply_options(impl, impl.options | o, detail);
+                 });
+}
+
+void context::set_options(options o, error_code& ec) {
+    ec = run(impl_, [o](context_impl& impl, std::string& detail) {
+        return apply_options(impl, impl.options | o, detail);
+    });
+}
+
+void context::clear_options(options o) {
+    run_or_throw(impl_, "tlsx::context::clear_options", {},
+                 [o](context_impl& impl, std::string& detail) {
+                     return apply_options(impl, impl.options & ~o, detail);
+                 });
+}
+
+void context::clear_options(options o, error_code& ec) {
+    ec = run(impl_, [o](context_impl& impl, std::string& detail) {
+        return apply_options(impl, impl.options & ~o, detail);
+    });
+}
+
+context::options context::get_options() const noexcept {
+    return impl_ ? impl_->options : 0;
 }
 
 void context::set_alpn_protocols(const std::vector<std::string>& protocols) {

@@ -291,3 +291,79 @@ void context::set_password_callback(password_callback cb) {
 }
 
 } // namespace tlsx
+
+// ---- asio::ssl spellings: RSA keys, DH parameters -------------------------------------------
+
+namespace tlsx {
+
+void context::use_rsa_private_key(const_buffer key, file_format format) {
+    run_or_throw(impl_, "tlsx::context::use_rsa_private_key", {},
+                 from_buffer(key, key_loader(format)));
+}
+
+void context::use_rsa_private_key(const_buffer key, file_format format, error_code& ec) {
+    ec = run(impl_, from_buffer(key, key_loader(format)));
+}
+
+void context::use_rsa_private_key_file(const std::string& path, file_format format) {
+    run_or_throw(impl_, "tlsx::context::use_rsa_private_key_file", path,
+                 from_file(path, key_loader(format)));
+}
+
+void context::use_rsa_private_key_file(const std::string& path, file_format format,
+                                       error_code& ec) {
+    ec = run(impl_, from_file(path, key_loader(format)));
+}
+
+namespace {
+
+/// DH parameters shorter than this are refused, as mbedTLS's client refuses them by default.
+constexpr std::size_t min_dh_bits = 1024;
+
+error_code load_dh(context_impl& impl, const_buffer in, std::string& detail) {
+    parse_input input(in);
+    std::size_t bits = 0;
+    int ret = internals::conf_dh_params(nullptr, input.data(), input.size(), min_dh_bits, bits);
+    if (ret == 1) {
+        detail = "DH prime of " + std::to_string(bits) + " bits; at least " +
+                 std::to_string(min_dh_bits) + " needed";
+        return error::invalid_argument;
+    }
+    if (ret == 2) {
+        detail = "this mbedTLS build has no DHM module";
+        return error::invalid_argument;
+    }
+    if (ret != 0) {
+        detail = mbedtls_reason(ret);
+        return make_mbedtls_error(ret);
+    }
+    // Checked: now install them (servers only use them).
+    if (mbedtls_ssl_config* conf = impl.config_for(stream_base::server)) {
+        ret = internals::conf_dh_params(conf, input.data(), input.size(), min_dh_bits, bits);
+        if (ret != 0) {
+            detail = mbedtls_reason(ret);
+            return make_mbedtls_error(ret);
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+void context::use_tmp_dh(const_buffer dh) {
+    run_or_throw(impl_, "tlsx::context::use_tmp_dh", {}, from_buffer(dh, load_dh));
+}
+
+void context::use_tmp_dh(const_buffer dh, error_code& ec) {
+    ec = run(impl_, from_buffer(dh, load_dh));
+}
+
+void context::use_tmp_dh_file(const std::string& path) {
+    run_or_throw(impl_, "tlsx::context::use_tmp_dh_file", path, from_file(path, load_dh));
+}
+
+void context::use_tmp_dh_file(const std::string& path, error_code& ec) {
+    ec = run(impl_, from_file(path, load_dh));
+}
+
+} // namespace tlsx

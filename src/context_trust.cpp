@@ -4,17 +4,23 @@
 // and the verify mode, callback and depth; also what a verify callback sees (verify_context).
 //
 #include <tlsx/context.hpp>
+#include <tlsx/host_name_verification.hpp>
 
 #include "detail/context_impl.hpp"
 #include "detail/context_support.hpp"
 #include "detail/mbedtls_raii.hpp"
 
+#include <mbedtls/asn1.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
+#include <arpa/inet.h>
+
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -250,6 +256,19 @@ void context::set_verify_mode(verify_mode mode) {
     });
 }
 
+void context::set_verify_mode(verify_flags flags) {
+    set_verify_mode(to_verify_mode(flags));
+}
+
+void context::set_verify_mode(verify_flags flags, error_code& ec) {
+    if (!impl_) {
+        ec = moved_from();
+        return;
+    }
+    set_verify_mode(to_verify_mode(flags));
+    ec = {};
+}
+
 void context::set_verify_callback(verify_callback cb) {
     // The engine installs a per-session verify function that consults this.
     need(impl_, "tlsx::context::set_verify_callback").verify_cb = std::move(cb);
@@ -261,6 +280,90 @@ void context::set_server_name_required(bool required) {
 
 void context::set_verify_depth(int depth) {
     need(impl_, "tlsx::context::set_verify_depth").verify_depth = depth;
+}
+
+// ---- host_name_verification -----------------------------------------------------------------
+
+namespace {
+
+char lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequal(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    return true;
+}
+
+std::string_view without_dot(std::string_view s) noexcept {
+    if (!s.empty() && s.back() == '.')
+        s.remove_suffix(1);
+    return s;
+}
+
+/// Whether a certificate's DNS name (`*.example.com` allowed) matches the host.
+bool dns_match(std::string_view pattern, std::string_view host) noexcept {
+    pattern = without_dot(pattern);
+    host = without_dot(host);
+    if (pattern.empty() || host.empty())
+        return false;
+    if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
+        const std::string_view suffix = pattern.substr(1); // ".example.com"
+        if (suffix.find('.', 1) == std::string_view::npos)
+            return false; // "*.com": too wide
+        const std::size_t dot = host.find('.');
+        if (dot == 0 || dot == std::string_view::npos)
+            return false;
+        return iequal(host.substr(dot), suffix);
+    }
+    return iequal(pattern, host);
+}
+
+} // namespace
+
+bool host_name_verification::operator()(bool preverified, verify_context& ctx) const {
+    if (!preverified)
+        return false;
+    if (ctx.depth() > 0)
+        return true;
+    const mbedtls_x509_crt* crt = ctx.native_handle();
+    if (!crt)
+        return false;
+
+    unsigned char ip[16];
+    std::size_t ip_len = 0;
+    if (::inet_pton(AF_INET, host_.c_str(), ip) == 1)
+        ip_len = 4;
+    else if (::inet_pton(AF_INET6, host_.c_str(), ip) == 1)
+        ip_len = 16;
+
+    bool has_dns = false;
+    for (const mbedtls_x509_sequence* san = &crt->subject_alt_names; san && san->buf.p;
+         san = san->next) {
+        const int type = san->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK;
+        const std::string_view value(reinterpret_cast<const char*>(san->buf.p), san->buf.len);
+        if (type == 2) { // dNSName
+            has_dns = true;
+            if (ip_len == 0 && dns_match(value, host_))
+                return true;
+        } else if (type == 7 && ip_len != 0) { // iPAddress
+            if (san->buf.len == ip_len && std::memcmp(san->buf.p, ip, ip_len) == 0)
+                return true;
+        }
+    }
+    if (ip_len != 0 || has_dns)
+        return false;
+
+    // No dNSName: the subject's last common name.
+    std::string_view cn;
+    for (const mbedtls_x509_name* n = &crt->subject; n && n->oid.p; n = n->next)
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
+            cn = std::string_view(reinterpret_cast<const char*>(n->val.p), n->val.len);
+    return !cn.empty() && dns_match(cn, host_);
 }
 
 } // namespace tlsx

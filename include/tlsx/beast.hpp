@@ -39,6 +39,8 @@
 #include <boost/asio/coroutine.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/role.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/websocket/stream_fwd.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <cstddef>
@@ -185,6 +187,28 @@ void async_teardown(boost::beast::role_type role, stream<NextLayer>& s, Teardown
     boost::asio::async_compose<TeardownHandler, void(error_code)>(
         detail::tls_teardown_op<NextLayer>(s, role), handler, s);
 }
+
+/** @name get_lowest_layer, found by argument-dependent lookup
+
+    `beast::ssl_stream` lives in namespace `boost::beast`, so Beast programs call
+    `get_lowest_layer(stream)` and `get_lowest_layer(ws)` unqualified. These overloads make the
+    same calls find `boost::beast::get_lowest_layer` through @ref tlsx::stream, alone or as the
+    next layer of a WebSocket stream. They return what Beast's does: the lowest layer (for
+    `tlsx::stream<beast::tcp_stream>`, the `tcp_stream`).
+*/
+///@{
+template <class NextLayer>
+boost::beast::lowest_layer_type<stream<NextLayer>>&
+get_lowest_layer(stream<NextLayer>& s) noexcept {
+    return boost::beast::get_lowest_layer(s);
+}
+
+template <class NextLayer, bool Deflate>
+boost::beast::lowest_layer_type<boost::beast::websocket::stream<stream<NextLayer>, Deflate>>&
+get_lowest_layer(boost::beast::websocket::stream<stream<NextLayer>, Deflate>& ws) noexcept {
+    return boost::beast::get_lowest_layer(ws);
+}
+///@}
 
 namespace test {
 

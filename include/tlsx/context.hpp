@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 // mbedTLS types are only forward-declared here; include <tlsx/mbedtls.hpp> to use them.
@@ -173,6 +174,124 @@ self_signed_credentials generate_self_signed(std::string_view common_name);
 */
 self_signed_credentials generate_self_signed(std::string_view common_name,
                                              std::string_view private_key_pem);
+// ---- asio::ssl::context_base -----------------------------------------------------------------
+
+namespace detail {
+/// The type of the context methods tlsx refuses (@ref context_base::sslv2 and the like).
+struct refused_method {
+    explicit constexpr refused_method(int id) noexcept
+        : id(id) {}
+    int id;
+};
+template <class T>
+inline constexpr bool always_false = false;
+} // namespace detail
+
+/** The names of `boost::asio::ssl::context_base`: methods, file formats, password purposes and
+    options. Base class of @ref context, so `tlsx::context::tlsv12_client` and
+    `tlsx::context_base::pem` are spelled as in Asio.
+*/
+class context_base {
+public:
+    /** Which roles and protocol versions streams using the context may use.
+
+        What each allows: the generic ones (`tls`, `sslv23`) TLS 1.2 up to the highest
+        version this mbedTLS has (1.3 on mbedTLS 3.6, 1.2 on 2.28), as OpenSSL negotiates the
+        highest both sides have; the `tlsv12` ones TLS 1.2 only; the `tlsv13` ones TLS 1.3 only
+        (on mbedTLS 2.28 constructing the context throws @ref error::invalid_argument saying that
+        TLS 1.3 is not supported). `_client` / `_server` restrict the role. `set_min_version`,
+        `set_max_version` and the `no_tlsv1_*` options narrow the range further.
+    */
+    enum method {
+        /// Client or server, chosen by each stream's handshake; TLS 1.2 and newer.
+        tls,
+        /// Client only; TLS 1.2 and newer.
+        tls_client,
+        /// Server only; TLS 1.2 and newer.
+        tls_server,
+        /// Asio's generic method: the same as `tls`.
+        sslv23,
+        /// The same as `tls_client`.
+        sslv23_client,
+        /// The same as `tls_server`.
+        sslv23_server,
+        /// Either role; TLS 1.2 only.
+        tlsv12,
+        /// Client only; TLS 1.2 only.
+        tlsv12_client,
+        /// Server only; TLS 1.2 only.
+        tlsv12_server,
+        /// Either role; TLS 1.3 only (mbedTLS 3.x).
+        tlsv13,
+        /// Client only; TLS 1.3 only (mbedTLS 3.x).
+        tlsv13_client,
+        /// Server only; TLS 1.3 only (mbedTLS 3.x).
+        tlsv13_server
+    };
+
+    /** @name Refused methods
+        SSLv2, SSLv3, TLS 1.0 and TLS 1.1 are obsolete (RFC 6176, 7568, 8996) and not offered:
+        a context constructed with one of these fails to compile with a message naming
+        `tlsx::context::tls` (TLS 1.2 and newer) as the replacement.
+    */
+    ///@{
+    static constexpr detail::refused_method sslv2{0}, sslv2_client{0}, sslv2_server{0};
+    static constexpr detail::refused_method sslv3{1}, sslv3_client{1}, sslv3_server{1};
+    static constexpr detail::refused_method tlsv1{2}, tlsv1_client{2}, tlsv1_server{2};
+    static constexpr detail::refused_method tlsv11{3}, tlsv11_client{3}, tlsv11_server{3};
+    ///@}
+
+    /// Encodings of keys and certificates, as `asio::ssl::context::file_format`.
+    enum file_format {
+        /// DER (ASN.1) encoding.
+        asn1,
+        /// PEM encoding.
+        pem,
+        /// Same as asn1.
+        der = asn1
+    };
+
+    /// Why a password is asked for, as `asio::ssl::context::password_purpose`.
+    enum password_purpose {
+        /// The password is needed for reading (decrypting a private key).
+        for_reading,
+        /// The password is needed for writing (tlsx never asks for this).
+        for_writing
+    };
+
+    /** Bit mask of options for @ref context::set_options and @ref context::clear_options.
+
+        What each does with mbedTLS:
+        - `no_tlsv1_2`, `no_tlsv1_3`: take that version out of the context's range (raise the
+          minimum to 1.3, lower the maximum to 1.2); a context left with no version throws.
+        - `no_sslv2`, `no_sslv3`, `no_tlsv1`, `no_tlsv1_1`: nothing; tlsx never offers those.
+        - `default_workarounds`: nothing; mbedTLS has no OpenSSL bug workarounds to enable.
+        - `single_dh_use`: nothing; mbedTLS makes a fresh (EC)DHE key for every handshake.
+        - `no_compression`: nothing; mbedTLS never compresses.
+    */
+    using options = long;
+    /// Nothing to do: mbedTLS has no bug workarounds to switch on.
+    static constexpr options default_workarounds = 0x0001;
+    /// Nothing to do: every handshake uses a fresh ephemeral key.
+    static constexpr options single_dh_use = 0x0002;
+    /// Nothing to do: SSLv2 is never offered.
+    static constexpr options no_sslv2 = 0x0004;
+    /// Nothing to do: SSLv3 is never offered.
+    static constexpr options no_sslv3 = 0x0008;
+    /// Nothing to do: TLS 1.0 is never offered.
+    static constexpr options no_tlsv1 = 0x0010;
+    /// Nothing to do: TLS 1.1 is never offered.
+    static constexpr options no_tlsv1_1 = 0x0020;
+    /// Do not offer or accept TLS 1.2.
+    static constexpr options no_tlsv1_2 = 0x0040;
+    /// Do not offer or accept TLS 1.3.
+    static constexpr options no_tlsv1_3 = 0x0080;
+    /// Nothing to do: mbedTLS never compresses.
+    static constexpr options no_compression = 0x0100;
+
+protected:
+    ~context_base() = default;
+};
 
 /** Configuration shared by many TLS streams: credentials, trust, protocol settings.
 
@@ -191,36 +310,8 @@ self_signed_credentials generate_self_signed(std::string_view common_name,
     ctx.use_private_key_file("key.pem", tlsx::context::pem);
     @endcode
 */
-class context {
+class context : public context_base {
 public:
-    /// Which roles streams using this context may play.
-    enum method {
-        /// Client or server, chosen by each stream's handshake.
-        tls,
-        /// Client only.
-        tls_client,
-        /// Server only.
-        tls_server
-    };
-
-    /// Encodings of keys and certificates, as `asio::ssl::context::file_format`.
-    enum file_format {
-        /// DER (ASN.1) encoding.
-        asn1,
-        /// PEM encoding.
-        pem,
-        /// Same as asn1.
-        der = asn1
-    };
-
-    /** @var for_reading
-        The password is needed to decrypt a key.
-        @var for_writing
-        The password is needed to encrypt a key (tlsx never asks for this).
-    */
-    /// Why a password is asked for, as `asio::ssl::context::password_purpose`.
-    enum password_purpose { for_reading, for_writing };
-
     /// The signature of password callbacks: `std::string(std::size_t max_length, purpose)`.
     using password_callback = std::function<std::string(std::size_t, password_purpose)>;
 
@@ -231,6 +322,15 @@ public:
         @throws boost::system::system_error if the random generator cannot be seeded.
     */
     explicit context(method m);
+
+    /// SSLv2, SSLv3, TLS 1.0 and TLS 1.1 are refused: this fails to compile.
+    template <class Refused,
+              std::enable_if_t<std::is_same_v<Refused, detail::refused_method>, int> = 0>
+    explicit context(Refused) {
+        static_assert(detail::always_false<Refused>,
+                      "tlsx::context: SSLv2, SSLv3, TLS 1.0 and TLS 1.1 are not supported; "
+                      "use tlsx::context::tls, tls_client or tls_server (TLS 1.2 and 1.3)");
+    }
 
     /// Move-construct; the moved-from context is empty.
     context(context&&) noexcept;
@@ -322,6 +422,36 @@ public:
     /// password. Call it before the key is given.
     void set_password_callback(password_callback cb);
 
+    // ---- asio::ssl spellings: RSA keys, DH parameters ---------------------------------------
+
+    /// Asio's name for use_private_key: any key type mbedTLS parses is accepted, RSA included.
+    void use_rsa_private_key(boost::asio::const_buffer key, file_format format);
+    /// @copydoc use_rsa_private_key
+    void use_rsa_private_key(boost::asio::const_buffer key, file_format format, error_code& ec);
+    /// Asio's name for use_private_key_file.
+    void use_rsa_private_key_file(const std::string& path, file_format format);
+    /// @copydoc use_rsa_private_key_file
+    void use_rsa_private_key_file(const std::string& path, file_format format, error_code& ec);
+
+    /** Use Diffie-Hellman parameters (PEM "DH PARAMETERS" or DER) for DHE ciphersuites.
+
+        The parameters are checked and installed on the server configuration
+        (mbedtls_ssl_conf_dh_param_bin). tlsx's default ciphersuites are all ECDHE, which needs
+        no parameters, so they matter only if @ref set_ciphersuites names a DHE suite
+        (`TLS_DHE_RSA_WITH_AES_128_GCM_SHA256`) that this mbedTLS build has.
+
+        @throws boost::system::system_error with mbedTLS's DHM error (e.g. "DHM - The ASN.1 data
+        is not formatted correctly") for input that is not DH parameters; @ref
+        error::invalid_argument for a prime under 1024 bits.
+    */
+    void use_tmp_dh(boost::asio::const_buffer dh);
+    /// @copydoc use_tmp_dh
+    void use_tmp_dh(boost::asio::const_buffer dh, error_code& ec);
+    /// Use Diffie-Hellman parameters from a file: see use_tmp_dh.
+    void use_tmp_dh_file(const std::string& path);
+    /// @copydoc use_tmp_dh_file
+    void use_tmp_dh_file(const std::string& path, error_code& ec);
+
     // ---- Trust ------------------------------------------------------------------------------
 
     /// Trust the certificate authorities in a buffer (PEM, or one certificate in DER).
@@ -378,6 +508,11 @@ public:
         @param mode How the peer's certificate is verified.
     */
     void set_verify_mode(verify_mode mode);
+    /// Set the verify mode with Asio's flags, e.g. `tlsx::verify_peer |
+    /// tlsx::verify_fail_if_no_peer_cert` (see @ref verify_flags for what each means).
+    void set_verify_mode(verify_flags flags);
+    /// @copydoc set_verify_mode(verify_flags)
+    void set_verify_mode(verify_flags flags, error_code& ec);
     /// Set the callback consulted for each certificate of the peer's chain.
     /// @param cb Called as `cb(preverified, ctx)` from the root down to the peer's own
     /// certificate; returning false fails the handshake (error::certificate_rejected).
@@ -444,6 +579,27 @@ public:
     /// @throws boost::system::system_error with @ref error::invalid_argument if this mbedTLS
     /// does not support `v`.
     void set_max_version(tls_version v);
+    // ---- asio::ssl options ------------------------------------------------------------------
+
+    /** Set options (a bit mask of @ref context_base::options, e.g. `default_workarounds |
+        no_sslv2`); see context_base::options for what each does. The version options narrow
+        the range the method allows, applied on top of it (a later set_min_version /
+        set_max_version sets the bound it names directly).
+
+        @throws boost::system::system_error with @ref error::invalid_argument if no TLS version
+        would be left (e.g. `no_tlsv1_2` on mbedTLS 2.28), or for an unknown bit; the options
+        are then unchanged.
+    */
+    void set_options(options o);
+    /// @copydoc set_options
+    void set_options(options o, error_code& ec);
+    /// Clear options set with set_options (the version range widens back to the method's).
+    void clear_options(options o);
+    /// @copydoc clear_options
+    void clear_options(options o, error_code& ec);
+    /// The options set.
+    options get_options() const noexcept;
+
     /// Set the ALPN protocols, most preferred first (e.g. `{"h2", "http/1.1"}`).
     /// @param protocols The names, each 1 to 255 bytes.
     /// @throws boost::system::system_error with @ref error::invalid_argument for an empty

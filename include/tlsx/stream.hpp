@@ -232,6 +232,13 @@ public:
     void set_verify_mode(verify_mode mode, error_code& ec) {
         core_.engine_.set_verify_mode(mode, ec);
     }
+    /// Override the context's verify mode with Asio's flags, e.g. `tlsx::verify_peer` (see
+    /// @ref verify_flags for what each combination means).
+    void set_verify_mode(verify_flags flags) { set_verify_mode(to_verify_mode(flags)); }
+    /// @copydoc set_verify_mode(verify_flags)
+    void set_verify_mode(verify_flags flags, error_code& ec) {
+        set_verify_mode(to_verify_mode(flags), ec);
+    }
 
     /** Set how this stream answers the peer's requests to renegotiate (overrides the
         context's setting).

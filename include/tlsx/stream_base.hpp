@@ -63,6 +63,52 @@ enum class verify_mode { none, optional, required };
     Complete the pending read with error::renegotiation_requested; the application then calls
     `handshake` to renegotiate, or reads on, which refuses.
 */
+// ---- asio::ssl's verify-mode flags ----------------------------------------------------------
+
+/** Asio's verify-mode flags (`boost::asio::ssl::verify_peer` ...), combinable with `|` and
+    accepted by `set_verify_mode` on @ref context and @ref stream, next to @ref verify_mode.
+
+    What each combination means here (@ref to_verify_mode):
+    - no `verify_peer` (e.g. `verify_none`): @ref verify_mode::none, as in OpenSSL, where
+      `verify_fail_if_no_peer_cert` and `verify_client_once` mean nothing without `verify_peer`.
+    - `verify_peer`, with or without the others: @ref verify_mode::required: a missing or failing
+      certificate fails the handshake. On a client this is OpenSSL's meaning. On a server OpenSSL
+      accepts a client that sends no certificate unless `verify_fail_if_no_peer_cert` is given;
+      mbedTLS cannot fail a bad certificate without also failing a missing one, so tlsx errs on
+      the safe side and requires one. For a server that asks for a client certificate but accepts
+      none, use @ref verify_mode::optional and check the result yourself.
+    - `verify_client_once`: mbedTLS asks for the client certificate in the first handshake
+      only (and in a renegotiation, which re-verifies), so this flag changes nothing.
+*/
+enum verify_flags : int {
+    /// Do not verify the peer (OpenSSL's SSL_VERIFY_NONE).
+    verify_none = 0x00,
+    /// Verify the peer's certificate (SSL_VERIFY_PEER).
+    verify_peer = 0x01,
+    /// With verify_peer on a server: fail if the client sends no certificate.
+    verify_fail_if_no_peer_cert = 0x02,
+    /// With verify_peer on a server: ask for the client certificate once only.
+    verify_client_once = 0x04
+};
+
+/// Combine verify-mode flags, as `ssl::verify_peer | ssl::verify_fail_if_no_peer_cert`.
+constexpr verify_flags operator|(verify_flags a, verify_flags b) noexcept {
+    return static_cast<verify_flags>(static_cast<int>(a) | static_cast<int>(b));
+}
+/// The flags both sides have.
+constexpr verify_flags operator&(verify_flags a, verify_flags b) noexcept {
+    return static_cast<verify_flags>(static_cast<int>(a) & static_cast<int>(b));
+}
+/// Add flags.
+constexpr verify_flags& operator|=(verify_flags& a, verify_flags b) noexcept {
+    return a = a | b;
+}
+
+/// What a combination of Asio's flags means as a @ref verify_mode (see @ref verify_flags).
+constexpr verify_mode to_verify_mode(verify_flags flags) noexcept {
+    return (flags & verify_peer) ? verify_mode::required : verify_mode::none;
+}
+
 /** How a stream answers a peer's request to renegotiate.
 
     - `refuse`: answer with a no_renegotiation warning alert and go on.

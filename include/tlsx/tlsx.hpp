@@ -19,6 +19,7 @@
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
 #include <tlsx/pinning.hpp>
+#include <tlsx/host_name_verification.hpp>
 #include <tlsx/session.hpp>
 #include <tlsx/stream.hpp>
 #include <tlsx/stream_base.hpp>

@@ -54,6 +54,12 @@ struct context_impl {
 
     context::method method;
 
+    // asio::ssl compatibility (context.cpp): the version range the method allows (minor numbers,
+    // 2 = TLS 1.2, 3 = TLS 1.3) and the options set with set_options.
+    int method_min = 2;
+    int method_max = 2;
+    context::options options = 0;
+
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg; // internally locked (MBEDTLS_THREADING_C) or by rng_mutex
 #if !defined(MBEDTLS_THREADING_C)

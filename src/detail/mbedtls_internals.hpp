@@ -22,6 +22,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/md.h>
 #include <mbedtls/x509_crt.h>
+#include <mbedtls/dhm.h>
 #if MBEDTLS_VERSION_MAJOR >= 3
 #include <mbedtls/entropy.h>
 #include <psa/crypto.h>
@@ -688,6 +689,56 @@ inline ticket_view session_ticket(const mbedtls_ssl_session& s) noexcept {
 /// The session of the connection (that of its last finished handshake), or null.
 inline const mbedtls_ssl_session* current_session(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(session);
+}
+
+// ---- Diffie-Hellman parameters (context::use_tmp_dh) -----------------------------------------
+
+/** Parse DH parameters (PEM with its NUL counted, or DER) and install them on a server
+    configuration. 2.28 has the prime and generator as public members; 3.x gives them out through
+    mbedtls_dhm_get_value. Returns an mbedTLS error, or 1 when the prime has under `min_bits`
+    bits, or 2 when this mbedTLS build has no DHM module. */
+inline int conf_dh_params(mbedtls_ssl_config* conf, const unsigned char* in, std::size_t len,
+                          std::size_t min_bits, std::size_t& bits) noexcept {
+#if defined(MBEDTLS_DHM_C)
+    mbedtls_dhm_context dhm;
+    mbedtls_dhm_init(&dhm);
+    mbedtls_mpi p, g;
+    mbedtls_mpi_init(&p);
+    mbedtls_mpi_init(&g);
+    unsigned char pb[MBEDTLS_MPI_MAX_SIZE], gb[MBEDTLS_MPI_MAX_SIZE];
+    int ret = mbedtls_dhm_parse_dhm(&dhm, in, len);
+    if (ret == 0) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+        bits = mbedtls_dhm_get_bitlen(&dhm);
+        ret = mbedtls_dhm_get_value(&dhm, MBEDTLS_DHM_PARAM_P, &p);
+        if (ret == 0)
+            ret = mbedtls_dhm_get_value(&dhm, MBEDTLS_DHM_PARAM_G, &g);
+#else
+        bits = mbedtls_mpi_bitlen(&dhm.P);
+        ret = mbedtls_mpi_copy(&p, &dhm.P);
+        if (ret == 0)
+            ret = mbedtls_mpi_copy(&g, &dhm.G);
+#endif
+    }
+    if (ret == 0 && bits < min_bits)
+        ret = 1;
+    const std::size_t plen = mbedtls_mpi_size(&p), glen = mbedtls_mpi_size(&g);
+    if (ret == 0)
+        ret = mbedtls_mpi_write_binary(&p, pb, plen);
+    if (ret == 0)
+        ret = mbedtls_mpi_write_binary(&g, gb, glen);
+#if defined(MBEDTLS_SSL_SRV_C)
+    if (ret == 0 && conf)
+        ret = mbedtls_ssl_conf_dh_param_bin(conf, pb, plen, gb, glen);
+#endif
+    mbedtls_mpi_free(&p);
+    mbedtls_mpi_free(&g);
+    mbedtls_dhm_free(&dhm);
+    return ret;
+#else
+    (void)conf, (void)in, (void)len, (void)min_bits, (void)bits;
+    return 2;
+#endif
 }
 
 } // namespace internals
