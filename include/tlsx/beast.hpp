@@ -197,12 +197,18 @@ void async_teardown(boost::beast::role_type role, stream<NextLayer>& s, Teardown
     `tlsx::stream<beast::tcp_stream>`, the `tcp_stream`).
 */
 ///@{
+/// The lowest layer of a @ref tlsx::stream "stream".
+/// @param s The stream.
+/// @return `boost::beast::get_lowest_layer(s)`.
 template <class NextLayer>
 boost::beast::lowest_layer_type<stream<NextLayer>>&
 get_lowest_layer(stream<NextLayer>& s) noexcept {
     return boost::beast::get_lowest_layer(s);
 }
 
+/// The lowest layer of a WebSocket stream over a @ref tlsx::stream "stream".
+/// @param ws The WebSocket stream.
+/// @return `boost::beast::get_lowest_layer(ws)`.
 template <class NextLayer, bool Deflate>
 boost::beast::lowest_layer_type<boost::beast::websocket::stream<stream<NextLayer>, Deflate>>&
 get_lowest_layer(boost::beast::websocket::stream<stream<NextLayer>, Deflate>& ws) noexcept {

@@ -235,6 +235,31 @@ public:
         `tlsx::context::tls` (TLS 1.2 and newer) as the replacement.
     */
     ///@{
+    /** @var context_base::sslv2
+        SSLv2, either role: refused.
+        @var context_base::sslv2_client
+        SSLv2, client only: refused.
+        @var context_base::sslv2_server
+        SSLv2, server only: refused.
+        @var context_base::sslv3
+        SSLv3, either role: refused.
+        @var context_base::sslv3_client
+        SSLv3, client only: refused.
+        @var context_base::sslv3_server
+        SSLv3, server only: refused.
+        @var context_base::tlsv1
+        TLS 1.0, either role: refused.
+        @var context_base::tlsv1_client
+        TLS 1.0, client only: refused.
+        @var context_base::tlsv1_server
+        TLS 1.0, server only: refused.
+        @var context_base::tlsv11
+        TLS 1.1, either role: refused.
+        @var context_base::tlsv11_client
+        TLS 1.1, client only: refused.
+        @var context_base::tlsv11_server
+        TLS 1.1, server only: refused.
+    */
     static constexpr detail::refused_method sslv2{0}, sslv2_client{0}, sslv2_server{0};
     static constexpr detail::refused_method sslv3{1}, sslv3_client{1}, sslv3_server{1};
     static constexpr detail::refused_method tlsv1{2}, tlsv1_client{2}, tlsv1_server{2};
@@ -425,12 +450,24 @@ public:
     // ---- asio::ssl spellings: RSA keys, DH parameters ---------------------------------------
 
     /// Asio's name for use_private_key: any key type mbedTLS parses is accepted, RSA included.
+    /// @param key The key; copied (and wiped when the context goes).
+    /// @param format Its encoding.
+    /// @throws boost::system::system_error as use_private_key().
     void use_rsa_private_key(boost::asio::const_buffer key, file_format format);
-    /// @copydoc use_rsa_private_key
+    /// Asio's name for use_private_key: any key type mbedTLS parses is accepted, RSA included.
+    /// @param key The key; copied.
+    /// @param format Its encoding.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_rsa_private_key(boost::asio::const_buffer key, file_format format, error_code& ec);
     /// Asio's name for use_private_key_file.
+    /// @param path The file's name.
+    /// @param format Its encoding.
+    /// @throws boost::system::system_error as use_private_key_file().
     void use_rsa_private_key_file(const std::string& path, file_format format);
-    /// @copydoc use_rsa_private_key_file
+    /// Asio's name for use_private_key_file.
+    /// @param path The file's name.
+    /// @param format Its encoding.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_rsa_private_key_file(const std::string& path, file_format format, error_code& ec);
 
     /** Use Diffie-Hellman parameters (PEM "DH PARAMETERS" or DER) for DHE ciphersuites.
@@ -440,16 +477,24 @@ public:
         no parameters, so they matter only if @ref set_ciphersuites names a DHE suite
         (`TLS_DHE_RSA_WITH_AES_128_GCM_SHA256`) that this mbedTLS build has.
 
+        @param dh The parameters; copied.
         @throws boost::system::system_error with mbedTLS's DHM error (e.g. "DHM - The ASN.1 data
         is not formatted correctly") for input that is not DH parameters; @ref
-        error::invalid_argument for a prime under 1024 bits.
+        error::invalid_argument for a prime under 1024 bits, or a build without the DHM module.
     */
     void use_tmp_dh(boost::asio::const_buffer dh);
-    /// @copydoc use_tmp_dh
+    /// Use Diffie-Hellman parameters (PEM or DER) for DHE ciphersuites: see use_tmp_dh.
+    /// @param dh The parameters; copied.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_tmp_dh(boost::asio::const_buffer dh, error_code& ec);
     /// Use Diffie-Hellman parameters from a file: see use_tmp_dh.
+    /// @param path The file's name.
+    /// @throws boost::system::system_error: `errc::no_such_file_or_directory` if it cannot be
+    /// read, else as use_tmp_dh().
     void use_tmp_dh_file(const std::string& path);
-    /// @copydoc use_tmp_dh_file
+    /// Use Diffie-Hellman parameters from a file: see use_tmp_dh.
+    /// @param path The file's name.
+    /// @param ec Set to the error the throwing overload would throw, else cleared.
     void use_tmp_dh_file(const std::string& path, error_code& ec);
 
     // ---- Trust ------------------------------------------------------------------------------
@@ -510,8 +555,12 @@ public:
     void set_verify_mode(verify_mode mode);
     /// Set the verify mode with Asio's flags, e.g. `tlsx::verify_peer |
     /// tlsx::verify_fail_if_no_peer_cert` (see @ref verify_flags for what each means).
+    /// @param flags The flags; set_verify_mode(to_verify_mode(flags)).
     void set_verify_mode(verify_flags flags);
-    /// @copydoc set_verify_mode(verify_flags)
+    /// Set the verify mode with Asio's flags (see @ref verify_flags for what each means).
+    /// @param flags The flags; set_verify_mode(to_verify_mode(flags)).
+    /// @param ec Set to @ref error::operation_not_permitted for a moved-from context, else
+    /// cleared.
     void set_verify_mode(verify_flags flags, error_code& ec);
     /// Set the callback consulted for each certificate of the peer's chain.
     /// @param cb Called as `cb(preverified, ctx)` from the root down to the peer's own
@@ -586,18 +635,27 @@ public:
         the range the method allows, applied on top of it (a later set_min_version /
         set_max_version sets the bound it names directly).
 
+        @param o The options to add to those already set.
         @throws boost::system::system_error with @ref error::invalid_argument if no TLS version
         would be left (e.g. `no_tlsv1_2` on mbedTLS 2.28), or for an unknown bit; the options
         are then unchanged.
     */
     void set_options(options o);
-    /// @copydoc set_options
+    /// Set options (a bit mask of @ref context_base::options), as the throwing overload.
+    /// @param o The options to add to those already set.
+    /// @param ec Set to the error the throwing overload would throw (the options then
+    /// unchanged), else cleared.
     void set_options(options o, error_code& ec);
     /// Clear options set with set_options (the version range widens back to the method's).
+    /// @param o The options to clear; the others stay set.
     void clear_options(options o);
-    /// @copydoc clear_options
+    /// Clear options set with set_options (the version range widens back to the method's).
+    /// @param o The options to clear; the others stay set.
+    /// @param ec Set to @ref error::operation_not_permitted for a moved-from context, else
+    /// cleared.
     void clear_options(options o, error_code& ec);
     /// The options set.
+    /// @return The bit mask set_options and clear_options left; 0 for a moved-from context.
     options get_options() const noexcept;
 
     /// Set the ALPN protocols, most preferred first (e.g. `{"h2", "http/1.1"}`).

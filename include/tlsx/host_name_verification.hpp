@@ -39,10 +39,15 @@ public:
     using result_type = bool;
 
     /// Check certificates against `host` (a DNS name, or an IPv4 / IPv6 address).
+    /// @param host The host name or address literal; copied.
     explicit host_name_verification(const std::string& host)
         : host_(host) {}
 
     /// Verify one certificate of the chain (see the class description).
+    /// @param preverified Whether the certificate passed mbedTLS's own verification.
+    /// @param ctx The certificate and its depth in the chain.
+    /// @return False if `preverified` is false; else true for depth > 0, and for the peer's own
+    /// certificate whether it names the host.
     bool operator()(bool preverified, verify_context& ctx) const;
 
 private:

@@ -234,8 +234,12 @@ public:
     }
     /// Override the context's verify mode with Asio's flags, e.g. `tlsx::verify_peer` (see
     /// @ref verify_flags for what each combination means).
+    /// @param flags The flags; set_verify_mode(to_verify_mode(flags)).
+    /// @throws boost::system::system_error as set_verify_mode(verify_mode).
     void set_verify_mode(verify_flags flags) { set_verify_mode(to_verify_mode(flags)); }
-    /// @copydoc set_verify_mode(verify_flags)
+    /// As set_verify_mode(verify_flags), reporting a failure in `ec` instead of throwing.
+    /// @param flags The flags; set_verify_mode(to_verify_mode(flags), ec).
+    /// @param ec Set as by set_verify_mode(verify_mode, error_code&).
     void set_verify_mode(verify_flags flags, error_code& ec) {
         set_verify_mode(to_verify_mode(flags), ec);
     }

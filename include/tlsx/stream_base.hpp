@@ -55,28 +55,22 @@ enum class shutdown_type { send, both };
 */
 enum class verify_mode { none, optional, required };
 
-/** @var renegotiation_policy::refuse
-    Answer with a no_renegotiation warning alert and go on. The default.
-    @var renegotiation_policy::accept
-    Renegotiate inside whichever operation is pending, invisibly to the application.
-    @var renegotiation_policy::ask
-    Complete the pending read with error::renegotiation_requested; the application then calls
-    `handshake` to renegotiate, or reads on, which refuses.
-*/
 // ---- asio::ssl's verify-mode flags ----------------------------------------------------------
 
 /** Asio's verify-mode flags (`boost::asio::ssl::verify_peer` ...), combinable with `|` and
-    accepted by `set_verify_mode` on @ref context and @ref stream, next to @ref verify_mode.
+    accepted by `set_verify_mode` on @ref tlsx::context "context" and @ref tlsx::stream "stream",
+    next to @ref tlsx::verify_mode "verify_mode".
 
     What each combination means here (@ref to_verify_mode):
     - no `verify_peer` (e.g. `verify_none`): @ref verify_mode::none, as in OpenSSL, where
       `verify_fail_if_no_peer_cert` and `verify_client_once` mean nothing without `verify_peer`.
-    - `verify_peer`, with or without the others: @ref verify_mode::required: a missing or failing
-      certificate fails the handshake. On a client this is OpenSSL's meaning. On a server OpenSSL
-      accepts a client that sends no certificate unless `verify_fail_if_no_peer_cert` is given;
-      mbedTLS cannot fail a bad certificate without also failing a missing one, so tlsx errs on
-      the safe side and requires one. For a server that asks for a client certificate but accepts
-      none, use @ref verify_mode::optional and check the result yourself.
+    - `verify_peer`, with or without the others: @ref verify_mode::required
+      "verify_mode::required": a missing or failing certificate fails the handshake. On a client
+      this is OpenSSL's meaning. On a server OpenSSL accepts a client that sends no certificate
+      unless `verify_fail_if_no_peer_cert` is given; mbedTLS cannot fail a bad certificate
+      without also failing a missing one, so tlsx errs on the safe side and requires one. For a
+      server that asks for a client certificate but accepts none, use @ref verify_mode::optional
+      and check the result yourself.
     - `verify_client_once`: mbedTLS asks for the client certificate in the first handshake
       only (and in a renegotiation, which re-verifies), so this flag changes nothing.
 */
@@ -92,23 +86,42 @@ enum verify_flags : int {
 };
 
 /// Combine verify-mode flags, as `ssl::verify_peer | ssl::verify_fail_if_no_peer_cert`.
+/// @param a Flags.
+/// @param b More flags.
+/// @return The flags either has.
 constexpr verify_flags operator|(verify_flags a, verify_flags b) noexcept {
     return static_cast<verify_flags>(static_cast<int>(a) | static_cast<int>(b));
 }
 /// The flags both sides have.
+/// @param a Flags.
+/// @param b Flags to test for, e.g. `verify_peer`.
+/// @return The flags both have.
 constexpr verify_flags operator&(verify_flags a, verify_flags b) noexcept {
     return static_cast<verify_flags>(static_cast<int>(a) & static_cast<int>(b));
 }
 /// Add flags.
+/// @param a The flags to add to.
+/// @param b The flags to add.
+/// @return `a`.
 constexpr verify_flags& operator|=(verify_flags& a, verify_flags b) noexcept {
     return a = a | b;
 }
 
 /// What a combination of Asio's flags means as a @ref verify_mode (see @ref verify_flags).
+/// @param flags Asio's flags.
+/// @return @ref verify_mode::required if `flags` has `verify_peer`, else @ref verify_mode::none.
 constexpr verify_mode to_verify_mode(verify_flags flags) noexcept {
     return (flags & verify_peer) ? verify_mode::required : verify_mode::none;
 }
 
+/** @var renegotiation_policy::refuse
+    Answer with a no_renegotiation warning alert and go on. The default.
+    @var renegotiation_policy::accept
+    Renegotiate inside whichever operation is pending, invisibly to the application.
+    @var renegotiation_policy::ask
+    Complete the pending read with error::renegotiation_requested; the application then calls
+    `handshake` to renegotiate, or reads on, which refuses.
+*/
 /** How a stream answers a peer's request to renegotiate.
 
     - `refuse`: answer with a no_renegotiation warning alert and go on.

@@ -137,6 +137,8 @@ struct shared_state {
 class fail_count {
 public:
     /// Fail operation number n (from 0) and all after it with `ec`.
+    /// @param n The number of operations that succeed before the first failure.
+    /// @param ec The error the failing operations report (default: `connection_reset`).
     explicit fail_count(std::size_t n, error_code ec = boost::asio::error::make_error_code(
                                            boost::asio::error::connection_reset))
         : n_(n)
@@ -146,6 +148,8 @@ public:
     fail_count& operator=(const fail_count&) = delete;
 
     /// Count one operation: returns true and sets `ec` if it is to fail.
+    /// @param ec Set to the chosen error if the operation is to fail, else left alone.
+    /// @return Whether the operation is to fail.
     bool fail(error_code& ec) noexcept {
         std::lock_guard<std::mutex> lock(mutex_);
         if (i_ < n_) {
@@ -158,11 +162,13 @@ public:
     }
 
     /// Operations counted so far that did not fail.
+    /// @return Their number; at most n.
     std::size_t count() const noexcept {
         std::lock_guard<std::mutex> lock(mutex_);
         return i_;
     }
     /// Whether an operation has failed.
+    /// @return True once fail() has returned true.
     bool tripped() const noexcept {
         std::lock_guard<std::mutex> lock(mutex_);
         return tripped_;
@@ -249,6 +255,7 @@ public:
     /// @param n The number of bytes this end may write; a write stops short at it.
     void fail_after(std::size_t n) noexcept { fail_after_ = n; }
     /// Count this end's operations with `fc` (nullptr: stop counting); it must outlive them.
+    /// @param fc The counter, which may count other pipe ends too; not owned.
     void set_fail_count(fail_count* fc) noexcept { fail_count_ = fc; }
     /// Bytes this end has written so far.
     /// @return The running total.
