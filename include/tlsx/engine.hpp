@@ -6,6 +6,7 @@
 #define TLSX_ENGINE_HPP
 
 #include <tlsx/context.hpp>
+#include <tlsx/detail/record_queues.hpp>
 #include <tlsx/error.hpp>
 #include <tlsx/session.hpp>
 #include <tlsx/stream_base.hpp>
@@ -176,28 +177,32 @@ public:
 
     // ---- Ciphertext queues ------------------------------------------------------------------
 
+    // Inline: a stream's driver calls these around every step (docs/performance.md).
+
     /// The free space into which the next transport read may go (empty when full).
-    boost::asio::mutable_buffer prepare_input() noexcept;
+    boost::asio::mutable_buffer prepare_input() noexcept { return in_->prepare(); }
     /// Mark `n` bytes of prepare_input() as received.
-    void commit_input(std::size_t n) noexcept;
+    void commit_input(std::size_t n) noexcept { in_->commit(n); }
     /// Copy received bytes into the input queue; returns how many fit. Takes nothing between
     /// prepare_input() and commit_input(): a transport read owns the free space then.
-    std::size_t put_input(boost::asio::const_buffer data) noexcept;
+    std::size_t put_input(boost::asio::const_buffer data) noexcept {
+        return in_->put(static_cast<const unsigned char*>(data.data()), data.size());
+    }
     /// The transport reported end of stream.
-    void input_eof() noexcept;
+    void input_eof() noexcept { in_->set_eof(); }
     /// Bytes received but not yet consumed by mbedTLS.
-    std::size_t input_size() const noexcept;
+    std::size_t input_size() const noexcept { return in_->size(); }
 
     /// The ciphertext waiting to be written (front of the output queue).
-    boost::asio::const_buffer output() const noexcept;
+    boost::asio::const_buffer output() const noexcept { return out_->front(); }
     /// Remove `n` written bytes from the output queue.
-    void consume_output(std::size_t n) noexcept;
+    void consume_output(std::size_t n) noexcept { out_->consume(n); }
     /// Whether ciphertext is waiting to be written.
-    bool has_output() const noexcept;
+    bool has_output() const noexcept { return !out_->empty(); }
     /// Bytes ever queued for output; with output_consumed(), tells when a record has gone out.
-    std::uint64_t output_produced() const noexcept;
+    std::uint64_t output_produced() const noexcept { return out_->produced(); }
     /// Bytes ever removed from the output queue.
-    std::uint64_t output_consumed() const noexcept;
+    std::uint64_t output_consumed() const noexcept { return out_->consumed(); }
 
     // ---- State ------------------------------------------------------------------------------
 
@@ -263,6 +268,10 @@ private:
     boost::asio::mutable_buffer staging() noexcept;
 
     std::unique_ptr<detail::engine_impl> impl_;
+    // The ciphertext queues, which live in *impl_ (so they never move): the accessors above
+    // reach them without a call. Null in a moved-from engine, as impl_ is.
+    detail::input_queue* in_ = nullptr;
+    detail::output_queue* out_ = nullptr;
 };
 
 } // namespace tlsx

@@ -1,5 +1,5 @@
 //
-// src/detail/record_queues.hpp — the engine's ciphertext queues: what came from the transport
+// tlsx/detail/record_queues.hpp — the engine's ciphertext queues: what came from the transport
 // and what goes to it.
 //
 // No mbedTLS here: the engine's callbacks move bytes between these queues and mbedTLS, the
@@ -7,8 +7,8 @@
 // storage to a transport operation in flight; until that operation returns its view (commit /
 // consume), the storage neither moves nor is freed.
 //
-#ifndef TLSX_SRC_DETAIL_RECORD_QUEUES_HPP
-#define TLSX_SRC_DETAIL_RECORD_QUEUES_HPP
+#ifndef TLSX_DETAIL_RECORD_QUEUES_HPP
+#define TLSX_DETAIL_RECORD_QUEUES_HPP
 
 #include <boost/asio/buffer.hpp>
 
