@@ -137,6 +137,11 @@ private:
         }
         if (header_seen_ < record_header) {
             k = std::min(k, record_header - header_seen_);
+            if (k == record_header) { // a whole header at once (mbedTLS asks for 5 bytes)
+                body_left_ = std::size_t(b[3]) << 8 | b[4];
+                header_seen_ = body_left_ == 0 ? 0 : record_header;
+                return k;
+            }
             std::memcpy(header_ + header_seen_, b, k);
             header_seen_ += k;
             if (header_seen_ == record_header) {
