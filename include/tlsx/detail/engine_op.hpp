@@ -321,10 +321,7 @@ public:
             return;
         }
         op_progress& p = state();
-        p = {};
-        p.cancel =
-            boost::asio::cancellation_state(boost::asio::get_associated_cancellation_slot(handler_),
-                                            boost::asio::enable_partial_cancellation());
+        p.reset(boost::asio::get_associated_cancellation_slot(handler_));
         save(p);
         run();
     }

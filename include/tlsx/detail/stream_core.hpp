@@ -31,6 +31,20 @@ struct op_progress {
     bool done = false;      // the step finished; waiting for its output to be written
     bool writing = false;   // the transport operation in flight is a write (else a read)
     bool initiated = false; // it started I/O or parked: it no longer runs in its initiator
+
+    /// Begin an operation whose handler has `slot`: every field as new, member by member
+    /// (cheaper than assigning a new op_progress, on every operation).
+    template <class CancellationSlot>
+    void reset(CancellationSlot slot) {
+        result = {};
+        flush_target = 0;
+        cancel =
+            slot.is_connected()
+                ? boost::asio::cancellation_state(slot, boost::asio::enable_partial_cancellation())
+                : boost::asio::cancellation_state();
+        buffer = {};
+        done = writing = initiated = false;
+    }
 };
 
 /// The kinds of operation a stream may have outstanding at once, one of each.
