@@ -74,7 +74,9 @@ public:
         std::size_t k = std::min(size(), n);
         if (framed_ && k != 0)
             k = frame(k);
-        if (k != 0)
+        if (k == record_header) // a header (mbedTLS asks for one per record): copied inline
+            std::memcpy(p, buf_.get() + begin_, record_header);
+        else if (k != 0)
             std::memcpy(p, buf_.get() + begin_, k);
         begin_ += k;
         return k;
