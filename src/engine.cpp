@@ -14,10 +14,10 @@
 //   never needs to hold a whole record. The queue frames records by their clear headers, so
 //   that the renegotiation state machine can hold a peer's request back from mbedTLS.
 //
+#include <tlsx/detail/record_queues.hpp>
 #include <tlsx/engine.hpp>
 
 #include "detail/context_impl.hpp"
-#include "detail/record_queues.hpp"
 #include "detail/session_state.hpp"
 #include "key_update.hpp"
 #include "renegotiation.hpp"
@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace tlsx {
 namespace detail {
@@ -771,10 +772,20 @@ engine::engine(const context& ctx) {
         throw boost::system::system_error(error::invalid_argument,
                                           "tlsx::engine: the context was moved from");
     impl_ = std::make_unique<detail::engine_impl>(ctx.impl());
+    in_ = &impl_->in_;
+    out_ = &impl_->out_;
 }
 
-engine::engine(engine&&) noexcept = default;
-engine& engine::operator=(engine&&) noexcept = default;
+engine::engine(engine&& other) noexcept
+    : impl_(std::move(other.impl_))
+    , in_(std::exchange(other.in_, nullptr))
+    , out_(std::exchange(other.out_, nullptr)) {}
+engine& engine::operator=(engine&& other) noexcept {
+    impl_ = std::move(other.impl_);
+    in_ = std::exchange(other.in_, nullptr);
+    out_ = std::exchange(other.out_, nullptr);
+    return *this;
+}
 engine::~engine() = default;
 
 void engine::set_server_name(std::string_view host, error_code& ec) {
@@ -840,38 +851,6 @@ engine::result engine::close() {
 }
 engine::result engine::shutdown(shutdown_type how, bool leave_data) {
     return impl_->shutdown(how, leave_data);
-}
-
-boost::asio::mutable_buffer engine::prepare_input() noexcept {
-    return impl_->in_.prepare();
-}
-void engine::commit_input(std::size_t n) noexcept {
-    impl_->in_.commit(n);
-}
-std::size_t engine::put_input(boost::asio::const_buffer data) noexcept {
-    return impl_->in_.put(static_cast<const unsigned char*>(data.data()), data.size());
-}
-void engine::input_eof() noexcept {
-    impl_->in_.set_eof();
-}
-std::size_t engine::input_size() const noexcept {
-    return impl_->in_.size();
-}
-
-boost::asio::const_buffer engine::output() const noexcept {
-    return impl_->out_.front();
-}
-void engine::consume_output(std::size_t n) noexcept {
-    impl_->out_.consume(n);
-}
-bool engine::has_output() const noexcept {
-    return !impl_->out_.empty();
-}
-std::uint64_t engine::output_produced() const noexcept {
-    return impl_->out_.produced();
-}
-std::uint64_t engine::output_consumed() const noexcept {
-    return impl_->out_.consumed();
 }
 
 // ---- state ---------------------------------------------------------------------------------

@@ -11,12 +11,12 @@
 #define TLSX_SRC_RENEGOTIATION_HPP
 
 #include <tlsx/context.hpp>
+#include <tlsx/detail/record_queues.hpp>
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
 #include <tlsx/stream_base.hpp>
 
 #include "detail/mbedtls_internals.hpp"
-#include "detail/record_queues.hpp"
 
 #include <mbedtls/ssl.h>
 

@@ -1,5 +1,5 @@
-// Unit tests of the engine's ciphertext queues (src/detail/record_queues.hpp): no mbedTLS.
-#include "detail/record_queues.hpp"
+// Unit tests of the engine's ciphertext queues (tlsx/detail/record_queues.hpp): no mbedTLS.
+#include <tlsx/detail/record_queues.hpp>
 
 #include <boost/test/unit_test.hpp>
 

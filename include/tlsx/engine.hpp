@@ -6,6 +6,7 @@
 #define TLSX_ENGINE_HPP
 
 #include <tlsx/context.hpp>
+#include <tlsx/detail/record_queues.hpp>
 #include <tlsx/error.hpp>
 #include <tlsx/session.hpp>
 #include <tlsx/stream_base.hpp>
@@ -248,38 +249,42 @@ public:
 
     // ---- Ciphertext queues ------------------------------------------------------------------
 
+    // Inline: a stream's driver calls these around every step (docs/performance.md).
+
     /// The free space into which the next transport read may go.
     /// @return The buffer; empty when the input queue is full.
-    boost::asio::mutable_buffer prepare_input() noexcept;
+    boost::asio::mutable_buffer prepare_input() noexcept { return in_->prepare(); }
     /// Mark `n` bytes of prepare_input() as received.
     /// @param n How many bytes the transport read put there.
-    void commit_input(std::size_t n) noexcept;
+    void commit_input(std::size_t n) noexcept { in_->commit(n); }
     /// Copy received bytes into the input queue. Takes nothing between prepare_input() and
     /// commit_input(): a transport read owns the free space then.
     /// @param data The received ciphertext.
     /// @return How many bytes fit.
-    std::size_t put_input(boost::asio::const_buffer data) noexcept;
+    std::size_t put_input(boost::asio::const_buffer data) noexcept {
+        return in_->put(static_cast<const unsigned char*>(data.data()), data.size());
+    }
     /// The transport reported end of stream.
-    void input_eof() noexcept;
+    void input_eof() noexcept { in_->set_eof(); }
     /// Bytes received but not yet consumed by mbedTLS.
     /// @return The number of bytes.
-    std::size_t input_size() const noexcept;
+    std::size_t input_size() const noexcept { return in_->size(); }
 
     /// The ciphertext waiting to be written (front of the output queue).
     /// @return The bytes, valid until the next step or consume_output(); empty when none.
-    boost::asio::const_buffer output() const noexcept;
+    boost::asio::const_buffer output() const noexcept { return out_->front(); }
     /// Remove `n` written bytes from the output queue.
     /// @param n How many bytes of output() the transport wrote.
-    void consume_output(std::size_t n) noexcept;
+    void consume_output(std::size_t n) noexcept { out_->consume(n); }
     /// Whether ciphertext is waiting to be written.
     /// @return True when output() is not empty.
-    bool has_output() const noexcept;
+    bool has_output() const noexcept { return !out_->empty(); }
     /// Bytes ever queued for output; with output_consumed(), tells when a record has gone out.
     /// @return The running total.
-    std::uint64_t output_produced() const noexcept;
+    std::uint64_t output_produced() const noexcept { return out_->produced(); }
     /// Bytes ever removed from the output queue.
     /// @return The running total.
-    std::uint64_t output_consumed() const noexcept;
+    std::uint64_t output_consumed() const noexcept { return out_->consumed(); }
 
     // ---- State ------------------------------------------------------------------------------
 
@@ -366,6 +371,10 @@ private:
     boost::asio::mutable_buffer staging() noexcept;
 
     std::unique_ptr<detail::engine_impl> impl_;
+    // The ciphertext queues, which live in *impl_ (so they never move): the accessors above
+    // reach them without a call. Null in a moved-from engine, as impl_ is.
+    detail::input_queue* in_ = nullptr;
+    detail::output_queue* out_ = nullptr;
 };
 
 } // namespace tlsx

@@ -342,10 +342,7 @@ public:
             return;
         }
         op_progress& p = state();
-        p = {};
-        p.cancel =
-            boost::asio::cancellation_state(boost::asio::get_associated_cancellation_slot(handler_),
-                                            boost::asio::enable_partial_cancellation());
+        p.reset(boost::asio::get_associated_cancellation_slot(handler_));
         save(p);
         run();
     }
@@ -481,14 +478,14 @@ private:
             slot.template emplace<unparker>(core_);
         stream_core& core = *core_;
         auto ex = next().get_executor();
-        core.waiter_for(Policy::kind).emplace(std::move(*this), std::move(ex));
+        core.park(Policy::kind, std::move(*this), std::move(ex));
     }
 
     struct unparker {
         explicit unparker(stream_core* c) noexcept
             : core(c) {} // C++17: no aggregate emplace
         stream_core* core;
-        void operator()(boost::asio::cancellation_type) { core->waiter_for(Policy::kind).post(); }
+        void operator()(boost::asio::cancellation_type) { core->unpark(Policy::kind); }
     };
 
     /// Complete with `ec`, and the byte count of the policy's result. Everything the handler

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace tlsx {
 namespace detail {
@@ -30,6 +31,20 @@ struct op_progress {
     bool done = false;      // the step finished; waiting for its output to be written
     bool writing = false;   // the transport operation in flight is a write (else a read)
     bool initiated = false; // it started I/O or parked: it no longer runs in its initiator
+
+    /// Begin an operation whose handler has `slot`: every field as new, member by member
+    /// (cheaper than assigning a new op_progress, on every operation).
+    template <class CancellationSlot>
+    void reset(CancellationSlot slot) {
+        result = {};
+        flush_target = 0;
+        cancel =
+            slot.is_connected()
+                ? boost::asio::cancellation_state(slot, boost::asio::enable_partial_cancellation())
+                : boost::asio::cancellation_state();
+        buffer = {};
+        done = writing = initiated = false;
+    }
 };
 
 /// The kinds of operation a stream may have outstanding at once, one of each.
@@ -70,14 +85,28 @@ struct stream_core {
     /// The progress of the outstanding operation of a kind.
     op_progress& progress(op_kind k) noexcept { return progress_[static_cast<std::size_t>(k)]; }
 
-    /// The parking slot of an operation kind.
-    detail::waiter& waiter_for(op_kind k) noexcept { return waiters_[static_cast<std::size_t>(k)]; }
+    /** Park `h` in the slot of an operation kind; waking posts it through `ex` (see waiter).
+        The slots are counted, so that whether any is taken is one test (asked several times per
+        operation). */
+    template <class Handler, class Executor>
+    void park(op_kind k, Handler&& h, Executor ex) {
+        detail::waiter& w = waiters_[static_cast<std::size_t>(k)];
+        const bool was_empty = w.empty();
+        w.emplace(std::forward<Handler>(h), std::move(ex));
+        parked_ += was_empty;
+    }
+
+    /// Post the operation parked in the slot of a kind, if any (its cancellation).
+    void unpark(op_kind k) {
+        detail::waiter& w = waiters_[static_cast<std::size_t>(k)];
+        if (!w.empty()) {
+            --parked_;
+            w.post();
+        }
+    }
 
     /// Whether an operation is parked (waiting for another to change something).
-    bool any_parked() const noexcept {
-        return !(waiters_[0].empty() && waiters_[1].empty() && waiters_[2].empty() &&
-                 waiters_[3].empty());
-    }
+    bool any_parked() const noexcept { return parked_ != 0; }
 
     /// Something changed (a lock was released, input arrived, output drained, an operation
     /// ended): let every parked operation look again. Order: handshake, shutdown, write, read.
@@ -90,10 +119,10 @@ struct stream_core {
 private:
     // Out of line, so that wake_all()'s test stays small where it is inlined.
     BOOST_NOINLINE void wake_parked() {
-        waiters_[static_cast<std::size_t>(op_kind::handshake)].post();
-        waiters_[static_cast<std::size_t>(op_kind::shutdown)].post();
-        waiters_[static_cast<std::size_t>(op_kind::write)].post();
-        waiters_[static_cast<std::size_t>(op_kind::read)].post();
+        unpark(op_kind::handshake);
+        unpark(op_kind::shutdown);
+        unpark(op_kind::write);
+        unpark(op_kind::read);
     }
 
 public:
@@ -108,6 +137,7 @@ private:
     bool busy_[op_kind_count] = {};
     op_progress progress_[op_kind_count];
     detail::waiter waiters_[op_kind_count];
+    unsigned parked_ = 0; // how many of waiters_ hold an operation
 };
 
 } // namespace detail

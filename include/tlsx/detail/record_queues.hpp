@@ -1,5 +1,5 @@
 //
-// src/detail/record_queues.hpp — the engine's ciphertext queues: what came from the transport
+// tlsx/detail/record_queues.hpp — the engine's ciphertext queues: what came from the transport
 // and what goes to it.
 //
 // No mbedTLS here: the engine's callbacks move bytes between these queues and mbedTLS, the
@@ -7,8 +7,8 @@
 // storage to a transport operation in flight; until that operation returns its view (commit /
 // consume), the storage neither moves nor is freed.
 //
-#ifndef TLSX_SRC_DETAIL_RECORD_QUEUES_HPP
-#define TLSX_SRC_DETAIL_RECORD_QUEUES_HPP
+#ifndef TLSX_DETAIL_RECORD_QUEUES_HPP
+#define TLSX_DETAIL_RECORD_QUEUES_HPP
 
 #include <boost/asio/buffer.hpp>
 
@@ -74,7 +74,9 @@ public:
         std::size_t k = std::min(size(), n);
         if (framed_ && k != 0)
             k = frame(k);
-        if (k != 0)
+        if (k == record_header) // a header (mbedTLS asks for one per record): copied inline
+            std::memcpy(p, buf_.get() + begin_, record_header);
+        else if (k != 0)
             std::memcpy(p, buf_.get() + begin_, k);
         begin_ += k;
         return k;
@@ -137,6 +139,11 @@ private:
         }
         if (header_seen_ < record_header) {
             k = std::min(k, record_header - header_seen_);
+            if (k == record_header) { // a whole header at once (mbedTLS asks for 5 bytes)
+                body_left_ = std::size_t(b[3]) << 8 | b[4];
+                header_seen_ = body_left_ == 0 ? 0 : record_header;
+                return k;
+            }
             std::memcpy(header_ + header_seen_, b, k);
             header_seen_ += k;
             if (header_seen_ == record_header) {
