@@ -24,6 +24,15 @@ struct unnamed_client {
     std::pair<tlsx::test::pipe, tlsx::test::pipe> ends = tlsx::test::make_pipe(io);
     tlsx::stream<tlsx::test::pipe> client{std::move(ends.first), ctx.client};
     tlsx::stream<tlsx::test::pipe> server{std::move(ends.second), ctx.server};
+
+    /// The client's handshake alone, for the cases refused before the ClientHello: nothing
+    /// reaches the server, so a server handshake beside it would wait for the whole bound.
+    error_code client_handshake() {
+        error_code cec = net::error::would_block;
+        client.async_handshake(tlsx::stream_base::client, [&](error_code ec) { cec = ec; });
+        tlsx_test::run_bounded(io);
+        return cec;
+    }
 };
 
 } // namespace
@@ -32,20 +41,19 @@ BOOST_AUTO_TEST_SUITE(host_names)
 
 BOOST_AUTO_TEST_CASE(verifying_client_without_a_name_fails_before_sending_anything) {
     unnamed_client t;
-    auto [cec, sec] = handshake_both(t.io, t.client, t.server);
+    const error_code cec = t.client_handshake();
     BOOST_TEST(cec == tlsx::error::server_name_required);
     BOOST_TEST(cec.message().find("set_server_name") != std::string::npos);
     BOOST_TEST((cec == tlsx::condition::configuration));
-    // Refused before the ClientHello: the server saw nothing and still waits.
+    // Refused before the ClientHello: nothing reached the server.
     BOOST_TEST(t.client.get_engine().output_produced() == 0u);
-    BOOST_TEST(sec == net::error::would_block);
+    BOOST_TEST(t.server.next_layer().available() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(optional_verification_needs_a_name_too) {
     unnamed_client t;
     t.client.set_verify_mode(tlsx::verify_mode::optional);
-    auto [cec, sec] = handshake_both(t.io, t.client, t.server);
-    BOOST_TEST(cec == tlsx::error::server_name_required);
+    BOOST_TEST(t.client_handshake() == tlsx::error::server_name_required);
 }
 
 BOOST_AUTO_TEST_CASE(no_verification_needs_no_name) {
@@ -90,8 +98,7 @@ BOOST_AUTO_TEST_CASE(stream_overrides_the_context_both_ways) {
         unnamed_client t; // context opts out, the stream insists
         t.ctx.client.set_server_name_required(false);
         t.client.set_server_name_required(true);
-        auto [cec, sec] = handshake_both(t.io, t.client, t.server);
-        BOOST_TEST(cec == tlsx::error::server_name_required);
+        BOOST_TEST(t.client_handshake() == tlsx::error::server_name_required);
     }
 }
 
