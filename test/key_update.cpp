@@ -588,7 +588,8 @@ BOOST_AUTO_TEST_CASE(updates_while_a_read_and_a_write_are_pending_two_threads_wi
     net::dispatch(cstrand, [&] {
         client.async_handshake(tlsx::stream_base::client,
                                net::bind_executor(cstrand, [&](error_code ec) {
-                                   BOOST_REQUIRE(!ec);
+                                   if (ec) // counted below: no Boost.Test call off the main thread
+                                       return;
                                    ++handshakes;
                                    c.start();
                                    cu.start();
@@ -597,7 +598,8 @@ BOOST_AUTO_TEST_CASE(updates_while_a_read_and_a_write_are_pending_two_threads_wi
     net::dispatch(sstrand, [&] {
         server.async_handshake(tlsx::stream_base::server,
                                net::bind_executor(sstrand, [&](error_code ec) {
-                                   BOOST_REQUIRE(!ec);
+                                   if (ec) // counted below: no Boost.Test call off the main thread
+                                       return;
                                    ++handshakes;
                                    s.start();
                                    su.start();

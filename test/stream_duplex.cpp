@@ -90,7 +90,8 @@ BOOST_AUTO_TEST_CASE(read_and_write_pending_on_both_ends_two_threads_with_strand
     net::dispatch(cstrand, [&] {
         client.async_handshake(tlsx::stream_base::client,
                                net::bind_executor(cstrand, [&](error_code ec) {
-                                   BOOST_REQUIRE(!ec);
+                                   if (ec) // counted below: no Boost.Test call off the main thread
+                                       return;
                                    ++handshakes;
                                    c.start();
                                }));
@@ -98,7 +99,8 @@ BOOST_AUTO_TEST_CASE(read_and_write_pending_on_both_ends_two_threads_with_strand
     net::dispatch(sstrand, [&] {
         server.async_handshake(tlsx::stream_base::server,
                                net::bind_executor(sstrand, [&](error_code ec) {
-                                   BOOST_REQUIRE(!ec);
+                                   if (ec) // counted below: no Boost.Test call off the main thread
+                                       return;
                                    ++handshakes;
                                    s.start();
                                }));
