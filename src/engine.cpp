@@ -154,9 +154,7 @@ public:
         asks again and again makes tlsx queue at most one unsent answer. Anything else, or a
         malformed KeyUpdate, ends the session with an alert. */
     engine::result take_post_handshake_message(int ret, std::uint64_t records) {
-        const internals::record_view rec = internals::current_record(ssl_);
-        if (!TLSX_HAS_KEY_UPDATE || rec.type != MBEDTLS_SSL_MSG_HANDSHAKE || !rec.msg ||
-            rec.length == 0 || rec.msg[0] != key_update_type)
+        if (!TLSX_HAS_KEY_UPDATE || current_handshake_type() != key_update_type)
             return reject_post_handshake_message(ret);
         // RFC 8446 5.1: a KeyUpdate is aligned with a record boundary. A read that took more
         // than one record to end at it had the message split (each TLS 1.3 record's outer
@@ -206,9 +204,7 @@ public:
             return reject_post_handshake_message(ret);
         if (ret == MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE) {
             // TLS 1.2 has no KeyUpdate; mbedTLS refuses one silently: tell the peer.
-            const internals::record_view rec = internals::current_record(ssl_);
-            if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.msg && rec.length != 0 &&
-                rec.msg[0] == key_update_type) {
+            if (current_handshake_type() == key_update_type) {
                 mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
                                                MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
                 return fail(translate(ret));
@@ -218,9 +214,8 @@ public:
             // A handshake record too short for a message header: mbedTLS 3.6 wants the whole
             // header in the first fragment and tells the peer nothing. A KeyUpdate split so
             // is not aligned with a record boundary either (RFC 8446 5.1).
-            const internals::record_view rec = internals::current_record(ssl_);
-            if (rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.msg && rec.length != 0 &&
-                rec.length < 4 && rec.msg[0] == key_update_type)
+            if (current_handshake_type() == key_update_type &&
+                internals::current_record(ssl_).length < 4)
                 return split_key_update();
         }
         return fail(translate(ret));
@@ -234,18 +229,26 @@ public:
 
     static constexpr int key_update_type = 24; // RFC 8446 HandshakeType
 
+    /// The type of the handshake message mbedTLS holds as its current message; -1 when the
+    /// current message is no handshake message.
+    int current_handshake_type() const noexcept {
+        const internals::record_view rec = internals::current_record(ssl_);
+        return rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.msg && rec.length != 0 ? rec.msg[0]
+                                                                                   : -1;
+    }
+
     /** mbedTLS 3.6 processes no TLS 1.3 post-handshake message but NewSessionTicket: a
         KeyUpdate (or a CertificateRequest) makes mbedtls_ssl_read fail with
         UNEXPECTED_MESSAGE and tells the peer nothing, so the peer would wait for an answer
         that never comes. Tell it (unexpected_message, RFC 8446 6.2) and name a KeyUpdate. */
     engine::result reject_post_handshake_message(int ret) {
-        const internals::record_view rec = internals::current_record(ssl_);
-        if (rec.type != MBEDTLS_SSL_MSG_HANDSHAKE || !rec.msg || rec.length == 0)
+        const int type = current_handshake_type();
+        if (type < 0)
             return fail(translate(ret)); // not a handshake message: mbedTLS sent its alert
         mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
                                        MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
-        return fail(rec.msg[0] == key_update_type ? error_code(error::key_update_unsupported)
-                                                  : translate(ret));
+        return fail(type == key_update_type ? error_code(error::key_update_unsupported)
+                                            : translate(ret));
     }
 
     engine::result write(const unsigned char* p, std::size_t n) {
