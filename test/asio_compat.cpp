@@ -24,14 +24,12 @@
 #include <vector>
 
 namespace net = boost::asio;
+using tlsx_test::contains;
+using tlsx_test::pem;
 namespace certs = tlsx_test::certs;
 using tlsx::error_code;
 
 namespace {
-
-net::const_buffer pem(std::string_view s) {
-    return net::buffer(s.data(), s.size());
-}
 
 // ---- compile-time: the names and what they are ------------------------------------------------
 
@@ -131,10 +129,6 @@ boost::system::system_error thrown_by(F&& f) {
     }
     BOOST_ERROR("no boost::system::system_error was thrown");
     return boost::system::system_error(error_code());
-}
-
-bool contains(std::string_view text, std::string_view what) {
-    return text.find(what) != std::string_view::npos;
 }
 
 /// A parsed certificate, for calling verify callbacks directly.

@@ -33,6 +33,8 @@
 #include <vector>
 
 namespace net = boost::asio;
+using tlsx_test::contains;
+using tlsx_test::pem;
 namespace certs = tlsx_test::certs;
 using tlsx::error_code;
 using tlsx_test::der_of;
@@ -41,14 +43,6 @@ using tlsx_test::run_bounded;
 namespace {
 
 using pipe_stream = tlsx::stream<tlsx::test::pipe>;
-
-net::const_buffer pem(std::string_view s) {
-    return net::buffer(s.data(), s.size());
-}
-
-bool contains(std::string_view text, std::string_view what) {
-    return text.find(what) != std::string_view::npos;
-}
 
 /// A server context with a certificate and key (by default the CA-signed "localhost" pair).
 tlsx::context server_context(std::string_view cert = certs::server_cert,

@@ -4,6 +4,8 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
+#include "support/run.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <mbedtls/asn1.h>
@@ -20,12 +22,9 @@
 
 namespace net = boost::asio;
 using tlsx::error_code;
+using tlsx_test::contains;
 
 namespace {
-
-bool contains(std::string_view text, std::string_view what) {
-    return text.find(what) != std::string_view::npos;
-}
 
 std::string strerror_of(int code) {
     char buf[256];

@@ -27,6 +27,8 @@
 #include <string_view>
 
 namespace net = boost::asio;
+using tlsx_test::contains;
+using tlsx_test::pem;
 namespace certs = tlsx_test::certs;
 using net::ip::tcp;
 using tlsx::error_code;
@@ -44,14 +46,6 @@ constexpr std::chrono::seconds io_limit(20);
 
 bool run_coroutine(net::io_context& io, std::function<net::awaitable<void>()> body) {
     return tlsx_test::run_coroutine(io, std::move(body), io_limit);
-}
-
-net::const_buffer pem(std::string_view s) {
-    return net::buffer(s.data(), s.size());
-}
-
-bool contains(std::string_view text, std::string_view what) {
-    return text.find(what) != std::string_view::npos;
 }
 
 /// The test credentials as files, for the peers' command lines.

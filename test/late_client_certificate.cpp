@@ -20,6 +20,7 @@
 #include <vector>
 
 namespace net = boost::asio;
+using tlsx_test::pem;
 namespace certs = tlsx_test::certs;
 using tlsx::error_code;
 using tlsx_test::der_of;
@@ -27,10 +28,6 @@ using tlsx_test::run_bounded;
 using pipe_stream = tlsx::stream<tlsx::test::pipe>;
 
 namespace {
-
-net::const_buffer pem(std::string_view s) {
-    return net::buffer(s.data(), s.size());
-}
 
 /// A server that verifies client certificates against `client_ca` only when told to (its
 /// verify mode starts at none), and a client with `client_cert` (none if empty) that accepts

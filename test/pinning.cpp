@@ -21,14 +21,11 @@
 #include <vector>
 
 namespace net = boost::asio;
+using tlsx_test::pem;
 namespace certs = tlsx_test::certs;
 using tlsx::error_code;
 
 namespace {
-
-net::const_buffer pem(std::string_view s) {
-    return net::buffer(s.data(), s.size());
-}
 
 /// The versions to run the handshakes under: 1.2, and 1.3 where the backend has it.
 std::vector<bool> tls12_only_choices() {

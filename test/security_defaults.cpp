@@ -8,6 +8,7 @@
 
 #include "backend.hpp"
 #include "support/certs.hpp"
+#include "support/run.hpp"
 #include "support/engine_pair.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -20,14 +21,11 @@
 #include <vector>
 
 namespace net = boost::asio;
+using tlsx_test::pem;
 namespace certs = tlsx_test::certs;
 using tlsx::error_code;
 
 namespace {
-
-net::const_buffer pem(std::string_view s) {
-    return net::buffer(s.data(), s.size());
-}
 
 /// What a ClientHello offers, parsed from its first record (RFC 5246 7.4.1.2, RFC 8446 4.1.2).
 struct client_hello {

@@ -24,6 +24,7 @@
 #include "certs.hpp"
 #include "interop.hpp"
 #include "peer_process.hpp"
+#include "run.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -98,9 +99,7 @@ inline bool run_coroutine(net::io_context& io, std::function<net::awaitable<void
 
 // ---- Small helpers ------------------------------------------------------------------------
 
-inline bool contains(std::string_view text, std::string_view what) {
-    return text.find(what) != std::string_view::npos;
-}
+using tlsx_test::contains;
 
 inline std::size_t count(std::string_view text, std::string_view what) {
     std::size_t n = 0;
@@ -258,9 +257,7 @@ inline net::awaitable<error_code> write_all(tcp_stream& s, std::string_view text
     co_return ec;
 }
 
-inline net::const_buffer pem(std::string_view s) {
-    return net::buffer(s.data(), s.size());
-}
+using tlsx_test::pem;
 
 /// A tlsx client context that trusts the test CA and counts its handshakes (each handshake,
 /// renegotiations and resumptions included, emits one key-log line).

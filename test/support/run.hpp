@@ -16,9 +16,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace tlsx_test {
+
+/// A buffer over PEM (or any) text, for the context's loaders.
+inline boost::asio::const_buffer pem(std::string_view s) {
+    return boost::asio::buffer(s.data(), s.size());
+}
+
+/// Whether `text` contains `what`.
+inline bool contains(std::string_view text, std::string_view what) {
+    return text.find(what) != std::string_view::npos;
+}
 
 /// Run the io_context until it has no work, but never longer than a bound: a deadlock shows as
 /// a failed check instead of a hung test. Returns true when the context ran out of work.
