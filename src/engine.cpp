@@ -648,7 +648,8 @@ private:
     void tell_peer(int ret) {
         if (output_failure_ || alert_end_ > step_began_)
             return; // nothing can reach the peer, or the failing call told it already
-        const int alert = refused_record_ >= 0 ? refused_record_ : alerts::for_failure(ssl_, ret);
+        const int alert = record_overflow_ ? MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW
+                                           : alerts::for_failure(ssl_, ret);
         if (alert >= 0)
             mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
                                            static_cast<unsigned char>(alert));
@@ -720,8 +721,8 @@ private:
         std::size_t k = self.in_.take(buf, len); // 0 also while a record is held back
         if (k == 0)
             return self.in_.eof() && self.in_.empty() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
-        if (int alert = internals::tls13_refused_record(self.ssl_, buf, k); alert >= 0) {
-            self.refused_record_ = alert; // tell_peer() sends it
+        if (internals::tls13_record_overflows(self.ssl_, buf, k)) {
+            self.record_overflow_ = true; // tell_peer() names it
             return MBEDTLS_ERR_SSL_INVALID_RECORD;
         }
         return static_cast<int>(k);
@@ -780,7 +781,7 @@ private:
     bool has_truncation_override_ = false;
     bool callback_rejected_ = false;
 
-    int refused_record_ = -1;      // the alert for a TLS 1.3 record recv_cb refused
+    bool record_overflow_ = false; // recv_cb refused a TLS 1.3 record over 2^14 + 256
     std::uint64_t step_began_ = 0; // out_.produced() when the current mbedTLS call began
     std::uint64_t alert_end_ = 0;  // out_.produced() after the latest record that may be an
                                    // alert (send_cb)

@@ -1004,7 +1004,8 @@ inline int pending_alert(const mbedtls_ssl_context& ssl) noexcept {
 #endif
 }
 
-/// The clear header of the record the record layer read last (or is reading).
+/// The clear header of the record the record layer read last (or is reading): in_hdr keeps
+/// it until the next record's header is read over it.
 struct record_header {
     int type = -1;            // the outer content type
     int major = 0, minor = 0; // the record's version
@@ -1016,7 +1017,7 @@ inline record_header incoming_record_header(const mbedtls_ssl_context& ssl) noex
     record_header h;
     const unsigned char* p = ssl.TLSX_MBEDTLS_FIELD(in_hdr);
     const unsigned char* buf = ssl.TLSX_MBEDTLS_FIELD(in_buf);
-    if (!p || !buf || ssl.TLSX_MBEDTLS_FIELD(in_left) < 5)
+    if (!p || !buf) // (in_left is 0 again once a record was taken whole: not a test)
         return h;
     h.type = p[0];
     h.major = p[1];
@@ -1026,30 +1027,18 @@ inline record_header incoming_record_header(const mbedtls_ssl_context& ssl) noex
     return h;
 }
 
-/** The fatal alert for a TLS 1.3 record that mbedTLS 3.6 would take or answer wrongly, seen
-    as the receive callback writes its `k` bytes to `buf`; -1 for any other. Two conditions:
-    - a record longer than RFC 8446 5.2 allows (2^14 + 256): mbedTLS would try to decrypt it
-      and answer bad_record_mac, not record_overflow;
-    - a change_cipher_spec other than the one byte 0x01: mbedTLS answers decode_error, RFC
-      8446 5 says unexpected_message.
-    mbedtls_ssl_fetch_input reads into in_hdr + in_left: the header is whole once in_left + k
-    reaches 5 from below, and the first body byte is at in_hdr + 5. */
-inline int tls13_refused_record(const mbedtls_ssl_context& ssl, const unsigned char* buf,
-                                std::size_t k) noexcept {
+/** Whether the `k` bytes the receive callback just wrote to `buf` completed the header of a
+    TLS 1.3 record longer than RFC 8446 5.2 allows (2^14 + 256), which mbedTLS 3.6 would try
+    to decrypt (and answer with bad_record_mac) instead of refusing with record_overflow.
+    mbedtls_ssl_fetch_input reads into in_hdr + in_left, so the header is whole once in_left
+    + k reaches 5 from below. */
+inline bool tls13_record_overflows(const mbedtls_ssl_context& ssl, const unsigned char* buf,
+                                   std::size_t k) noexcept {
     const std::size_t left = ssl.TLSX_MBEDTLS_FIELD(in_left);
-    if (left > 5 || left + k < 5 || !negotiated_tls13(ssl))
-        return -1;
+    if (left >= 5 || left + k < 5 || !negotiated_tls13(ssl))
+        return false;
     const unsigned char* h = buf - left;
-    const std::size_t length = std::size_t(h[3]) << 8 | h[4];
-    if (left < 5 && length > 16384 + 256)
-        return MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW;
-    if (h[0] != MBEDTLS_SSL_MSG_CHANGE_CIPHER_SPEC)
-        return -1;
-    if (left < 5 && length != 1)
-        return MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE;
-    if (left + k > 5 && h[5] != 1)
-        return MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE;
-    return -1;
+    return (std::size_t(h[3]) << 8 | h[4]) > 16384 + 256;
 }
 
 /** The alert for the error codes whose meaning differs between the series: 2.28's
