@@ -31,21 +31,28 @@ bool is_content_type(int type) noexcept {
            type == MBEDTLS_SSL_MSG_HANDSHAKE || type == MBEDTLS_SSL_MSG_APPLICATION_DATA;
 }
 
+/// The alert for a record refused at its clear header, or -1 when the header looks right.
+int for_header(const internals::record_header& h, bool tls13) noexcept {
+    if (!is_content_type(h.type)) // RFC 8446 5: an unexpected record type
+        return MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE;
+    if (h.major != 3 || h.minor > 4) // no TLS version mbedTLS knows
+        return MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
+    if (h.length > (tls13 ? max_tls13_fragment : max_tls12_fragment))
+        return MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW;
+    if (h.length == 0) // RFC 5246 6.2.1, RFC 8446 5.1: no empty handshake, alert, CCS fragments
+        return MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE;
+    return -1;
+}
+
 /** MBEDTLS_ERR_SSL_INVALID_RECORD covers every record the record layer refuses; which check
     failed is read back from the record's header and what was decoded of it. */
 int for_invalid_record(const mbedtls_ssl_context& ssl) noexcept {
     const internals::record_header h = internals::incoming_record_header(ssl);
     if (!h.present)
         return MBEDTLS_SSL_ALERT_MSG_DECODE_ERROR;
-    if (!is_content_type(h.type)) // RFC 8446 5: an unexpected record type
-        return MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE;
-    if (h.major != 3)
-        return MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
     const bool tls13 = internals::negotiated_tls13(ssl);
-    if (h.length > (tls13 ? max_tls13_fragment : max_tls12_fragment))
-        return MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW;
-    if (h.length == 0) // RFC 5246 6.2.1, RFC 8446 5.1: no empty handshake, alert, CCS fragments
-        return MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE;
+    if (int a = for_header(h, tls13); a >= 0)
+        return a;
     const internals::record_view rec = internals::current_record(ssl);
     const bool decoded = rec.type == h.type || h.type == MBEDTLS_SSL_MSG_APPLICATION_DATA;
     if (decoded && rec.type == MBEDTLS_SSL_MSG_CHANGE_CIPHER_SPEC)
@@ -88,6 +95,16 @@ int for_failure(const mbedtls_ssl_context& ssl, int ret) noexcept {
     }
     if (int a = internals::pending_alert(ssl); a >= 0)
         return a;
+    if (internals::read_its_own_record(ret)) {
+        // 2.28 reads the first ClientHello's record itself and refuses a bad header with the
+        // same code as a bad message: tell them apart by the header.
+        const internals::record_header h = internals::incoming_record_header(ssl);
+        if (int a = h.present ? for_header(h, false) : -1; a >= 0)
+            return a;
+    }
+    if (internals::names_a_bad_message(ret) &&
+        internals::current_record(ssl).type != MBEDTLS_SSL_MSG_HANDSHAKE)
+        return MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE; // a record out of place, not malformed
     if (int a = internals::series_alert(ret); a >= 0)
         return a;
     switch (ret) {

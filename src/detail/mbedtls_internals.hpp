@@ -1041,6 +1041,44 @@ inline bool tls13_record_overflows(const mbedtls_ssl_context& ssl, const unsigne
     return (std::size_t(h[3]) << 8 | h[4]) > 16384 + 256;
 }
 
+/// Whether `ret` may come from a record header that mbedTLS checked on its own, outside its
+/// record layer: 2.28 parses the first ClientHello's record itself (for SSLv2 hellos) and
+/// refuses a wrong type, version or length with MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO.
+inline bool read_its_own_record(int ret) noexcept {
+#if MBEDTLS_VERSION_MAJOR < 3
+    return ret == MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO;
+#else
+    (void)ret;
+    return false;
+#endif
+}
+
+/** Whether `ret` is one of 2.28's "bad handshake message" codes that its parsers also return,
+    without an alert, when the current record is no handshake record at all (application
+    data where a ClientKeyExchange belongs, say). Not BAD_HS_CLIENT_HELLO: the first
+    ClientHello is read outside the record layer, which leaves the current record unset. */
+inline bool names_a_bad_message(int ret) noexcept {
+#if MBEDTLS_VERSION_MAJOR < 3
+    switch (ret) {
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE_REQUEST:
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE:
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO_DONE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_KEY_EXCHANGE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE_VERIFY:
+    case MBEDTLS_ERR_SSL_BAD_HS_FINISHED:
+    case MBEDTLS_ERR_SSL_BAD_HS_NEW_SESSION_TICKET:
+        return true;
+    default:
+        return false;
+    }
+#else
+    (void)ret;
+    return false;
+#endif
+}
+
 /** The alert for the error codes whose meaning differs between the series: 2.28's
     MBEDTLS_ERR_SSL_BAD_HS_* name the message that could not be parsed (3.x folded them into
     DECODE_ERROR, HANDSHAKE_FAILURE, ... and reuses some of their values for other codes).
