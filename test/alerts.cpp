@@ -652,4 +652,33 @@ BOOST_AUTO_TEST_CASE(failure_inside_a_renegotiation_within_a_read_sends_one_aler
     BOOST_TEST(got == alert(handshake_failure), got.message());
 }
 
+// The client's renegotiation goes on inside its next write (mbedtls_ssl_write finishes a
+// handshake in progress); the server's flight arrives corrupted. One alert, bad_record_mac.
+BOOST_AUTO_TEST_CASE(failure_inside_a_renegotiation_within_a_write_sends_one_alert) {
+    contexts c;
+    backend::tls12_only(c.client);
+    c.server.set_renegotiation(tlsx::renegotiation_policy::accept);
+    established e(c);
+    auto r = e.p.client.renegotiate(true); // its ClientHello
+    BOOST_REQUIRE(!r.ec);
+    std::string ignored;
+    char buf[100];
+    e.p.pump(e.p.client, e.p.server, ignored);
+    e.p.server.read(boost::asio::buffer(buf)); // takes it, answers with its flight
+    std::string flight = drain(e.p.server);
+    BOOST_REQUIRE(flight.size() > 40);
+    BOOST_REQUIRE(flight[0] == MBEDTLS_SSL_MSG_HANDSHAKE);
+    flight[20] ^= 0x01; // inside the first record (the ServerHello, encrypted)
+    e.p.client.put_input(boost::asio::buffer(flight));
+    tlsx::error_code ec;
+    for (int i = 0; i < 10 && !ec; ++i)
+        ec = e.p.client.write(boost::asio::buffer("data", 4)).ec;
+    BOOST_TEST(ec, "the write failed");
+    const std::string out = drain(e.p.client);
+    const std::vector<record> recs = records_of(out);
+    BOOST_REQUIRE(recs.size() == 1u);
+    BOOST_TEST(recs[0].type == MBEDTLS_SSL_MSG_ALERT);
+    BOOST_TEST(feed(e.p.server, tlsx::stream_base::server, out) == alert(bad_record_mac));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
