@@ -17,6 +17,7 @@
 #include <tlsx/detail/record_queues.hpp>
 #include <tlsx/engine.hpp>
 
+#include "alerts.hpp"
 #include "detail/context_impl.hpp"
 #include "detail/session_state.hpp"
 #include "key_update.hpp"
@@ -80,6 +81,7 @@ public:
     // ---- steps -----------------------------------------------------------------------------
 
     engine::result handshake(stream_base::handshake_type type) {
+        step_began_ = out_.produced();
         if (failure_)
             return done(failure_);
         // A handshake whose flight could not be written cannot finish: the peer waits for it.
@@ -94,7 +96,6 @@ public:
             if (ec)
                 return fail(ec);
         }
-        std::uint64_t produced_before = out_.produced();
         int ret = run_handshake();
         if (ret == 0) {
             first_handshake_done();
@@ -102,8 +103,7 @@ public:
         }
         if (ret == MBEDTLS_ERR_SSL_WANT_READ)
             return {engine::want::input, 0, {}};
-        tell_peer(ret, produced_before);
-        return fail(translate(ret));
+        return fail_alerting(ret);
     }
 
     engine::result read(unsigned char* p, std::size_t n) {
@@ -124,11 +124,13 @@ public:
         if (in_.empty() && !in_.eof() && internals::handshake_over(ssl_) &&
             !internals::output_pending(ssl_) && nothing_pending())
             return {engine::want::input, 0, {}};
+        step_began_ = out_.produced();
         if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
             return apply(v, true);
         int ret = 0;
         for (;;) {
             const std::uint64_t records = in_.records_taken(input_queue::application_data);
+            step_began_ = out_.produced(); // after a KeyUpdate answered in the turn before
             do // again if mbedTLS stopped at the peer's answer to our request (WANT_READ)
                 ret = ssl_read(p, n);
             while (reneg_.after_read(ret));
@@ -169,7 +171,7 @@ public:
         }
         if (r.requested && out_.consumed() >= answer_end_ && !close_sent_ && !output_failure_) {
             if (int e = ku_.send(ssl_, false); e != 0)
-                return fail(translate(e));
+                return fail_alerting(e);
             answer_end_ = out_.produced();
         }
         return done({});
@@ -218,7 +220,7 @@ public:
                 internals::current_record(ssl_).length < 4)
                 return split_key_update();
         }
-        return fail(translate(ret));
+        return fail_alerting(ret);
     }
 
     engine::result split_key_update() {
@@ -244,7 +246,7 @@ public:
     engine::result reject_post_handshake_message(int ret) {
         const int type = current_handshake_type();
         if (type < 0)
-            return fail(translate(ret)); // not a handshake message: mbedTLS sent its alert
+            return fail_alerting(ret); // not a handshake message: mbedTLS's alert, or ours
         mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
                                        MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
         return fail(type == key_update_type ? error_code(error::key_update_unsupported)
@@ -262,6 +264,7 @@ public:
             if (ku_.record_due()) // RFC 8446 5.5: the key's record limit is near
                 if (engine::result r = automatic_key_update(); r.ec)
                     return r;
+            step_began_ = out_.produced();
             int ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
             reneg_.after_call();
             if (ret >= 0)
@@ -269,7 +272,7 @@ public:
             if (ret == MBEDTLS_ERR_SSL_WANT_READ)
                 return {engine::want::input, 0, {}};
             if (ret != MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO)
-                return fail(translate(ret));
+                return fail_alerting(ret);
             // Application data came before the server's answer to our renegotiation: keep it
             // for the next read, then go on.
             if (auto v = reneg_.read_into_stash(); v.what != renegotiation::verdict::kind::proceed)
@@ -286,9 +289,10 @@ public:
             return done(output_failure_);
         if (!hs_done_) // no session yet (mbedTLS would send nothing and say it did)
             return done(error::not_handshaken);
+        step_began_ = out_.produced();
         int ret = mbedtls_ssl_close_notify(&ssl_);
         if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
-            return fail(translate(ret));
+            return fail_alerting(ret);
         close_sent_ = true;
         return done({});
     }
@@ -329,6 +333,7 @@ public:
 
     /// Ask the peer to renegotiate and run the new handshake (gnutls_rehandshake + handshake).
     engine::result renegotiate(bool begin) {
+        step_began_ = out_.produced();
         if (error_code ec = cannot_send())
             return done(ec);
         if (peer_closed_)
@@ -360,8 +365,9 @@ public:
             return done(ec);
         if (!TLSX_HAS_KEY_UPDATE || !internals::negotiated_tls13(ssl_))
             return done(error::key_update_unsupported);
+        step_began_ = out_.produced();
         if (int ret = ku_.send(ssl_, request_peer, automatic); ret != 0)
-            return fail(translate(ret));
+            return fail_alerting(ret);
         return done({});
     }
 
@@ -415,7 +421,7 @@ private:
         case kind::fatal:
             break;
         }
-        return fail(translate(v.ret));
+        return fail_alerting(v.ret);
     }
 
     /// The verify mode for this session's handshakes from now on. Once set up, the session's
@@ -523,6 +529,7 @@ private:
         int ret = 0;
         while (!internals::handshake_over(ssl_)) {
             resumption_.before_step(ssl_);
+            step_began_ = out_.produced(); // (see send_cb: TLS 1.3 hides an alert's type)
             ret = mbedtls_ssl_handshake_step(&ssl_);
             if (ret != 0)
                 break;
@@ -623,20 +630,29 @@ private:
         return internals::negotiated_tls13(ssl_) ? tickets_ != 0 : tls12_ticket_;
     }
 
-    /** Make sure the peer learns that the handshake failed.
+    /** The session failed with mbedTLS's `ret`, in a handshake (the first, a renegotiation
+        inside a read or a write, a key update) or after it: make sure the peer learns why,
+        then fail. */
+    engine::result fail_alerting(int ret) {
+        tell_peer(ret);
+        return fail(translate(ret));
+    }
 
-        mbedTLS sends an alert on most failure paths, but not on all (2.28 returns
-        MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE silently, say), which leaves the peer waiting for a
-        flight that never comes. If this step queued no alert record, queue handshake_failure.
-    */
-    void tell_peer(int ret, std::uint64_t produced_before) {
-        if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
-            output_failure_)
-            return; // the peer ended it, or nothing can reach it
-        if (out_.produced() > produced_before && last_record_type_ == MBEDTLS_SSL_MSG_ALERT)
-            return;
-        mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
-                                       MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+    /** Make sure the peer gets exactly one fatal alert, and the one that names the failure.
+
+        mbedTLS sends an alert on most failure paths, but not on all (a record it refuses at
+        its header, a two-byte ChangeCipherSpec, 2.28's BAD_HS_* returns, ...), which leaves
+        the peer waiting for a flight that never comes. If this step queued no alert record,
+        queue the one src/alerts.cpp chooses for `ret` (none when the peer's alert or the
+        transport's end ended the session). */
+    void tell_peer(int ret) {
+        if (output_failure_ || alert_end_ > step_began_)
+            return; // nothing can reach the peer, or the failing call told it already
+        const int alert = record_overflow_ ? MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW
+                                           : alerts::for_failure(ssl_, ret);
+        if (alert >= 0)
+            mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                           static_cast<unsigned char>(alert));
     }
 
     /// Turn an mbedTLS failure into the most telling error_code.
@@ -689,8 +705,14 @@ private:
             return static_cast<int>(len); // the transport is gone for writing: drop
         if (!self.out_.append(buf, len))
             return MBEDTLS_ERR_SSL_ALLOC_FAILED;
-        // mbedTLS 2.x/3.x hand over whole records, so the first byte is the content type.
-        self.last_record_type_ = len != 0 ? buf[0] : 0;
+        // mbedTLS 2.x/3.x hand over whole records, so the first byte is the content type. A
+        // TLS 1.3 record hides its type (and mbedTLS keeps no trace of it once encrypted): an
+        // mbedTLS call that fails queues no other record than its alert, so a record queued
+        // by the failing call counts as one (tell_peer()).
+        const unsigned char type = len != 0 ? buf[0] : 0;
+        if (type == MBEDTLS_SSL_MSG_ALERT ||
+            (type == MBEDTLS_SSL_MSG_APPLICATION_DATA && internals::negotiated_tls13(self.ssl_)))
+            self.alert_end_ = self.out_.produced();
         return static_cast<int>(len);
     }
 
@@ -699,6 +721,10 @@ private:
         std::size_t k = self.in_.take(buf, len); // 0 also while a record is held back
         if (k == 0)
             return self.in_.eof() && self.in_.empty() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
+        if (internals::tls13_record_overflows(self.ssl_, buf, k)) {
+            self.record_overflow_ = true; // tell_peer() names it
+            return MBEDTLS_ERR_SSL_INVALID_RECORD;
+        }
         return static_cast<int>(k);
     }
 
@@ -755,7 +781,10 @@ private:
     bool has_truncation_override_ = false;
     bool callback_rejected_ = false;
 
-    unsigned char last_record_type_ = 0;
+    bool record_overflow_ = false; // recv_cb refused a TLS 1.3 record over 2^14 + 256
+    std::uint64_t step_began_ = 0; // out_.produced() when the current mbedTLS call began
+    std::uint64_t alert_end_ = 0;  // out_.produced() after the latest record that may be an
+                                   // alert (send_cb)
     bool hs_done_ = false;
     bool peer_closed_ = false;
     bool close_sent_ = false;

@@ -991,6 +991,153 @@ inline int pending_handshake_fragment(const mbedtls_ssl_context& ssl) noexcept {
 #endif
 }
 
+// ---- alerts -----------------------------------------------------------------------------------
+
+/** The fatal alert mbedTLS 3.x decided on and has not sent yet (mbedtls_ssl_pend_fatal_alert;
+    it sends it at the end of the handshake step), or -1. 2.28 sends its alerts at once. */
+inline int pending_alert(const mbedtls_ssl_context& ssl) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return ssl.MBEDTLS_PRIVATE(send_alert) != 0 ? ssl.MBEDTLS_PRIVATE(alert_type) : -1;
+#else
+    (void)ssl;
+    return -1;
+#endif
+}
+
+/// The clear header of the record the record layer read last (or is reading): in_hdr keeps
+/// it until the next record's header is read over it.
+struct record_header {
+    int type = -1;            // the outer content type
+    int major = 0, minor = 0; // the record's version
+    std::size_t length = 0;   // the length field
+    bool present = false;     // the five header bytes were read
+};
+
+inline record_header incoming_record_header(const mbedtls_ssl_context& ssl) noexcept {
+    record_header h;
+    const unsigned char* p = ssl.TLSX_MBEDTLS_FIELD(in_hdr);
+    const unsigned char* buf = ssl.TLSX_MBEDTLS_FIELD(in_buf);
+    if (!p || !buf) // (in_left is 0 again once a record was taken whole: not a test)
+        return h;
+    h.type = p[0];
+    h.major = p[1];
+    h.minor = p[2];
+    h.length = static_cast<std::size_t>(p[3]) << 8 | p[4];
+    h.present = true;
+    return h;
+}
+
+/** Whether the `k` bytes the receive callback just wrote to `buf` completed the header of a
+    TLS 1.3 record longer than RFC 8446 5.2 allows (2^14 + 256), which mbedTLS 3.6 would try
+    to decrypt (and answer with bad_record_mac) instead of refusing with record_overflow.
+    mbedtls_ssl_fetch_input reads into in_hdr + in_left, so the header is whole once in_left
+    + k reaches 5 from below. */
+inline bool tls13_record_overflows(const mbedtls_ssl_context& ssl, const unsigned char* buf,
+                                   std::size_t k) noexcept {
+    const std::size_t left = ssl.TLSX_MBEDTLS_FIELD(in_left);
+    if (left >= 5 || left + k < 5 || !negotiated_tls13(ssl))
+        return false;
+    const unsigned char* h = buf - left;
+    return (std::size_t(h[3]) << 8 | h[4]) > 16384 + 256;
+}
+
+/// Whether `ret` may come from a record header that mbedTLS checked on its own, outside its
+/// record layer: 2.28 parses the first ClientHello's record itself (for SSLv2 hellos) and
+/// refuses a wrong type, version or length with MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO.
+inline bool read_its_own_record(int ret) noexcept {
+#if MBEDTLS_VERSION_MAJOR < 3
+    return ret == MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO;
+#else
+    (void)ret;
+    return false;
+#endif
+}
+
+/** Whether `ret` is one of 2.28's "bad handshake message" codes that its parsers also return,
+    without an alert, when the current record is no handshake record at all (application
+    data where a ClientKeyExchange belongs, say). Not BAD_HS_CLIENT_HELLO: the first
+    ClientHello is read outside the record layer, which leaves the current record unset. */
+inline bool names_a_bad_message(int ret) noexcept {
+#if MBEDTLS_VERSION_MAJOR < 3
+    switch (ret) {
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE_REQUEST:
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE:
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO_DONE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_KEY_EXCHANGE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE_VERIFY:
+    case MBEDTLS_ERR_SSL_BAD_HS_FINISHED:
+    case MBEDTLS_ERR_SSL_BAD_HS_NEW_SESSION_TICKET:
+        return true;
+    default:
+        return false;
+    }
+#else
+    (void)ret;
+    return false;
+#endif
+}
+
+/** The alert for the error codes whose meaning differs between the series: 2.28's
+    MBEDTLS_ERR_SSL_BAD_HS_* name the message that could not be parsed (3.x folded them into
+    DECODE_ERROR, HANDSHAKE_FAILURE, ... and reuses some of their values for other codes).
+    -1: not such a code. */
+inline int series_alert(int ret) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    switch (ret) {
+    case MBEDTLS_ERR_SSL_DECODE_ERROR:
+        return MBEDTLS_SSL_ALERT_MSG_DECODE_ERROR;
+    case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
+        return MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
+    case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
+        return MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE;
+    case MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER:
+        return MBEDTLS_SSL_ALERT_MSG_ILLEGAL_PARAMETER;
+    case MBEDTLS_ERR_SSL_BAD_CERTIFICATE:
+        return MBEDTLS_SSL_ALERT_MSG_BAD_CERT;
+    case MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION:
+        return MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_EXT;
+    case MBEDTLS_ERR_SSL_NO_APPLICATION_PROTOCOL:
+        return MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL;
+    case MBEDTLS_ERR_SSL_UNRECOGNIZED_NAME:
+        return MBEDTLS_SSL_ALERT_MSG_UNRECOGNIZED_NAME;
+    default:
+        return -1;
+    }
+#else
+    switch (ret) {
+    case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO:
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE_REQUEST:
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE:
+    case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO_DONE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_KEY_EXCHANGE:
+    case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_KEY_EXCHANGE_RP:
+    case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_KEY_EXCHANGE_CS:
+    case MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE_VERIFY:
+    case MBEDTLS_ERR_SSL_BAD_HS_FINISHED:
+    case MBEDTLS_ERR_SSL_BAD_HS_NEW_SESSION_TICKET:
+        return MBEDTLS_SSL_ALERT_MSG_DECODE_ERROR;
+    case MBEDTLS_ERR_SSL_BAD_HS_CHANGE_CIPHER_SPEC:
+        return MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE;
+    case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
+        return MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
+    case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE:
+    case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN:
+    case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
+        return MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE;
+    case MBEDTLS_ERR_SSL_UNKNOWN_CIPHER:
+        return MBEDTLS_SSL_ALERT_MSG_ILLEGAL_PARAMETER;
+    case MBEDTLS_ERR_SSL_INVALID_VERIFY_HASH:
+        return MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR;
+    default:
+        return -1;
+    }
+#endif
+}
+
 } // namespace internals
 } // namespace detail
 } // namespace tlsx
