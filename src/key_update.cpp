@@ -62,8 +62,9 @@ void key_update::log(const char* side, std::uint64_t n, const unsigned char* sec
     forward_->sink(forward_->p, label, client_random_, secret, secret_size_);
 }
 
-/// A transform of the current secrets (both directions), in a slot that neither direction uses.
-int key_update::next_transform(mbedtls_ssl_context& ssl, mbedtls_ssl_transform*& out) noexcept {
+/// A transform of the current secrets for one direction, in a slot that neither direction uses.
+int key_update::next_transform(mbedtls_ssl_context& ssl, bool inbound,
+                               mbedtls_ssl_transform*& out) noexcept {
     internals::tls13_suite suite;
     if (!have_secrets_ || !internals::negotiated_suite(ssl, suite) ||
         suite.hash_len != secret_size_)
@@ -79,7 +80,7 @@ int key_update::next_transform(mbedtls_ssl_context& ssl, mbedtls_ssl_transform*&
         internals::transform_storage& s = slots_[i];
         if (s.get() == in || s.get() == outb)
             continue;
-        int ret = internals::make_transform(s, ssl, suite, client_secret_, server_secret_);
+        int ret = internals::make_transform(s, ssl, suite, client_secret_, server_secret_, inbound);
         if (ret != 0) {
             internals::free_transform(s);
             return ret;
@@ -123,7 +124,7 @@ key_update::received key_update::receive(mbedtls_ssl_context& ssl) noexcept {
     int ret = internals::negotiated_suite(ssl, suite) ? internals::next_traffic_secret(suite, peer)
                                                       : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
     if (ret == 0)
-        ret = next_transform(ssl, t);
+        ret = next_transform(ssl, true, t);
     if (ret != 0) {
         r.error = ret;
         r.alert = MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR;
@@ -151,7 +152,7 @@ int key_update::send(mbedtls_ssl_context& ssl, bool request_peer, bool automatic
     ret = internals::negotiated_suite(ssl, suite) ? internals::next_traffic_secret(suite, own)
                                                   : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
     if (ret == 0)
-        ret = next_transform(ssl, t);
+        ret = next_transform(ssl, false, t);
     if (ret != 0)
         return ret; // the KeyUpdate is out: the session cannot go on with the old keys
     internals::set_outbound_transform(ssl, t);

@@ -72,7 +72,8 @@ public:
 private:
     static void export_sink(void* p, const char* label, const unsigned char* client_random,
                             const unsigned char* secret, std::size_t size);
-    int next_transform(mbedtls_ssl_context& ssl, mbedtls_ssl_transform*& out) noexcept;
+    int next_transform(mbedtls_ssl_context& ssl, bool inbound,
+                       mbedtls_ssl_transform*& out) noexcept;
     void log(const char* side, std::uint64_t n, const unsigned char* secret) noexcept;
     /// After an update that a record_due() asked for, that record counts under the new key
     /// (the countdown has no other user: an explicit update restarts it the same way).

@@ -13,6 +13,8 @@
 #include "support/run.hpp"
 #include "support/tls13_records.hpp"
 
+#include "detail/mbedtls_internals.hpp"
+
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/test/unit_test.hpp>
@@ -22,11 +24,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <thread>
 #include <string>
 #include <string_view>
+#include <utility>
 
 using tlsx_test::engine_pair;
 
@@ -208,6 +212,119 @@ BOOST_AUTO_TEST_CASE(key_update_both_roles_both_ways_with_the_key_log_of_each_ge
         }
     }
 }
+
+// The keys of each generation are re-keyed into reused transforms (without allocating): a
+// third party holding only the key log opens every record, generation after generation.
+BOOST_AUTO_TEST_CASE(every_generation_of_reused_transforms_seals_with_its_own_keys, *with_tls13) {
+    keyed_pair k;
+    engine_pair& p = *k.p;
+    BOOST_REQUIRE(!p.handshake());
+    std::string secret = k.client_keys["CLIENT_TRAFFIC_SECRET_0"];
+    auto current = std::make_unique<tlsx_test::tls13_protector>(secret);
+    for (int n = 1; n <= 10; ++n) { // three transform slots: each re-keyed three times or more
+        BOOST_TEST_CONTEXT("generation " << n) {
+            auto r = p.client.key_update(false);
+            BOOST_REQUIRE_MESSAGE(!r.ec, r.ec.message());
+            const std::string data = "generation " + std::to_string(n);
+            auto w = p.client.write(boost::asio::buffer(data));
+            BOOST_REQUIRE_MESSAGE(!w.ec, w.ec.message());
+            const std::string wire = take_output(p.client);
+            std::string content;
+            std::size_t used = 0;
+            BOOST_REQUIRE(current->open(wire, content, used) == 22); // the KeyUpdate, old keys
+            BOOST_TEST(content == std::string({'\x18', '\0', '\0', '\x01', '\0'}));
+            secret = next_secret(secret);
+            current = std::make_unique<tlsx_test::tls13_protector>(secret);
+            std::size_t used2 = 0;
+            BOOST_REQUIRE(current->open(wire.substr(used), content, used2) == 23);
+            BOOST_TEST(content == data);
+            BOOST_TEST(used + used2 == wire.size());
+            // The server (its inbound transforms re-keyed the same way) reads it too.
+            BOOST_REQUIRE(p.server.put_input(boost::asio::buffer(wire)) == wire.size());
+            BOOST_TEST(read_all(p.server) == data);
+        }
+    }
+    BOOST_TEST(p.server.key_generation(true) == 10u);
+}
+
+// tlsx's HKDF-Expand-Label (no heap) gives mbedTLS's bytes (PSA), for both TLS 1.3 hashes and
+// every label and length a key update uses.
+BOOST_AUTO_TEST_CASE(hkdf_expand_label_matches_mbedtls, *with_tls13) {
+    namespace in = tlsx::detail::internals;
+    for (bool sha384 : {false, true}) {
+        in::tls13_suite s;
+#if TLSX_HAS_KEY_UPDATE
+        s.hash = sha384 ? PSA_ALG_SHA_384 : PSA_ALG_SHA_256;
+#endif
+        s.hash_len = sha384 ? 48 : 32;
+        unsigned char secret[48];
+        for (int i = 0; i < 48; ++i)
+            secret[i] = static_cast<unsigned char>(i * 7 + (sha384 ? 3 : 1));
+        const std::pair<const char*, std::size_t> uses[] = {
+            {"traffic upd", s.hash_len}, {"key", 16}, {"key", 32}, {"iv", 12}};
+        for (auto [label, length] : uses) {
+            BOOST_TEST_CONTEXT("sha384 " << sha384 << " " << label << " " << length) {
+                unsigned char ours[48] = {}, theirs[48] = {};
+                BOOST_REQUIRE(in::hkdf_expand_label(s, secret, label, ours, length) == 0);
+                BOOST_REQUIRE(in::mbedtls_hkdf_expand_label(s, secret, label, theirs, length) == 0);
+                BOOST_TEST(std::string(ours, ours + 48) == std::string(theirs, theirs + 48));
+            }
+        }
+        unsigned char out[64];
+        BOOST_TEST(in::hkdf_expand_label(s, secret, "key", out, s.hash_len + 1) ==
+                   MBEDTLS_ERR_SSL_BAD_INPUT_DATA); // longer than one HMAC block
+    }
+}
+
+#if TLSX_MBEDTLS36_GCM_REKEY
+namespace {
+/// AES-GCM of a fixed message under `g`'s key: ciphertext and tag.
+std::string gcm_seal(mbedtls_gcm_context& g) {
+    const unsigned char iv[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    const unsigned char ad[13] = {23, 3, 3, 0, 33};
+    unsigned char msg[40], out[40 + 16];
+    for (int i = 0; i < 40; ++i)
+        msg[i] = static_cast<unsigned char>(i * 13);
+    BOOST_REQUIRE(mbedtls_gcm_crypt_and_tag(&g, MBEDTLS_GCM_ENCRYPT, sizeof msg, iv, sizeof iv, ad,
+                                            sizeof ad, msg, out, 16, out + 40) == 0);
+    return std::string(out, out + sizeof out);
+}
+} // namespace
+
+// gcm_rekey (a context's new key without mbedtls_gcm_setkey's allocation) leaves the context
+// as mbedtls_gcm_setkey does, table and all, and with the table computed for the portable
+// multiplication (acceleration 0) it seals as the accelerated one.
+BOOST_AUTO_TEST_CASE(gcm_rekey_in_place_is_mbedtls_gcm_setkey, *with_tls13) {
+    namespace in = tlsx::detail::internals;
+    for (unsigned bits : {128u, 256u}) {
+        unsigned char key0[32], key1[32];
+        for (int i = 0; i < 32; ++i) {
+            key0[i] = static_cast<unsigned char>(i);
+            key1[i] = static_cast<unsigned char>(0xA5 ^ (i * 29));
+        }
+        mbedtls_gcm_context fresh, reused;
+        mbedtls_gcm_init(&fresh);
+        mbedtls_gcm_init(&reused);
+        BOOST_REQUIRE(mbedtls_gcm_setkey(&fresh, MBEDTLS_CIPHER_ID_AES, key1, bits) == 0);
+        BOOST_REQUIRE(mbedtls_gcm_setkey(&reused, MBEDTLS_CIPHER_ID_AES, key0, bits) == 0);
+        BOOST_REQUIRE(in::gcm_rekey(reused, key1, bits) == 0);
+        BOOST_TEST(std::memcmp(fresh.MBEDTLS_PRIVATE(H), reused.MBEDTLS_PRIVATE(H),
+                               sizeof fresh.MBEDTLS_PRIVATE(H)) == 0,
+                   "bits " << bits << " acceleration " << int(fresh.MBEDTLS_PRIVATE(acceleration)));
+        const std::string want = gcm_seal(fresh);
+        BOOST_TEST(gcm_seal(reused) == want);
+        // The portable table (what a CPU without carry-less multiplication uses).
+        reused.MBEDTLS_PRIVATE(acceleration) = 0;
+        BOOST_REQUIRE(in::gcm_rekey(reused, key0, bits) == 0);
+        BOOST_REQUIRE(in::gcm_rekey(reused, key1, bits) == 0);
+        BOOST_TEST(gcm_seal(reused) == want, "bits " << bits << " small table");
+        // A key of another length is refused, not misused.
+        BOOST_TEST(in::gcm_rekey(reused, key1, bits == 128 ? 256 : 128) != 0);
+        mbedtls_gcm_free(&fresh);
+        mbedtls_gcm_free(&reused);
+    }
+}
+#endif
 
 BOOST_AUTO_TEST_CASE(renegotiate_on_a_tls13_server_is_a_key_update_asking_the_peer, *with_tls13) {
     contexts c;

@@ -751,9 +751,12 @@ inline int conf_dh_params(mbedtls_ssl_config* conf, const unsigned char* in, std
 // mbedtls_ssl_read fail with UNEXPECTED_MESSAGE, with the message still in in_msg. tlsx does the
 // key update itself from the pieces of 3.6's key schedule, which are exported by libmbedtls but
 // declared only in headers 3.6 does not install (library/ssl_tls13_keys.h, library/ssl_misc.h):
-// the next secret is HKDF-Expand-Label(secret, "traffic upd", "", Hash.length), its keys come
-// from mbedtls_ssl_tls13_make_traffic_keys, and mbedtls_ssl_tls13_populate_transform turns them
-// into a record transform that becomes the session's transform_in or transform_out (what
+// the next secret is HKDF-Expand-Label(secret, "traffic upd", "", Hash.length), its keys are
+// HKDF-Expand-Label(secret, "key"/"iv", "", length) (RFC 8446 7.3; both computed here by the
+// SHA modules, no heap: mbedTLS's own goes through PSA, which allocates), and
+// mbedtls_ssl_tls13_populate_transform turns them into a record transform (later generations
+// re-key that transform's cipher contexts in place, through tlsx_mbedtls36_transform_head)
+// that becomes the session's transform_in or transform_out (what
 // mbedtls_ssl_set_inbound/outbound_transform of library/ssl_msg.c do: set the pointer, zero the
 // sequence number; those two are not exported by the shared library, so done here). A KeyUpdate
 // is written as a handshake record with mbedtls_ssl_write_record: mbedtls_ssl_write_handshake_msg
@@ -771,6 +774,47 @@ inline int conf_dh_params(mbedtls_ssl_config* conf, const unsigned char* in, std
 #endif
 
 #if TLSX_HAS_KEY_UPDATE
+#include <mbedtls/cipher.h>
+#include <mbedtls/gcm.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
+
+/// library/ssl_misc.h (3.6.6): MBEDTLS_SSL_SOME_SUITES_USE_MAC, recomputed from the public
+/// configuration (config_adjust_legacy_crypto.h defines the MBEDTLS_SSL_HAVE_* it tests).
+#if defined(MBEDTLS_SSL_PROTO_TLS1_2) &&                                                           \
+    (defined(MBEDTLS_CIPHER_NULL_CIPHER) ||                                                        \
+     (defined(MBEDTLS_SSL_HAVE_CBC) &&                                                             \
+      (defined(MBEDTLS_SSL_HAVE_AES) || defined(MBEDTLS_SSL_HAVE_CAMELLIA) ||                      \
+       defined(MBEDTLS_SSL_HAVE_ARIA))))
+#define TLSX_MBEDTLS36_SOME_SUITES_USE_MAC 1
+#else
+#define TLSX_MBEDTLS36_SOME_SUITES_USE_MAC 0
+#endif
+
+/** The head of library/ssl_misc.h (3.6.6) struct mbedtls_ssl_transform up to its cipher
+    contexts, field for field under the same conditions (without MBEDTLS_USE_PSA_CRYPTO: with
+    it the transform holds PSA key ids and this is not used). Read only after a transform
+    populated by mbedTLS was checked to match it (transform_head_matches). */
+struct tlsx_mbedtls36_transform_head {
+    std::size_t minlen;
+    std::size_t ivlen;
+    std::size_t fixed_ivlen;
+    std::size_t maclen;
+    std::size_t taglen;
+    unsigned char iv_enc[16];
+    unsigned char iv_dec[16];
+#if TLSX_MBEDTLS36_SOME_SUITES_USE_MAC
+    mbedtls_md_context_t md_ctx_enc;
+    mbedtls_md_context_t md_ctx_dec;
+#if defined(MBEDTLS_SSL_ENCRYPT_THEN_MAC)
+    int encrypt_then_mac;
+#endif
+#endif
+    mbedtls_ssl_protocol_version tls_version;
+    mbedtls_cipher_context_t cipher_ctx_enc;
+    mbedtls_cipher_context_t cipher_ctx_dec;
+};
+
 /// library/ssl_misc.h (3.6.6) struct mbedtls_ssl_key_set, with MBEDTLS_SSL_MAX_KEY_LENGTH 32 and
 /// MBEDTLS_SSL_MAX_IV_LENGTH 16 (fixed values there, not configuration options).
 struct tlsx_mbedtls36_key_set {
@@ -789,12 +833,6 @@ int mbedtls_ssl_tls13_hkdf_expand_label(psa_algorithm_t hash_alg, const unsigned
                                         std::size_t label_len, const unsigned char* ctx,
                                         std::size_t ctx_len, unsigned char* buf,
                                         std::size_t buf_len);
-// library/ssl_tls13_keys.h (3.6.6)
-int mbedtls_ssl_tls13_make_traffic_keys(psa_algorithm_t hash_alg,
-                                        const unsigned char* client_secret,
-                                        const unsigned char* server_secret, std::size_t secret_len,
-                                        std::size_t key_len, std::size_t iv_len,
-                                        tlsx_mbedtls36_key_set* keys);
 // library/ssl_tls13_keys.h (3.6.6)
 int mbedtls_ssl_tls13_populate_transform(mbedtls_ssl_transform* transform, int endpoint,
                                          int ciphersuite,
@@ -822,7 +860,9 @@ inline constexpr std::size_t max_traffic_secret = 48;
     contexts) are bounded well below this. */
 struct alignas(std::max_align_t) transform_storage {
     unsigned char bytes[1024];
-    bool in_use = false; // initialised (and populated): free before reuse
+    bool in_use = false;    // initialised (and populated): free before reuse
+    bool rekeyable = false; // its head matched tlsx_mbedtls36_transform_head when populated
+    int suite = 0;          // the ciphersuite it was populated for
     mbedtls_ssl_transform* get() noexcept {
         return reinterpret_cast<mbedtls_ssl_transform*>(bytes);
     }
@@ -831,6 +871,7 @@ struct alignas(std::max_align_t) transform_storage {
 /// What a TLS 1.3 suite's key schedule needs.
 struct tls13_suite {
     int id = 0;
+    int cipher = 0; // mbedtls_cipher_type_t
 #if TLSX_HAS_KEY_UPDATE
     psa_algorithm_t hash = 0;
 #endif
@@ -856,6 +897,7 @@ inline bool negotiated_suite(const mbedtls_ssl_context& ssl, tls13_suite& s) noe
     default:
         return false;
     }
+    s.cipher = info->MBEDTLS_PRIVATE(cipher);
     s.hash_len = PSA_HASH_LENGTH(s.hash);
     s.key_len = mbedtls_ssl_ciphersuite_get_cipher_key_bitlen(info) / 8;
     s.iv_len = 12; // every TLS 1.3 AEAD (RFC 8446 5.3)
@@ -867,23 +909,117 @@ inline bool negotiated_suite(const mbedtls_ssl_context& ssl, tls13_suite& s) noe
 #endif
 }
 
-/// application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length)
-/// (RFC 8446 7.2), in place. 0 or an mbedTLS error.
-inline int next_traffic_secret(const tls13_suite& s, unsigned char* secret) noexcept {
 #if TLSX_HAS_KEY_UPDATE
-    static const unsigned char label[] = "traffic upd";
-    unsigned char next[max_traffic_secret];
-    int ret = mbedtls_ssl_tls13_hkdf_expand_label(s.hash, secret, s.hash_len, label,
-                                                  sizeof label - 1, nullptr, 0, next, s.hash_len);
-    if (ret == 0)
-        std::memcpy(secret, next, s.hash_len);
-    mbedtls_platform_zeroize(next, sizeof next);
+/** H(a || b) with the suite's hash (SHA-256 or SHA-384), by the hash modules directly: their
+    contexts live on the stack (mbedtls_md_setup and PSA's HMAC allocate). 0 or an error. */
+inline int hash_two(const tls13_suite& s, const unsigned char* a, std::size_t a_len,
+                    const unsigned char* b, std::size_t b_len, unsigned char* out) noexcept {
+    int ret;
+    if (s.hash == PSA_ALG_SHA_256) {
+        mbedtls_sha256_context c;
+        mbedtls_sha256_init(&c);
+        if ((ret = mbedtls_sha256_starts(&c, 0)) == 0 &&
+            (ret = mbedtls_sha256_update(&c, a, a_len)) == 0 &&
+            (ret = mbedtls_sha256_update(&c, b, b_len)) == 0)
+            ret = mbedtls_sha256_finish(&c, out);
+        mbedtls_sha256_free(&c);
+    } else {
+        mbedtls_sha512_context c;
+        mbedtls_sha512_init(&c);
+        if ((ret = mbedtls_sha512_starts(&c, 1)) == 0 && // 1: SHA-384
+            (ret = mbedtls_sha512_update(&c, a, a_len)) == 0 &&
+            (ret = mbedtls_sha512_update(&c, b, b_len)) == 0)
+            ret = mbedtls_sha512_finish(&c, out);
+        mbedtls_sha512_free(&c);
+    }
+    return ret;
+}
+#endif
+
+/** HKDF-Expand-Label(secret, label, "", length) of RFC 8446 7.1 with the suite's hash, for
+    length <= Hash.length (one HMAC block: every TLS 1.3 secret, key and IV). Computed here,
+    with no heap allocation, rather than by mbedtls_ssl_tls13_hkdf_expand_label, whose PSA key
+    derivation allocates; test/key_update.cpp checks both give the same bytes. 0 or an
+    mbedTLS error. */
+inline int hkdf_expand_label(const tls13_suite& s, const unsigned char* secret, const char* label,
+                             unsigned char* out, std::size_t length) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    const std::size_t label_len = std::strlen(label);
+    const std::size_t block = s.hash == PSA_ALG_SHA_256 ? 64 : 128;
+    if ((s.hash != PSA_ALG_SHA_256 && s.hash != PSA_ALG_SHA_384) || length > s.hash_len ||
+        label_len > 249 || s.hash_len > block)
+        return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    // HkdfLabel { uint16 length; opaque label<7..255> = "tls13 " + label; opaque context<0..255>
+    // = ""; } followed by HKDF-Expand's block counter 0x01 (RFC 5869 2.3: T(1) is all we need).
+    unsigned char info[2 + 1 + 255 + 1 + 1];
+    std::size_t n = 0;
+    info[n++] = static_cast<unsigned char>(length >> 8);
+    info[n++] = static_cast<unsigned char>(length);
+    info[n++] = static_cast<unsigned char>(6 + label_len);
+    std::memcpy(info + n, "tls13 ", 6);
+    n += 6;
+    std::memcpy(info + n, label, label_len);
+    n += label_len;
+    info[n++] = 0; // empty context
+    info[n++] = 1; // T(1)
+    // HMAC(secret, info) = H(secret ^ opad || H(secret ^ ipad || info)) (RFC 2104); the secret
+    // (Hash.length) is shorter than a block, so it is the key as it is, zero-padded.
+    unsigned char pad[128];
+    unsigned char inner[max_traffic_secret];
+    std::memset(pad, 0x36, block);
+    for (std::size_t i = 0; i < s.hash_len; ++i)
+        pad[i] ^= secret[i];
+    int ret = hash_two(s, pad, block, info, n, inner);
+    if (ret == 0) {
+        for (std::size_t i = 0; i < block; ++i)
+            pad[i] ^= 0x36 ^ 0x5c;
+        unsigned char t1[max_traffic_secret];
+        ret = hash_two(s, pad, block, inner, s.hash_len, t1);
+        if (ret == 0)
+            std::memcpy(out, t1, length);
+        mbedtls_platform_zeroize(t1, sizeof t1);
+    }
+    mbedtls_platform_zeroize(pad, sizeof pad);
+    mbedtls_platform_zeroize(inner, sizeof inner);
     return ret;
 #else
     (void)s;
     (void)secret;
+    (void)label;
+    (void)out;
+    (void)length;
     return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
 #endif
+}
+
+/** mbedTLS's own HKDF-Expand-Label (library/ssl_tls13_keys.c, through PSA), for the test that
+    compares hkdf_expand_label with it. 0 or an mbedTLS error. */
+inline int mbedtls_hkdf_expand_label(const tls13_suite& s, const unsigned char* secret,
+                                     const char* label, unsigned char* out,
+                                     std::size_t length) noexcept {
+#if TLSX_HAS_KEY_UPDATE
+    return mbedtls_ssl_tls13_hkdf_expand_label(s.hash, secret, s.hash_len,
+                                               reinterpret_cast<const unsigned char*>(label),
+                                               std::strlen(label), nullptr, 0, out, length);
+#else
+    (void)s;
+    (void)secret;
+    (void)label;
+    (void)out;
+    (void)length;
+    return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
+#endif
+}
+
+/// application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length)
+/// (RFC 8446 7.2), in place. 0 or an mbedTLS error.
+inline int next_traffic_secret(const tls13_suite& s, unsigned char* secret) noexcept {
+    unsigned char next[max_traffic_secret];
+    int ret = hkdf_expand_label(s, secret, "traffic upd", next, s.hash_len);
+    if (ret == 0)
+        std::memcpy(secret, next, s.hash_len);
+    mbedtls_platform_zeroize(next, sizeof next);
+    return ret;
 }
 
 /// Free a transform made by make_transform (nothing if none).
@@ -893,24 +1029,166 @@ inline void free_transform(transform_storage& t) noexcept {
         mbedtls_ssl_transform_free(t.get());
 #endif
     t.in_use = false;
+    t.rekeyable = false;
 }
 
-/** Make `t` the record protection of the given generation of secrets (both directions; the
-    one it is installed for is used). 0 or an mbedTLS error. */
+#if TLSX_HAS_KEY_UPDATE && !defined(MBEDTLS_USE_PSA_CRYPTO)
+/// Whether a transform mbedTLS populated for suite `s` has tlsx_mbedtls36_transform_head's
+/// layout: both cipher contexts where the head puts them, set up for the suite's cipher, and
+/// the IV and tag lengths where it puts them.
+inline bool transform_head_matches(mbedtls_ssl_transform* t, const tls13_suite& s) noexcept {
+    const auto* h = reinterpret_cast<const tlsx_mbedtls36_transform_head*>(t);
+    const mbedtls_cipher_info_t* info =
+        mbedtls_cipher_info_from_type(static_cast<mbedtls_cipher_type_t>(s.cipher));
+    return info && h->ivlen == s.iv_len && h->fixed_ivlen == s.iv_len && h->maclen == 0 &&
+           (h->taglen == 16 || h->taglen == 8) && h->tls_version == MBEDTLS_SSL_VERSION_TLS1_3 &&
+           h->cipher_ctx_enc.MBEDTLS_PRIVATE(cipher_info) == info &&
+           h->cipher_ctx_dec.MBEDTLS_PRIVATE(cipher_info) == info &&
+           h->cipher_ctx_enc.MBEDTLS_PRIVATE(cipher_ctx) != nullptr &&
+           h->cipher_ctx_dec.MBEDTLS_PRIVATE(cipher_ctx) != nullptr;
+}
+#endif
+
+#if TLSX_HAS_KEY_UPDATE && !defined(MBEDTLS_USE_PSA_CRYPTO) && defined(MBEDTLS_GCM_C) &&           \
+    !defined(MBEDTLS_GCM_ALT) && !defined(MBEDTLS_BLOCK_CIPHER_C)
+#define TLSX_MBEDTLS36_GCM_REKEY 1
+/// library/gcm.c (3.6.6): the values of mbedtls_gcm_context::acceleration.
+inline constexpr unsigned char gcm_acc_aesni = 2, gcm_acc_aesce = 3;
+
+/** mbedtls_gcm_setkey without its allocation, for a context it set up before with a key of the
+    same cipher and length: mbedtls_gcm_setkey frees and sets up its AES context anew (a
+    calloc) before gcm_gen_table (static in library/gcm.c) computes H = E(K, 0^128) and the
+    table of its multiples. Here the AES context takes the new key in place
+    (mbedtls_cipher_setkey of an ECB context allocates nothing) and the table is computed as
+    gcm_gen_table of 3.6.6 does, for the acceleration mbedtls_gcm_setkey chose (a property of
+    the CPU, kept in the context). test/key_update.cpp checks it against mbedtls_gcm_setkey. */
+inline int gcm_rekey(mbedtls_gcm_context& g, const unsigned char* key, unsigned bits) noexcept {
+    mbedtls_cipher_context_t& aes = g.MBEDTLS_PRIVATE(cipher_ctx);
+    int ret = mbedtls_cipher_setkey(&aes, key, static_cast<int>(bits), MBEDTLS_ENCRYPT);
+    if (ret != 0)
+        return ret;
+    unsigned char h[16] = {};
+    std::size_t olen = 0;
+    if ((ret = mbedtls_cipher_update(&aes, h, 16, h, &olen)) != 0)
+        return ret;
+    auto& H = g.MBEDTLS_PRIVATE(H);
+    constexpr int size = MBEDTLS_GCM_HTABLE_SIZE;
+    std::memcpy(H[size / 2], h, 16); // the bytes of H, as gcm_gen_table's u64h
+    mbedtls_platform_zeroize(h, sizeof h);
+    const unsigned char acc = g.MBEDTLS_PRIVATE(acceleration);
+    if (acc == gcm_acc_aesni || acc == gcm_acc_aesce)
+        return 0; // carry-less multiplication needs H alone
+    // gcm_gen_table's table: H[i] = H times i in GF(2^128), each entry's halves as big-endian
+    // 64-bit words (gcm_gen_table_rightshift), then packed as host words (small table only).
+    auto get_be = [](const std::uint64_t& w) {
+        unsigned char b[8];
+        std::memcpy(b, &w, 8);
+        std::uint64_t v = 0;
+        for (int k = 0; k < 8; ++k)
+            v = (v << 8) | b[k];
+        return v;
+    };
+    auto put_be = [](std::uint64_t v, std::uint64_t& w) {
+        unsigned char b[8];
+        for (int k = 7; k >= 0; --k, v >>= 8)
+            b[k] = static_cast<unsigned char>(v);
+        std::memcpy(&w, b, 8);
+    };
+    H[0][0] = 0;
+    H[0][1] = 0;
+    for (int i = size / 4; i > 0; i >>= 1) {
+        const std::uint64_t* src = H[i * 2];
+        std::uint64_t* dst = H[i];
+        unsigned char s8[16];
+        std::memcpy(s8, src, 16);
+        put_be(get_be(src[1]) >> 1, dst[1]);
+        unsigned char d8[16];
+        std::memcpy(d8, dst, 16);
+        d8[8] |= static_cast<unsigned char>((s8[7] & 0x01) << 7);
+        std::memcpy(dst, d8, 16);
+        put_be(get_be(src[0]) >> 1, dst[0]);
+        std::memcpy(d8, dst, 16);
+        d8[0] ^= (s8[15] & 0x01) ? 0xE1 : 0;
+        std::memcpy(dst, d8, 16);
+    }
+#if !defined(MBEDTLS_GCM_LARGE_TABLE)
+    for (int i = size / 2; i > 0; i >>= 1) {
+        const std::uint64_t w0 = H[i][0], w1 = H[i][1];
+        put_be(w0, H[i][0]);
+        put_be(w1, H[i][1]);
+    }
+#endif
+    for (int i = 2; i < size; i <<= 1)
+        for (int j = 1; j < i; ++j) {
+            H[i + j][0] = H[i][0] ^ H[j][0];
+            H[i + j][1] = H[i][1] ^ H[j][1];
+        }
+    return 0;
+}
+#else
+#define TLSX_MBEDTLS36_GCM_REKEY 0
+#endif
+
+/** Make `t` the record protection of the given generation of secrets, for the direction it is
+    about to be installed in (`inbound`: decryption, else encryption). A slot populated before
+    for the same suite is re-keyed in place: the direction's IV copied and its cipher context
+    given the new key (mbedtls_cipher_setkey on the context mbedTLS set up; its other direction
+    keeps an older key and is re-keyed when the slot serves that direction). Any other slot is
+    populated by mbedTLS (mbedtls_ssl_tls13_populate_transform, which sets up both cipher
+    contexts: their allocations). The keys come from hkdf_expand_label. 0 or an mbedTLS error. */
 inline int make_transform(transform_storage& t, mbedtls_ssl_context& ssl, const tls13_suite& s,
-                          const unsigned char* client_secret,
-                          const unsigned char* server_secret) noexcept {
+                          const unsigned char* client_secret, const unsigned char* server_secret,
+                          bool inbound) noexcept {
 #if TLSX_HAS_KEY_UPDATE
+    const bool is_server =
+        ssl.MBEDTLS_PRIVATE(conf)->MBEDTLS_PRIVATE(endpoint) == MBEDTLS_SSL_IS_SERVER;
+    tlsx_mbedtls36_key_set keys;
+    std::memset(&keys, 0, sizeof keys);
+    keys.key_len = s.key_len;
+    keys.iv_len = s.iv_len;
+    int ret = 0;
+    if ((ret = hkdf_expand_label(s, client_secret, "key", keys.client_write_key, s.key_len)) == 0 &&
+        (ret = hkdf_expand_label(s, client_secret, "iv", keys.client_write_iv, s.iv_len)) == 0 &&
+        (ret = hkdf_expand_label(s, server_secret, "key", keys.server_write_key, s.key_len)) == 0)
+        ret = hkdf_expand_label(s, server_secret, "iv", keys.server_write_iv, s.iv_len);
+    if (ret != 0) {
+        mbedtls_platform_zeroize(&keys, sizeof keys);
+        return ret;
+    }
+#if !defined(MBEDTLS_USE_PSA_CRYPTO)
+    if (t.in_use && t.rekeyable && t.suite == s.id) {
+        auto* h = reinterpret_cast<tlsx_mbedtls36_transform_head*>(t.get());
+        // Ours is the client's key when we are the client and it encrypts, or the server and
+        // it decrypts.
+        const bool client_key = is_server == inbound;
+        const unsigned char* key = client_key ? keys.client_write_key : keys.server_write_key;
+        const unsigned char* iv = client_key ? keys.client_write_iv : keys.server_write_iv;
+        std::memcpy(inbound ? h->iv_dec : h->iv_enc, iv, s.iv_len);
+        mbedtls_cipher_context_t& c = inbound ? h->cipher_ctx_dec : h->cipher_ctx_enc;
+#if TLSX_MBEDTLS36_GCM_REKEY
+        if (mbedtls_cipher_info_get_mode(c.MBEDTLS_PRIVATE(cipher_info)) == MBEDTLS_MODE_GCM)
+            ret = gcm_rekey(*static_cast<mbedtls_gcm_context*>(c.MBEDTLS_PRIVATE(cipher_ctx)), key,
+                            static_cast<unsigned>(s.key_len * 8));
+        else
+#endif
+            ret = mbedtls_cipher_setkey(&c, key, static_cast<int>(s.key_len * 8),
+                                        inbound ? MBEDTLS_DECRYPT : MBEDTLS_ENCRYPT);
+        mbedtls_platform_zeroize(&keys, sizeof keys);
+        if (ret != 0)
+            free_transform(t);
+        return ret;
+    }
+#endif
     free_transform(t);
     mbedtls_ssl_transform_init(t.get());
     t.in_use = true;
-    tlsx_mbedtls36_key_set keys;
-    int ret = mbedtls_ssl_tls13_make_traffic_keys(s.hash, client_secret, server_secret, s.hash_len,
-                                                  s.key_len, s.iv_len, &keys);
-    if (ret == 0)
-        ret = mbedtls_ssl_tls13_populate_transform(
-            t.get(), ssl.MBEDTLS_PRIVATE(conf)->MBEDTLS_PRIVATE(endpoint), s.id, &keys, &ssl);
+    ret = mbedtls_ssl_tls13_populate_transform(
+        t.get(), is_server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT, s.id, &keys, &ssl);
     mbedtls_platform_zeroize(&keys, sizeof keys);
+    t.suite = s.id;
+#if !defined(MBEDTLS_USE_PSA_CRYPTO)
+    t.rekeyable = ret == 0 && transform_head_matches(t.get(), s);
+#endif
     return ret;
 #else
     (void)t;
@@ -918,6 +1196,7 @@ inline int make_transform(transform_storage& t, mbedtls_ssl_context& ssl, const 
     (void)s;
     (void)client_secret;
     (void)server_secret;
+    (void)inbound;
     return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
 #endif
 }
