@@ -30,8 +30,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace tlsx {
 namespace detail {
@@ -464,6 +466,12 @@ private:
         // store, ticket keys) is shared, which is why a context in use must not be changed.
         own_conf_.reset(new mbedtls_ssl_config(*conf));
         conf = own_conf_.get();
+        // The context's own certificates and trust as they are now, held for the session's
+        // life: a reload publishes new ones for later sessions and leaves these alone.
+        creds_ = ctx_->snapshot();
+        creds_.apply(*conf);
+        if (type == stream_base::server && ctx_->sni_cb)
+            mbedtls_ssl_conf_sni(conf, &engine_impl::sni_cb, this); // keeps what it chooses
         if (!has_truncation_override_)
             truncation_ = ctx_->truncation;
         if (has_mode_override_)
@@ -702,6 +710,12 @@ private:
         return static_cast<int>(k);
     }
 
+    static int sni_cb(void* p, mbedtls_ssl_context* ssl, const unsigned char* name,
+                      std::size_t len) {
+        auto& self = *static_cast<engine_impl*>(p);
+        return run_sni_callback(*self.ctx_, ssl, name, len, &self.sni_keep_);
+    }
+
     static int verify_cb(void* p, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {
         auto& self = *static_cast<engine_impl*>(p);
         int max_depth = self.depth_override_ >= 0 ? self.depth_override_ : self.ctx_->verify_depth;
@@ -727,6 +741,8 @@ private:
     }
 
     std::shared_ptr<context_impl> ctx_;
+    credential_snapshot creds_; // what own_conf_ points at (certificates, trust)
+    std::vector<std::shared_ptr<const void>> sni_keep_; // what SNI callbacks chose (use())
     mbedtls_ssl_context ssl_;
     std::unique_ptr<mbedtls_ssl_config> own_conf_;
     bool setup_ = false;
