@@ -459,11 +459,11 @@ private:
         // Each session gets its own copy of the configuration: renegotiation is switched on
         // and off per session (only while we accept one), and a per-stream verify mode needs
         // its own authmode. mbedtls_ssl_config is plain data pointing into the context
-        // (certificates, lists, ticket keys), which the shared_ptr keeps alive, so a shallow
-        // copy is complete and costs no parsing. Settings held in the configuration itself
-        // (verify mode, versions, renegotiation) are copied now and later changes to the
-        // context do not reach this session; what it points to (certificate chains, trust
-        // store, ticket keys) is shared, which is why a context in use must not be changed.
+        // (lists, ticket keys), which the shared_ptr keeps alive, so a shallow copy is complete
+        // and costs no parsing. Settings held in the configuration itself (verify mode,
+        // versions, renegotiation) are copied now and later changes to the context do not
+        // reach this session; what it points to (lists, ticket keys) is shared, which is why a
+        // context in use must not be changed, except by a reload (below).
         own_conf_.reset(new mbedtls_ssl_config(*conf));
         conf = own_conf_.get();
         // The context's own certificates and trust as they are now, held for the session's
