@@ -46,7 +46,7 @@
 #include <string>
 #include <string_view>
 
-    namespace beast = boost::beast;
+namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
