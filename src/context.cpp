@@ -42,8 +42,6 @@ void release(context_impl& impl) noexcept {
     mbedtls_ssl_config_free(&impl.config[stream_base::client]);
     mbedtls_ssl_config_free(&impl.config[stream_base::server]);
     impl.has_config[stream_base::client] = impl.has_config[stream_base::server] = false;
-    mbedtls_x509_crt_free(&impl.ca);
-    mbedtls_x509_crl_free(&impl.crl);
     mbedtls_ssl_ticket_free(&impl.ticket);
     mbedtls_ssl_cache_free(&impl.cache);
     mbedtls_ctr_drbg_free(&impl.drbg);
@@ -98,7 +96,6 @@ void set_up_config(context_impl& impl, stream_base::handshake_type role) {
 #endif
     // Never with a peer that lacks secure renegotiation (RFC 5746), whatever the policy.
     mbedtls_ssl_conf_legacy_renegotiation(conf, MBEDTLS_SSL_LEGACY_NO_RENEGOTIATION);
-    apply_trust(impl, conf);
     apply_keylog(impl, conf);
 }
 
@@ -206,8 +203,6 @@ context_impl::context_impl(context::method m)
     mbedtls_ctr_drbg_init(&drbg);
     mbedtls_ssl_config_init(&config[stream_base::client]);
     mbedtls_ssl_config_init(&config[stream_base::server]);
-    mbedtls_x509_crt_init(&ca);
-    mbedtls_x509_crl_init(&crl);
     mbedtls_ssl_ticket_init(&ticket);
     mbedtls_ssl_cache_init(&cache);
     try {
@@ -220,7 +215,6 @@ context_impl::context_impl(context::method m)
 
 context_impl::~context_impl() {
     release(*this);
-    // `credentials` goes after this body, once no configuration points at it any more.
 }
 
 int context_impl::random(void* p, unsigned char* out, std::size_t len) {
@@ -536,19 +530,10 @@ void context::set_key_update_threshold(std::uint64_t records) {
 
 namespace {
 
+// What the context's configuration calls; a tlsx session's own configuration calls
+// run_sni_callback through its engine instead, which keeps the chosen credentials alive.
 int sni_trampoline(void* p, mbedtls_ssl_context* ssl, const unsigned char* name, std::size_t len) {
-    auto& impl = *static_cast<context_impl*>(p);
-    if (!impl.sni_cb)
-        return 0;
-    sni_selection selection(ssl, std::string_view(reinterpret_cast<const char*>(name), len));
-    try {
-        // Failing makes mbedTLS abort the handshake with an unrecognized_name alert.
-        if (!impl.sni_cb(selection))
-            return -1;
-    } catch (...) {
-        return -1;
-    }
-    return selection.result();
+    return run_sni_callback(*static_cast<context_impl*>(p), ssl, name, len, nullptr);
 }
 
 void append_hex(std::string& out, const unsigned char* data, std::size_t size) {
@@ -630,6 +615,21 @@ void attach_keylog(context_impl& impl, mbedtls_ssl_context& ssl) noexcept {
     internals::ssl_keylog(ssl, impl.keylog_cb ? &impl.keylog_target : nullptr);
 }
 
+int run_sni_callback(context_impl& impl, mbedtls_ssl_context* ssl, const unsigned char* name,
+                     std::size_t len, std::vector<std::shared_ptr<const void>>* keep) {
+    if (!impl.sni_cb)
+        return 0;
+    sni_selection selection(ssl, std::string_view(reinterpret_cast<const char*>(name), len), keep);
+    try {
+        // Failing makes mbedTLS abort the handshake with an unrecognized_name alert.
+        if (!impl.sni_cb(selection))
+            return -1;
+    } catch (...) {
+        return -1;
+    }
+    return selection.result();
+}
+
 } // namespace detail
 
 void sni_selection::use(const context& other) {
@@ -638,10 +638,15 @@ void sni_selection::use(const context& other) {
         result_ = MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
         return;
     }
+    // The other context's current set, held by the session for as long as it lives: a reload
+    // of that context (another thread may run one now) publishes a new set and leaves this one.
+    const std::shared_ptr<own_credentials> own = impl->snapshot().own;
+    if (keep_)
+        keep_->push_back(own);
     // Every complete pair of the other context, so mbedTLS can still choose by the client's
     // ciphersuites between, say, an RSA and an ECDSA certificate.
     bool any = false;
-    for (const auto& cred : impl->credentials) {
+    for (const auto& cred : own->list) {
         if (!cred->has_key)
             continue;
         if (int ret = mbedtls_ssl_set_hs_own_cert(ssl_, &cred->chain, &cred->key)) {
@@ -651,7 +656,7 @@ void sni_selection::use(const context& other) {
         any = true;
     }
     if (!any)
-        result_ = internals::no_credentials_error(!impl->credentials.empty());
+        result_ = internals::no_credentials_error(!own->list.empty());
 }
 
 void context::set_sni_callback(sni_callback cb) {

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -36,9 +37,9 @@ int high_level_part(int code) noexcept {
     return code < 0 && code > -0x8000 ? -((-code) & 0x7F80) : code;
 }
 
-// Parses a certificate (chain) into a new credential; `parse` fills the given chain.
+// Parses a certificate (chain) into a new credential of `own`; `parse` fills the given chain.
 template <class Parse>
-error_code add_credential(context_impl& impl, std::string& detail, Parse&& parse) {
+error_code add_credential(own_credentials& own, std::string& detail, Parse&& parse) {
     auto cred = std::make_unique<credential>();
     int ret = parse(&cred->chain);
     if (ret < 0) {
@@ -51,15 +52,19 @@ error_code add_credential(context_impl& impl, std::string& detail, Parse&& parse
     }
     if (is_empty(cred->chain))
         return error::invalid_certificate;
-    impl.credentials.push_back(std::move(cred));
+    own.list.push_back(std::move(cred));
     return {};
 }
 
-error_code load_chain(context_impl& impl, const_buffer data, std::string& detail) {
+error_code load_chain_into(own_credentials& own, const_buffer data, std::string& detail) {
     parse_input in(data);
-    return add_credential(impl, detail, [&](mbedtls_x509_crt* chain) {
+    return add_credential(own, detail, [&](mbedtls_x509_crt* chain) {
         return mbedtls_x509_crt_parse(chain, in.data(), in.size());
     });
+}
+
+error_code load_chain(context_impl& impl, const_buffer data, std::string& detail) {
+    return load_chain_into(*impl.own, data, detail);
 }
 
 error_code load_certificate(context_impl& impl, const_buffer data, context::file_format format,
@@ -70,11 +75,11 @@ error_code load_certificate(context_impl& impl, const_buffer data, context::file
             detail = mbedtls_reason(MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT);
             return error::invalid_certificate;
         }
-        return add_credential(impl, detail, [&](mbedtls_x509_crt* chain) {
+        return add_credential(*impl.own, detail, [&](mbedtls_x509_crt* chain) {
             return mbedtls_x509_crt_parse(chain, in.data(), in.size());
         });
     }
-    return add_credential(impl, detail, [&](mbedtls_x509_crt* chain) {
+    return add_credential(*impl.own, detail, [&](mbedtls_x509_crt* chain) {
         return mbedtls_x509_crt_parse_der(chain, static_cast<const unsigned char*>(data.data()),
                                           data.size());
     });
@@ -154,12 +159,12 @@ error_code parse_private_key(context_impl& impl, const parse_input& in, mbedtls_
     return ret == 0 ? error_code() : key_error(ret, used_password, detail);
 }
 
-// Moves a parsed key into the credential it belongs to and installs that pair.
-error_code pair_key(context_impl& impl, mbedtls_pk_context* key) {
+// Moves a parsed key into the credential of `own` it belongs to and installs that pair.
+error_code pair_key(context_impl& impl, own_credentials& own, mbedtls_pk_context* key) {
     // Keys pair with the certificates still waiting for one, latest first; matching by key
     // rather than by position lets an RSA and an ECDSA pair be given in either order.
     credential* target = nullptr;
-    for (auto it = impl.credentials.rbegin(); it != impl.credentials.rend() && !target; ++it)
+    for (auto it = own.list.rbegin(); it != own.list.rend() && !target; ++it)
         if (!(*it)->has_key &&
             internals::pk_check_pair(&(*it)->chain.pk, key, context_impl::random, &impl) == 0)
             target = it->get();
@@ -169,18 +174,16 @@ error_code pair_key(context_impl& impl, mbedtls_pk_context* key) {
     std::swap(target->key, *key); // moves the key; the scratch one is empty now
     target->has_key = true;
 
-    error_code ec;
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) {
-        if (int r = mbedtls_ssl_conf_own_cert(conf, &target->chain, &target->key); r && !ec)
-            ec = make_mbedtls_error(r);
-    });
-    return ec;
+    if (int r = mbedtls_ssl_conf_own_cert(&own.pairs, &target->chain, &target->key))
+        return make_mbedtls_error(r);
+    own.has_pair = true;
+    return {};
 }
 
-error_code load_key(context_impl& impl, const_buffer data, context::file_format format,
-                    std::string& detail) {
-    const bool has_target = std::any_of(impl.credentials.begin(), impl.credentials.end(),
-                                        [](const auto& c) { return !c->has_key; });
+error_code load_key_into(context_impl& impl, own_credentials& own, const_buffer data,
+                         context::file_format format, std::string& detail) {
+    const bool has_target =
+        std::any_of(own.list.begin(), own.list.end(), [](const auto& c) { return !c->has_key; });
     if (!has_target) {
         detail = "no certificate waiting for its key: use a certificate first";
         return error::invalid_argument;
@@ -200,7 +203,50 @@ error_code load_key(context_impl& impl, const_buffer data, context::file_format 
     detail::unique_pk key;
     if (error_code ec = parse_private_key(impl, in, key.get(), detail))
         return ec;
-    return pair_key(impl, key.get());
+    return pair_key(impl, own, key.get());
+}
+
+error_code load_key(context_impl& impl, const_buffer data, context::file_format format,
+                    std::string& detail) {
+    return load_key_into(impl, *impl.own, data, format, detail);
+}
+
+// ---- reload ---------------------------------------------------------------------------------
+
+/// Which input of a reload failed, for the exception's subject.
+enum class reload_input { chain, key };
+
+// A new set of one chain and its key, checked as the setters check them (the key must match
+// the chain's first certificate), then published whole. On failure the current set stays.
+error_code reload_pair(context_impl& impl, const_buffer chain, const_buffer key,
+                       std::string& detail, reload_input& failed) {
+    auto fresh = std::make_shared<own_credentials>();
+    failed = reload_input::chain;
+    if (error_code ec = load_chain_into(*fresh, chain, detail))
+        return ec;
+    failed = reload_input::key;
+    // PEM or DER (asn1 accepts both: a PEM marker is parsed as PEM).
+    if (error_code ec = load_key_into(impl, *fresh, key, context::asn1, detail))
+        return ec;
+    {
+        std::lock_guard<std::mutex> lock(impl.credentials_mutex);
+        impl.own.swap(fresh);
+    }
+    return {}; // the old set goes here, or with the last session that uses it
+}
+
+error_code reload_pair_files(context_impl& impl, const std::string& chain_path,
+                             const std::string& key_path, std::string& detail,
+                             reload_input& failed) {
+    scrubbed_string chain, key;
+    failed = reload_input::chain;
+    if (!read_file(chain_path, chain.value))
+        return make_error_code(boost::system::errc::no_such_file_or_directory);
+    failed = reload_input::key;
+    if (!read_file(key_path, key.value))
+        return make_error_code(boost::system::errc::no_such_file_or_directory);
+    return reload_pair(impl, boost::asio::buffer(chain.value), boost::asio::buffer(key.value),
+                       detail, failed);
 }
 
 auto certificate_loader(context::file_format format) {
@@ -230,9 +276,57 @@ credential::~credential() {
     mbedtls_x509_crt_free(&chain);
 }
 
+own_credentials::own_credentials() {
+    mbedtls_ssl_config_init(&pairs);
+}
+
+own_credentials::~own_credentials() {
+    mbedtls_ssl_config_free(&pairs); // the pair list first: it points into `list`
+}
+
+void credential_snapshot::apply(mbedtls_ssl_config& conf) const noexcept {
+    if (own && own->has_pair)
+        internals::conf_use_key_cert(conf, internals::conf_key_cert(own->pairs));
+    // Without a CA nothing is installed: an empty chain object would be a bogus trust anchor.
+    if (trust && trust->has_ca)
+        mbedtls_ssl_conf_ca_chain(&conf, &trust->ca, trust->has_crl ? &trust->crl : nullptr);
+}
+
 } // namespace detail
 
 // ---- context --------------------------------------------------------------------------------
+
+void context::reload_certificate_chain_and_key(const_buffer chain, const_buffer key) {
+    const char* fn = "tlsx::context::reload_certificate_chain_and_key";
+    std::string detail;
+    reload_input failed = reload_input::chain;
+    if (error_code ec = reload_pair(need(impl_, fn), chain, key, detail, failed))
+        throw_error(ec, fn, failed == reload_input::chain ? "certificate chain" : "private key",
+                    detail);
+}
+
+void context::reload_certificate_chain_and_key(const_buffer chain, const_buffer key,
+                                               error_code& ec) {
+    std::string detail;
+    reload_input failed = reload_input::chain;
+    ec = impl_ ? reload_pair(*impl_, chain, key, detail, failed) : moved_from();
+}
+
+void context::reload_certificate_chain_and_key_file(const std::string& chain_path,
+                                                    const std::string& key_path) {
+    const char* fn = "tlsx::context::reload_certificate_chain_and_key_file";
+    std::string detail;
+    reload_input failed = reload_input::chain;
+    if (error_code ec = reload_pair_files(need(impl_, fn), chain_path, key_path, detail, failed))
+        throw_error(ec, fn, failed == reload_input::chain ? chain_path : key_path, detail);
+}
+
+void context::reload_certificate_chain_and_key_file(const std::string& chain_path,
+                                                    const std::string& key_path, error_code& ec) {
+    std::string detail;
+    reload_input failed = reload_input::chain;
+    ec = impl_ ? reload_pair_files(*impl_, chain_path, key_path, detail, failed) : moved_from();
+}
 
 void context::use_certificate_chain(const_buffer chain) {
     run_or_throw(impl_, "tlsx::context::use_certificate_chain", {}, from_buffer(chain, load_chain));

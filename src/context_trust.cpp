@@ -22,6 +22,8 @@
 #include <cctype>
 #include <cstring>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,12 +33,6 @@ namespace tlsx {
 using boost::asio::const_buffer;
 // The context's state (context_impl.hpp) and shared helpers (context_support.hpp).
 using namespace detail;
-
-void detail::apply_trust(context_impl& impl, mbedtls_ssl_config* conf) noexcept {
-    // Without a CA nothing is installed: an empty chain object would be a bogus trust anchor.
-    if (impl.has_ca)
-        mbedtls_ssl_conf_ca_chain(conf, &impl.ca, impl.has_crl ? &impl.crl : nullptr);
-}
 
 namespace {
 
@@ -50,15 +46,12 @@ int append_chain(mbedtls_x509_crt& to, const mbedtls_x509_crt& from) noexcept {
     return 0;
 }
 
-void apply_trust_everywhere(context_impl& impl) noexcept {
-    for_each_config(impl, [&](mbedtls_ssl_config* conf) { apply_trust(impl, conf); });
-}
-
+// Sessions point their configurations at the trust store when they are set up
+// (credential_snapshot::apply), so adding to it is all a setter does.
 error_code add_trusted(context_impl& impl, const mbedtls_x509_crt& chain) {
-    if (int ret = append_chain(impl.ca, chain))
+    if (int ret = append_chain(impl.trust->ca, chain))
         return make_mbedtls_error(ret);
-    impl.has_ca = true;
-    apply_trust_everywhere(impl);
+    impl.trust->has_ca = true;
     return {};
 }
 
@@ -122,11 +115,37 @@ error_code load_crl(context_impl& impl, const_buffer data, std::string& detail) 
         return error::invalid_certificate;
     }
     for (const mbedtls_x509_crl* c = scratch.get(); c && c->raw.p; c = c->next)
-        if (int ret = mbedtls_x509_crl_parse_der(&impl.crl, c->raw.p, c->raw.len))
+        if (int ret = mbedtls_x509_crl_parse_der(&impl.trust->crl, c->raw.p, c->raw.len))
             return make_mbedtls_error(ret);
-    impl.has_crl = true;
-    apply_trust_everywhere(impl);
+    impl.trust->has_crl = true;
     return {};
+}
+
+// A new trust store with these authorities (strictly parsed: every certificate must load) and
+// the current revocation lists, published whole; on failure the current store stays.
+error_code reload_ca(context_impl& impl, const_buffer data, std::string& detail) {
+    auto fresh = std::make_shared<trust_store>();
+    parse_input in(data);
+    int ret = mbedtls_x509_crt_parse(&fresh->ca, in.data(), in.size());
+    if (ret != 0 || is_empty(fresh->ca)) {
+        detail = ret < 0   ? mbedtls_reason(ret)
+                 : ret > 0 ? std::to_string(ret) + " certificate(s) could not be parsed"
+                           : std::string("no certificate found");
+        return error::invalid_certificate;
+    }
+    fresh->has_ca = true;
+    const std::shared_ptr<trust_store> current = impl.snapshot().trust;
+    if (current->has_crl) {
+        for (const mbedtls_x509_crl* c = &current->crl; c && c->raw.p; c = c->next)
+            if (int r = mbedtls_x509_crl_parse_der(&fresh->crl, c->raw.p, c->raw.len))
+                return make_mbedtls_error(r);
+        fresh->has_crl = true;
+    }
+    {
+        std::lock_guard<std::mutex> lock(impl.credentials_mutex);
+        impl.trust.swap(fresh);
+    }
+    return {}; // the old store goes here, or with the last session that uses it
 }
 
 } // namespace
@@ -134,6 +153,16 @@ error_code load_crl(context_impl& impl, const_buffer data, std::string& detail) 
 // ---- detail::context_impl -------------------------------------------------------------------
 
 namespace detail {
+
+trust_store::trust_store() {
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crl_init(&crl);
+}
+
+trust_store::~trust_store() {
+    mbedtls_x509_crl_free(&crl);
+    mbedtls_x509_crt_free(&ca);
+}
 
 int context_impl::authmode(verify_mode m) noexcept {
     switch (m) {
@@ -246,6 +275,23 @@ void context::add_crl(const_buffer crl) {
 
 void context::add_crl(const_buffer crl, error_code& ec) {
     ec = run(impl_, from_buffer(crl, load_crl));
+}
+
+void context::reload_verify_authorities(const_buffer cas) {
+    run_or_throw(impl_, "tlsx::context::reload_verify_authorities", {},
+                 from_buffer(cas, reload_ca));
+}
+
+void context::reload_verify_authorities(const_buffer cas, error_code& ec) {
+    ec = run(impl_, from_buffer(cas, reload_ca));
+}
+
+void context::reload_verify_file(const std::string& path) {
+    run_or_throw(impl_, "tlsx::context::reload_verify_file", path, from_file(path, reload_ca));
+}
+
+void context::reload_verify_file(const std::string& path, error_code& ec) {
+    ec = run(impl_, from_file(path, reload_ca));
 }
 
 void context::set_verify_mode(verify_mode mode) {

@@ -31,8 +31,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace tlsx {
 namespace detail {
@@ -463,13 +465,19 @@ private:
         // Each session gets its own copy of the configuration: renegotiation is switched on
         // and off per session (only while we accept one), and a per-stream verify mode needs
         // its own authmode. mbedtls_ssl_config is plain data pointing into the context
-        // (certificates, lists, ticket keys), which the shared_ptr keeps alive, so a shallow
-        // copy is complete and costs no parsing. Settings held in the configuration itself
-        // (verify mode, versions, renegotiation) are copied now and later changes to the
-        // context do not reach this session; what it points to (certificate chains, trust
-        // store, ticket keys) is shared, which is why a context in use must not be changed.
+        // (lists, ticket keys), which the shared_ptr keeps alive, so a shallow copy is complete
+        // and costs no parsing. Settings held in the configuration itself (verify mode,
+        // versions, renegotiation) are copied now and later changes to the context do not
+        // reach this session; what it points to (lists, ticket keys) is shared, which is why a
+        // context in use must not be changed, except by a reload (below).
         own_conf_.reset(new mbedtls_ssl_config(*conf));
         conf = own_conf_.get();
+        // The context's own certificates and trust as they are now, held for the session's
+        // life: a reload publishes new ones for later sessions and leaves these alone.
+        creds_ = ctx_->snapshot();
+        creds_.apply(*conf);
+        if (type == stream_base::server && ctx_->sni_cb)
+            mbedtls_ssl_conf_sni(conf, &engine_impl::sni_cb, this); // keeps what it chooses
         if (!has_truncation_override_)
             truncation_ = ctx_->truncation;
         if (has_mode_override_)
@@ -728,6 +736,12 @@ private:
         return static_cast<int>(k);
     }
 
+    static int sni_cb(void* p, mbedtls_ssl_context* ssl, const unsigned char* name,
+                      std::size_t len) {
+        auto& self = *static_cast<engine_impl*>(p);
+        return run_sni_callback(*self.ctx_, ssl, name, len, &self.sni_keep_);
+    }
+
     static int verify_cb(void* p, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {
         auto& self = *static_cast<engine_impl*>(p);
         int max_depth = self.depth_override_ >= 0 ? self.depth_override_ : self.ctx_->verify_depth;
@@ -753,6 +767,8 @@ private:
     }
 
     std::shared_ptr<context_impl> ctx_;
+    credential_snapshot creds_; // what own_conf_ points at (certificates, trust)
+    std::vector<std::shared_ptr<const void>> sni_keep_; // what SNI callbacks chose (use())
     mbedtls_ssl_context ssl_;
     std::unique_ptr<mbedtls_ssl_config> own_conf_;
     bool setup_ = false;

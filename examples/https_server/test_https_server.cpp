@@ -1,17 +1,25 @@
 //
 // Test of the https_server example: curl fetches the built-in page and files over HTTP/1.1 with
 // ALPN, reuses one connection for several URLs, gets 404 and HEAD right, and refuses a server
-// it does not trust.
+// it does not trust. With --cert/--key, SIGHUP reloads the certificate while curl fetches in a
+// loop: no request fails, later connections present the new certificate, a connection open
+// across the reload goes on, and a bad file keeps the server on the certificate it has.
 //
 //   test_https_server PATH_TO_https_server
 //
 #include "example_test.hpp"
 
+#include <tlsx/context.hpp>
+
+#include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <iostream>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 using example_test::run;
@@ -128,6 +136,124 @@ int main(int argc, char** argv) {
         check(log.find("GET /sub/big.txt") != std::string::npos, "the server logged the requests",
               log);
         check(log.find("failed") == std::string::npos, "no connection failed on the server", log);
+    }
+
+    {
+        std::cout << "certificate reload on SIGHUP" << std::endl;
+        // Two certificates for localhost: A is served first, B replaces it. The loop trusts
+        // both; a client that trusts only one tells which the server presents.
+        const tlsx::self_signed_credentials a = tlsx::generate_self_signed("localhost");
+        const tlsx::self_signed_credentials b = tlsx::generate_self_signed("localhost");
+        const std::string only_a = dir.write("only-a.pem", a.certificate_pem);
+        const std::string only_b = dir.write("only-b.pem", b.certificate_pem);
+        const std::string both = dir.write("both.pem", a.certificate_pem + b.certificate_pem);
+        const std::string cert_file = dir.write("live-cert.pem", a.certificate_pem);
+        const std::string key_file = dir.write("live-key.pem", a.private_key_pem);
+        // Files are replaced as deployment tools do: write aside, then rename over.
+        auto replace = [&](const std::string& path, std::string_view contents) {
+            const std::string aside = dir.write("aside.pem", contents);
+            std::filesystem::rename(aside, path);
+        };
+
+        example_test::server server(
+            {program, "--port", "0", "--cert", cert_file, "--key", key_file});
+        if (!check(server.port != 0, "server prints its port", server.output()))
+            return check.summary();
+        const std::string url = "https://localhost:" + server.port_string() + "/";
+        auto fetch = [&](const std::string& ca) {
+            auto r = curl(server.port, {"--cacert", ca, url});
+            return r.ok() && r.has("Hello from tlsx over Beast");
+        };
+        check(fetch(only_a), "before the reload the server presents A");
+        check(!fetch(only_b), "... and not B");
+
+        // curl in a loop, one connection (and full handshake) per fetch, trusting both.
+        std::atomic<int> done{0};
+        std::atomic<bool> stop{false};
+        int failed = 0;
+        std::string first_failure;
+        std::thread loop([&] {
+            while (!stop) {
+                auto r = curl(server.port, {"--cacert", both, url});
+                if (!(r.ok() && r.has("Hello from tlsx over Beast")) && failed++ == 0)
+                    first_failure = r.output;
+                ++done;
+            }
+        });
+        auto wait_for_fetches = [&](int n) {
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            while (done < n && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        };
+        wait_for_fetches(5);
+        // A connection open across the reload: ten requests for /index.html on one
+        // connection, two a second, trusting only A. The reload waits for its first request.
+        example_test::result kept;
+        std::thread keep_alive([&] {
+            std::vector<std::string> args = {"--verbose",          "--rate", "2/s",
+                                             "--cacert",           only_a,   "--write-out",
+                                             "code=%{http_code}\n"};
+            for (int i = 0; i < 10; ++i)
+                args.insert(args.end(), {url + "index.html", "-o", "/dev/null"});
+            kept = curl(server.port, args);
+        });
+        check(server.process->wait_for_output("GET /index.html", std::chrono::seconds(20)),
+              "the kept-alive connection made its first request", server.output());
+        replace(cert_file, b.certificate_pem);
+        replace(key_file, b.private_key_pem);
+        check(server.process->send_signal(SIGHUP), "SIGHUP sent");
+        check(server.process->wait_for_output("reloaded certificate from " + cert_file,
+                                              std::chrono::seconds(10)),
+              "the server logs the reload", server.output());
+        const int at_reload = done;
+        wait_for_fetches(at_reload + 10);
+        stop = true;
+        loop.join();
+        keep_alive.join();
+        check(failed == 0 && done >= at_reload + 10,
+              "no fetch failed around the reload (" + std::to_string(done) + " fetches, " +
+                  std::to_string(at_reload) + " before it)",
+              first_failure);
+        check(kept.ok() && kept.count("code=200") == 10 &&
+                  kept.count("Re-using existing connection") == 9,
+              "the connection open across the reload served all ten requests", kept.output);
+        {
+            // It really was open across the reload: the server logged some of its ten GETs
+            // before the reload line and some after.
+            const std::string log = server.output();
+            const auto reload_at = log.find("reloaded certificate from");
+            std::map<std::string, std::vector<std::size_t>> gets; // "[id]" -> positions
+            for (auto p = log.find("] GET /index.html"); p != std::string::npos;
+                 p = log.find("] GET /index.html", p + 1)) {
+                const auto open = log.rfind('[', p);
+                gets[log.substr(open, p - open + 1)].push_back(p);
+            }
+            bool spanned = false;
+            for (const auto& [id, at] : gets)
+                if (at.size() == 10 && at.front() < reload_at && at.back() > reload_at)
+                    spanned = true;
+            check(spanned, "... and it was open across the reload", log);
+        }
+        check(fetch(only_b), "after the reload new connections get B");
+        check(!fetch(only_a), "... and not A");
+
+        // A bad key: the server says so and goes on with B.
+        replace(key_file, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        check(server.process->send_signal(SIGHUP), "SIGHUP sent");
+        check(server.process->wait_for_output("reload failed, still serving the old certificate",
+                                              std::chrono::seconds(10)),
+              "a bad key file is logged", server.output());
+        check(server.output().find(key_file) != std::string::npos,
+              "the log names the file that failed", server.output());
+        check(fetch(only_b), "the server still serves B");
+        // A key that does not match the certificate, the same.
+        replace(key_file, a.private_key_pem);
+        check(server.process->send_signal(SIGHUP), "SIGHUP sent");
+        check(server.process->wait_for_output("the private key does not match the certificate",
+                                              std::chrono::seconds(10)),
+              "a key that does not match is logged", server.output());
+        check(fetch(only_b), "the server still serves B");
+        check(server.process->running(), "the server is still running");
     }
     return check.summary();
 }

@@ -106,20 +106,25 @@ public:
     /** Use the certificate chain and private key of another context for this connection.
 
         @param other A server context with a certificate and key; it must outlive the
-        handshake.
+        handshake. The session keeps the certificate and key it chose: a
+        @ref context::reload_certificate_chain_and_key of `other` meanwhile (from any thread)
+        changes what later handshakes choose, not this one.
     */
     void use(const context& other);
 
     /// @cond internal
-    sni_selection(mbedtls_ssl_context* ssl, std::string_view name) noexcept
+    sni_selection(mbedtls_ssl_context* ssl, std::string_view name,
+                  std::vector<std::shared_ptr<const void>>* keep = nullptr) noexcept
         : ssl_(ssl)
-        , name_(name) {}
+        , name_(name)
+        , keep_(keep) {}
     int result() const noexcept { return result_; }
     /// @endcond
 
 private:
     mbedtls_ssl_context* ssl_;
     std::string_view name_;
+    std::vector<std::shared_ptr<const void>>* keep_; // the session's hold on what use() chose
     int result_ = 0;
 };
 
@@ -326,7 +331,8 @@ protected:
 
     @par Thread Safety
     Distinct objects: safe. Shared objects: safe for streams using it concurrently once set up;
-    the setters must not run concurrently with handshakes.
+    the setters must not run concurrently with handshakes, except the reload_* functions
+    (@ref reload_certificate_chain_and_key, @ref reload_verify_authorities), which may.
 
     @par Example
     @code
@@ -446,6 +452,99 @@ public:
     /// @param cb Called with the longest password accepted and the purpose; returns the
     /// password. Call it before the key is given.
     void set_password_callback(password_callback cb);
+
+    // ---- Live reload ------------------------------------------------------------------------
+
+    /** Replace the certificate chain and private key while the context serves (certificate
+        rotation without a restart).
+
+        The chain and the key are parsed and checked first (the key must match the chain's
+        first certificate); only then do they replace the context's own certificates, all of
+        them, at once. Handshakes that start afterwards present the new chain; established
+        connections and handshakes already started keep the chain they started with, also
+        for a TLS 1.2 renegotiation, and free it when they end. Sessions resumed after the
+        reload (tickets, session cache) stay valid: a resumption presents no certificate.
+        On failure the old chain and key stay in force.
+
+        Unlike the other setters, this may run while other threads run handshakes with the
+        context, and while this context serves as an SNI callback's per-name context
+        (@ref sni_selection::use).
+
+        @param chain The chain, PEM (leaf first, then intermediates) or one DER certificate.
+        @param key The private key, PEM or DER; an encrypted one through the password
+        callback (@ref set_password_callback).
+        @throws boost::system::system_error naming the input that failed:
+        @ref error::invalid_certificate, @ref error::invalid_private_key,
+        @ref error::wrong_password or @ref error::key_mismatch.
+
+        @par Example
+        @code
+        // On SIGHUP: new connections get the renewed certificate, old ones go on.
+        error_code ec;
+        ctx.reload_certificate_chain_and_key_file("cert.pem", "key.pem", ec);
+        if (ec)
+            log("reload failed, still serving the old certificate: " + ec.message());
+        @endcode
+    */
+    void reload_certificate_chain_and_key(boost::asio::const_buffer chain,
+                                          boost::asio::const_buffer key);
+    /// Replace the certificate chain and private key while the context serves; as the
+    /// throwing overload.
+    /// @param chain The chain, PEM or one DER certificate.
+    /// @param key The private key, PEM or DER.
+    /// @param ec Set to the error the throwing overload would throw (the old credentials then
+    /// stay in force), else cleared.
+    void reload_certificate_chain_and_key(boost::asio::const_buffer chain,
+                                          boost::asio::const_buffer key, error_code& ec);
+    /// Replace the certificate chain and private key from files while the context serves; as
+    /// reload_certificate_chain_and_key().
+    /// @param chain_path The chain's file (PEM).
+    /// @param key_path The key's file (PEM or DER).
+    /// @throws boost::system::system_error naming the file that failed:
+    /// `errc::no_such_file_or_directory` if one cannot be read, else as
+    /// reload_certificate_chain_and_key().
+    void reload_certificate_chain_and_key_file(const std::string& chain_path,
+                                               const std::string& key_path);
+    /// Replace the certificate chain and private key from files while the context serves.
+    /// @param chain_path The chain's file (PEM).
+    /// @param key_path The key's file (PEM or DER).
+    /// @param ec Set to the error the throwing overload would throw (the old credentials then
+    /// stay in force), else cleared.
+    void reload_certificate_chain_and_key_file(const std::string& chain_path,
+                                               const std::string& key_path, error_code& ec);
+
+    /** Replace the trusted certificate authorities while the context serves.
+
+        The new authorities replace all those added before (revocation lists added with
+        add_crl stay). Handshakes that start afterwards verify the peer against them;
+        established connections and handshakes already started keep the authorities they
+        started with. A session resumed after the reload was verified when it was made and is
+        not verified again: to have every client verify against the new authorities, disable
+        resumption or restart. On failure the old authorities stay in force. Safe while other
+        threads run handshakes with the context.
+
+        @param cas The authorities, PEM (one or more) or one DER certificate; every
+        certificate must parse.
+        @throws boost::system::system_error with @ref error::invalid_certificate if one does
+        not parse or none is found.
+    */
+    void reload_verify_authorities(boost::asio::const_buffer cas);
+    /// Replace the trusted certificate authorities while the context serves; as the throwing
+    /// overload.
+    /// @param cas The authorities, PEM or one DER certificate.
+    /// @param ec Set to the error the throwing overload would throw (the old authorities then
+    /// stay in force), else cleared.
+    void reload_verify_authorities(boost::asio::const_buffer cas, error_code& ec);
+    /// Replace the trusted certificate authorities from a file, as reload_verify_authorities().
+    /// @param path The file's name (PEM or DER).
+    /// @throws boost::system::system_error: `errc::no_such_file_or_directory` if it cannot be
+    /// read, else as reload_verify_authorities().
+    void reload_verify_file(const std::string& path);
+    /// Replace the trusted certificate authorities from a file while the context serves.
+    /// @param path The file's name (PEM or DER).
+    /// @param ec Set to the error the throwing overload would throw (the old authorities then
+    /// stay in force), else cleared.
+    void reload_verify_file(const std::string& path, error_code& ec);
 
     // ---- asio::ssl spellings: RSA keys, DH parameters ---------------------------------------
 

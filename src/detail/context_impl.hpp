@@ -38,11 +38,60 @@ struct credential {
     credential& operator=(const credential&) = delete;
 };
 
+/** A context's own certificates: the chains with their keys, in the order given (stable
+    addresses), and mbedTLS's list of complete pairs, which a session's configuration points at.
+
+    The setters (use_certificate_chain, use_private_key, ...) fill the context's current set in
+    place; a reload (reload_certificate_chain_and_key) builds a new set and publishes it whole.
+    Sessions hold the set they were set up with (credential_snapshot), so a reload frees the
+    old set only when the last session using it goes.
+*/
+struct own_credentials {
+    own_credentials();
+    ~own_credentials();
+    own_credentials(const own_credentials&) = delete;
+    own_credentials& operator=(const own_credentials&) = delete;
+
+    std::vector<std::unique_ptr<credential>> list;
+    /// Never used for a handshake: it owns the pair list that mbedtls_ssl_conf_own_cert builds
+    /// (internals::conf_key_cert reads it), and frees it with mbedtls_ssl_config_free.
+    mbedtls_ssl_config pairs;
+    bool has_pair = false; // pairs holds at least one certificate with its key
+};
+
+/// What a context trusts: its certificate authorities and revocation lists. Replaced whole by
+/// reload_verify_authorities, as own_credentials by a reload.
+struct trust_store {
+    trust_store();
+    ~trust_store();
+    trust_store(const trust_store&) = delete;
+    trust_store& operator=(const trust_store&) = delete;
+
+    mbedtls_x509_crt ca;
+    bool has_ca = false;
+    mbedtls_x509_crl crl;
+    bool has_crl = false;
+};
+
+/// The credentials a session is set up with, kept alive for as long as the session lives (its
+/// renegotiations present the same certificate and trust the same authorities).
+struct credential_snapshot {
+    std::shared_ptr<own_credentials> own;
+    std::shared_ptr<trust_store> trust;
+
+    /// Point a session's own configuration (a copy of the context's) at these credentials.
+    /// Leaves what they lack as the copy has it (set through native_handle(), say).
+    void apply(mbedtls_ssl_config& conf) const noexcept;
+};
+
 /** Everything a context configures. Held by shared_ptr: streams keep it alive.
 
     The two mbedtls_ssl_config objects (index = stream_base::handshake_type) point into the other
-    members (certificates, CA chain, ciphersuite list, ALPN list, ticket keys, session cache) and
-    at the struct itself (the argument of its callbacks), so the struct never moves.
+    members (ciphersuite list, ALPN list, ticket keys, session cache) and at the struct itself
+    (the argument of its callbacks), so the struct never moves. They carry no own certificates
+    and no CA chain: each session's copy of its configuration gets those from the snapshot it
+    takes (credential_snapshot::apply), so that a reload never writes to a configuration that
+    another thread may be copying.
 
     Constructed, destroyed and seeded in context.cpp; authmode is in context_trust.cpp.
 */
@@ -70,13 +119,18 @@ struct context_impl {
     mbedtls_ssl_config config[2];
     bool has_config[2] = {false, false};
 
-    /// Own certificate chains with their keys, in the order given (stable addresses).
-    std::vector<std::unique_ptr<credential>> credentials;
+    /// The current own certificates and trust. The pointers change only under
+    /// credentials_mutex (a reload may run while other threads set sessions up); what they
+    /// point to is filled by the setters before use and never changed by a reload.
+    std::shared_ptr<own_credentials> own = std::make_shared<own_credentials>();
+    std::shared_ptr<trust_store> trust = std::make_shared<trust_store>();
+    mutable std::mutex credentials_mutex;
 
-    mbedtls_x509_crt ca;
-    bool has_ca = false;
-    mbedtls_x509_crl crl;
-    bool has_crl = false;
+    /// The current credentials, for a session being set up (thread-safe with reloads).
+    credential_snapshot snapshot() const {
+        std::lock_guard<std::mutex> lock(credentials_mutex);
+        return {own, trust};
+    }
 
     verify_mode mode[2] = {verify_mode::required, verify_mode::none};
     verify_callback verify_cb;
@@ -119,6 +173,12 @@ struct context_impl {
     /// The random generator for mbedtls_ssl_conf_rng and other consumers (thread-safe).
     static int random(void* impl, unsigned char* out, std::size_t len);
 };
+
+/** Run the context's SNI callback for a server session (context.cpp). `keep` receives the
+    credentials of each context that `sni_selection::use` chose, so that a reload of that
+    context does not free them while this session uses them. */
+int run_sni_callback(context_impl& impl, mbedtls_ssl_context* ssl, const unsigned char* name,
+                     std::size_t len, std::vector<std::shared_ptr<const void>>* keep);
 
 /** Install the context's key-log callback on a session being set up (context.cpp). mbedTLS 3.x
     exports keys per session; 2.x's callback is on the configuration, which the session copies,

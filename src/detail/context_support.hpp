@@ -158,9 +158,6 @@ inline bool is_empty(const mbedtls_x509_crt& chain) noexcept {
 //
 // context.cpp sets up each configuration; these put the other files' part on it.
 
-/// Installs the trusted CAs (and their CRLs, if any) on `conf` (context_trust.cpp).
-void apply_trust(context_impl& impl, mbedtls_ssl_config* conf) noexcept;
-
 /// Issue and accept session tickets on the server configuration; the ticket module's key
 /// rotates every `lifetime`, and a ticket is accepted for at most `lifetime`
 /// (context_resumption.cpp).

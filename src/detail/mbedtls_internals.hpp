@@ -382,6 +382,19 @@ inline int x509write_set_serial(mbedtls_x509write_cert* crt, const unsigned char
 #endif
 }
 
+/// The list of own certificate and key pairs that mbedtls_ssl_conf_own_cert built on `conf`
+/// (credential reload: a set of pairs is built on a configuration of its own, and each
+/// session's copy of the context's configuration points at the set it was set up with).
+inline mbedtls_ssl_key_cert* conf_key_cert(const mbedtls_ssl_config& conf) noexcept {
+    return conf.TLSX_MBEDTLS_FIELD(key_cert);
+}
+
+/// Points `conf` at a pair list owned by another configuration. `conf` must then never be freed
+/// with mbedtls_ssl_config_free (a session's shallow copy never is).
+inline void conf_use_key_cert(mbedtls_ssl_config& conf, mbedtls_ssl_key_cert* list) noexcept {
+    conf.TLSX_MBEDTLS_FIELD(key_cert) = list;
+}
+
 /// The error for a server with no usable certificate and key: 3.x has no
 /// MBEDTLS_ERR_SSL_CERTIFICATE_REQUIRED, so both cases are PRIVATE_KEY_REQUIRED there.
 inline int no_credentials_error(bool has_certificates) noexcept {

@@ -270,6 +270,9 @@ public:
     /// Whether the peer still runs.
     bool running() { return pid_ > 0 && !wait_exit(std::chrono::milliseconds(0)); }
 
+    /// Send `sig` to the peer itself (SIGHUP to reload, say); false if it is not running.
+    bool send_signal(int sig) { return running() && ::kill(pid_, sig) == 0; }
+
 private:
     pid_t pid_ = -1;
     int stdin_ = -1;
