@@ -14,10 +14,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 namespace tlsx {
 namespace detail {
+
+class deadline_base; // tlsx/detail/deadline.hpp
 
 /** How far the outstanding operation of one kind has got, and its state: kept in the stream
     rather than in the operation, so that the handler object Asio moves through every transport
@@ -132,6 +135,8 @@ public:
     void* next_layer_ = nullptr;
     bool read_locked_ = false;
     bool write_locked_ = false;
+    /// The stream's time limits; null (nothing to do) until one is set.
+    std::shared_ptr<deadline_base> deadlines_;
 
 private:
     bool busy_[op_kind_count] = {};
