@@ -194,8 +194,10 @@ void set_up(context_impl& impl) {
     if (impl.has_config[stream_base::server])
         enable_tickets(impl, std::chrono::hours(1));
     // A server-only context bounds its handshakes (slowloris); see stream_base.hpp.
-    if (!impl.has_config[stream_base::client])
+    if (!impl.has_config[stream_base::client]) {
         impl.handshake_timeout = default_server_handshake_timeout;
+        impl.handshake_timeout_is_default = true;
+    }
 }
 
 } // namespace
@@ -544,6 +546,7 @@ timeout_duration timeout_or_none(const std::shared_ptr<context_impl>& p,
 void context::set_handshake_timeout(timeout_duration limit) {
     timeout_of(impl_, &context_impl::handshake_timeout, limit,
                "tlsx::context::set_handshake_timeout");
+    impl_->handshake_timeout_is_default = false;
 }
 
 void context::set_shutdown_timeout(timeout_duration limit) {
@@ -558,6 +561,10 @@ void context::set_read_idle_timeout(timeout_duration limit) {
 
 timeout_duration context::handshake_timeout() const noexcept {
     return timeout_or_none(impl_, &context_impl::handshake_timeout);
+}
+
+bool context::handshake_timeout_is_default() const noexcept {
+    return impl_ && impl_->handshake_timeout_is_default;
 }
 
 timeout_duration context::shutdown_timeout() const noexcept {

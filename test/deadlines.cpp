@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -426,6 +427,27 @@ BOOST_AUTO_TEST_CASE(blocking_operation_with_a_limit_on_a_pipe_is_refused_by_nam
     BOOST_TEST(ec == tlsx::error::sync_deadline_unsupported);
     BOOST_TEST(b.available() == 0u); // nothing was sent
     BOOST_TEST(!pipe_closed(client.next_layer()));
+}
+
+BOOST_AUTO_TEST_CASE(a_server_contexts_default_does_not_refuse_blocking_handshakes_on_a_pipe) {
+    // The 30 s default cannot be enforced on a blocking pipe: it is not, and the handshake runs.
+    // A limit the user set is refused by name instead.
+    net::io_context io; // never run: everything here blocks
+    tlsx::test::tls_pair p(io);
+    error_code cec = net::error::would_block, sec = net::error::would_block;
+    std::thread client([&] { p.client.handshake(tlsx::stream_base::client, cec); });
+    p.server.handshake(tlsx::stream_base::server, sec);
+    client.join();
+    BOOST_TEST(!sec);
+    BOOST_TEST(!cec);
+
+    p.server_ctx.set_handshake_timeout(tlsx::default_server_handshake_timeout);
+    auto [a, b] = tlsx::test::make_pipe(io);
+    tlsx::stream<tlsx::test::pipe> server(std::move(a), p.server_ctx);
+    b.close(); // were the handshake to run, it would end at once instead of blocking
+    error_code ec;
+    server.handshake(tlsx::stream_base::server, ec);
+    BOOST_TEST(ec == tlsx::error::sync_deadline_unsupported);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

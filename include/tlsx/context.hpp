@@ -727,6 +727,11 @@ public:
     /// The default handshake limit of new streams.
     /// @return The limit; @ref no_timeout for none (also for a moved-from context).
     timeout_duration handshake_timeout() const noexcept;
+    /// @cond internal
+    // Whether handshake_timeout() is a server context's default, not one the user set: blocking
+    // operations on a non-socket transport run without it instead of failing.
+    bool handshake_timeout_is_default() const noexcept;
+    /// @endcond
     /// The default shutdown limit of new streams.
     /// @return The limit; @ref no_timeout for none (also for a moved-from context).
     timeout_duration shutdown_timeout() const noexcept;

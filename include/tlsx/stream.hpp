@@ -146,7 +146,8 @@ public:
         , core_(ctx) {
         // The context's default limits (a server context's handshake limit, say).
         if (ctx.handshake_timeout() != no_timeout)
-            set_timeout(detail::op_kind::handshake, ctx.handshake_timeout());
+            set_timeout(detail::op_kind::handshake, ctx.handshake_timeout(),
+                        ctx.handshake_timeout_is_default());
         if (ctx.shutdown_timeout() != no_timeout)
             set_timeout(detail::op_kind::shutdown, ctx.shutdown_timeout());
         if (ctx.read_idle_timeout() != no_timeout)
@@ -990,7 +991,7 @@ public:
     std::uint32_t verify_result() const noexcept { return core_.engine_.verify_result(); }
 
 private:
-    void set_timeout(detail::op_kind k, timeout_duration limit) {
+    void set_timeout(detail::op_kind k, timeout_duration limit, bool implicit = false) {
         if (limit < timeout_duration::zero())
             throw boost::system::system_error(error::invalid_argument,
                                               "tlsx::stream: a time limit cannot be negative");
@@ -1001,7 +1002,7 @@ private:
                 detail::deadline_impl<next_layer_type, detail::lowest_layer_getter>>(
                 next_layer_.get_executor());
         }
-        core_.deadlines_->set_limit(k, limit);
+        core_.deadlines_->set_limit(core_, k, limit, implicit);
     }
 
     timeout_duration timeout(detail::op_kind k) const noexcept {

@@ -106,6 +106,7 @@ struct context_impl {
     timeout_duration handshake_timeout = no_timeout;
     timeout_duration shutdown_timeout = no_timeout;
     timeout_duration read_idle_timeout = no_timeout;
+    bool handshake_timeout_is_default = false; // the server default, not set by the user
 
     sni_callback sni_cb;
     keylog_callback keylog_cb;

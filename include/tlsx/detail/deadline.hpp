@@ -55,15 +55,24 @@ public:
     /// The limit of an operation kind (no_timeout: none; writes have none).
     timeout_duration limit(op_kind k) const noexcept { return limit_[index(k)]; }
     /// Set the limit of an operation kind, for its operations that begin afterwards.
-    void set_limit(op_kind k, timeout_duration d) noexcept { limit_[index(k)] = d; }
+    /// @param implicit The limit is a server context's default, not the user's: a blocking
+    /// operation that cannot wait with a limit runs without it rather than failing.
+    void set_limit(stream_core& core, op_kind k, timeout_duration d,
+                   bool implicit = false) noexcept {
+        limit_[index(k)] = d;
+        implicit_[index(k)] = implicit;
+        update_bit(core, k);
+    }
+    /// Whether the limit of a kind is a server context's default (set_limit).
+    bool implicit(op_kind k) const noexcept { return implicit_[index(k)]; }
 
     /// An asynchronous operation of kind `k` has begun (it owns the kind): start its clock.
     void arm(op_kind k, stream_core& core) {
         const std::size_t i = index(k);
         aborted_[i] = false;
+        core_ = &core;
         if (limit_[i] == no_timeout)
             return;
-        core_ = &core;
         armed_[i] = true;
         expired_[i] = false;
         start_timer(k, limit_[i], ++generation_[i]);
@@ -77,6 +86,7 @@ public:
         if (armed_[i]) {
             armed_[i] = false;
             ++generation_[i]; // a timer that fired meanwhile is ignored
+            update_bit(*core_, k);
             if (expired_[i]) {
                 expired_[i] = false;
                 return boost::asio::error::timed_out;
@@ -85,6 +95,7 @@ public:
         }
         if (aborted_[i]) {
             aborted_[i] = false;
+            update_bit(*core_, k);
             if (ec)
                 return boost::asio::error::operation_aborted;
         }
@@ -101,12 +112,23 @@ protected:
             return; // the operation completed, or another began, before the handler ran
         expired_[i] = true;
         for (std::size_t j = 0; j < op_kind_count; ++j)
-            if (j != i && core_->busy(static_cast<op_kind>(j)))
+            if (j != i && core_->busy(static_cast<op_kind>(j))) {
                 aborted_[j] = true;
+                update_bit(*core_, static_cast<op_kind>(j));
+            }
         close_transport(*core_);
     }
 
 private:
+    // Whether operations of kind k must call the hooks: stream_core::timed_kinds_.
+    void update_bit(stream_core& core, op_kind k) noexcept {
+        const std::size_t i = index(k);
+        if (limit_[i] != no_timeout || aborted_[i] || armed_[i])
+            core.timed_kinds_ |= stream_core::kind_bit(k);
+        else
+            core.timed_kinds_ &= static_cast<std::uint8_t>(~stream_core::kind_bit(k));
+    }
+
     virtual void start_timer(op_kind k, timeout_duration d, unsigned generation) = 0;
     virtual void cancel_timer(op_kind k) noexcept = 0;
     virtual void close_transport(stream_core& core) noexcept = 0;
@@ -116,6 +138,7 @@ private:
     bool armed_[op_kind_count] = {};
     bool expired_[op_kind_count] = {};
     bool aborted_[op_kind_count] = {};
+    bool implicit_[op_kind_count] = {};
     stream_core* core_ = nullptr; // the stream's, as of the last arm (streams do not move then)
 };
 
@@ -191,7 +214,8 @@ private:
 // blocking caller does not; so the blocking driver waits for the socket itself, with poll(2)
 // and the time left, the socket in non-blocking mode meanwhile. That needs a socket as the
 // lowest layer (tcp::socket, a local socket, beast::tcp_stream's); on any other (the test pipe)
-// a blocking operation with a limit fails at once with error::sync_deadline_unsupported.
+// a blocking operation with a limit the user set fails at once with
+// error::sync_deadline_unsupported (a server context's default limit is not enforced there).
 //----------------------------------------------------------------------------------------------
 
 /// Whether blocking operations on a NextLayer whose lowest layer is `Lowest` can have a limit.

@@ -345,7 +345,7 @@ public:
         op_progress& p = state();
         p.reset(boost::asio::get_associated_cancellation_slot(handler_));
         save(p);
-        if (core_->deadlines_)
+        if (core_->timed_kinds_ & stream_core::kind_bit(Policy::kind))
             core_->deadlines_->arm(Policy::kind, *core_);
         run();
     }
@@ -495,7 +495,7 @@ private:
     /// gets is copied out of the stream first: the handler may destroy the stream, or start
     /// another operation of the same kind.
     void finish(error_code ec) {
-        if (core_->deadlines_) // timed_out when our limit expired (deadline.hpp)
+        if (core_->timed_kinds_ & stream_core::kind_bit(Policy::kind)) // deadline.hpp
             ec = core_->deadlines_->disarm(Policy::kind, ec);
         op_progress& p = state();
         std::size_t n = policy_.bytes(p.result);
@@ -614,14 +614,15 @@ std::size_t run_sync_with(Io& io, stream_core& core, Policy& policy, error_code&
 */
 template <class LowestOf, class NextLayer, class Policy>
 std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_code& ec) {
-    if (core.deadlines_ && core.deadlines_->limit(Policy::kind) != no_timeout) {
+    if ((core.timed_kinds_ & stream_core::kind_bit(Policy::kind)) &&
+        core.deadlines_->limit(Policy::kind) != no_timeout) {
         auto& lowest = LowestOf::get(next);
         using lowest_type = std::remove_reference_t<decltype(lowest)>;
         if constexpr (sync_deadline_supported<lowest_type>::value) {
             timed_sync_io<NextLayer, lowest_type> io(next, lowest,
                                                      core.deadlines_->limit(Policy::kind));
             return run_sync_with<NextLayer>(io, core, policy, ec);
-        } else {
+        } else if (!core.deadlines_->implicit(Policy::kind)) {
             (void)lowest;
             ec = error::sync_deadline_unsupported;
             return 0;
