@@ -190,6 +190,11 @@ void set_up(context_impl& impl) {
     // Resumption: clients always offer tickets (mbedTLS's default); servers issue them.
     if (impl.has_config[stream_base::server])
         enable_tickets(impl, std::chrono::hours(1));
+    // A server-only context bounds its handshakes (slowloris); see stream_base.hpp.
+    if (!impl.has_config[stream_base::client]) {
+        impl.handshake_timeout = default_server_handshake_timeout;
+        impl.handshake_timeout_is_default = true;
+    }
 }
 
 } // namespace
@@ -512,6 +517,56 @@ void context::set_renegotiation(renegotiation_policy policy) {
 
 void context::set_truncation_policy(truncation_policy policy) {
     need(impl_, "tlsx::context::set_truncation_policy").truncation = policy;
+}
+
+namespace {
+
+timeout_duration& timeout_of(const std::shared_ptr<context_impl>& p,
+                             timeout_duration context_impl::*m, timeout_duration d,
+                             const char* fn) {
+    context_impl& impl = need(p, fn);
+    if (d < timeout_duration::zero())
+        throw_error(error::invalid_argument, fn, "a time limit cannot be negative", {});
+    return impl.*m = d;
+}
+
+timeout_duration timeout_or_none(const std::shared_ptr<context_impl>& p,
+                                 timeout_duration context_impl::*m) noexcept {
+    return p ? (*p).*m : no_timeout;
+}
+
+} // namespace
+
+void context::set_handshake_timeout(timeout_duration limit) {
+    timeout_of(impl_, &context_impl::handshake_timeout, limit,
+               "tlsx::context::set_handshake_timeout");
+    impl_->handshake_timeout_is_default = false;
+}
+
+void context::set_shutdown_timeout(timeout_duration limit) {
+    timeout_of(impl_, &context_impl::shutdown_timeout, limit,
+               "tlsx::context::set_shutdown_timeout");
+}
+
+void context::set_read_idle_timeout(timeout_duration limit) {
+    timeout_of(impl_, &context_impl::read_idle_timeout, limit,
+               "tlsx::context::set_read_idle_timeout");
+}
+
+timeout_duration context::handshake_timeout() const noexcept {
+    return timeout_or_none(impl_, &context_impl::handshake_timeout);
+}
+
+bool context::handshake_timeout_is_default() const noexcept {
+    return impl_ && impl_->handshake_timeout_is_default;
+}
+
+timeout_duration context::shutdown_timeout() const noexcept {
+    return timeout_or_none(impl_, &context_impl::shutdown_timeout);
+}
+
+timeout_duration context::read_idle_timeout() const noexcept {
+    return timeout_or_none(impl_, &context_impl::read_idle_timeout);
 }
 
 void context::set_renegotiation_enforcement(int max_records) {

@@ -244,6 +244,9 @@ public:
             return "a TLS 1.3 server cannot request a client certificate after the handshake "
                    "with this mbedTLS (no post-handshake authentication): set the verify mode "
                    "before the handshake, or use TLS 1.2 and renegotiate";
+        case error::sync_deadline_unsupported:
+            return "a synchronous operation cannot have a deadline on this transport (its lowest "
+                   "layer is not a socket): use the asynchronous operation, or clear the timeout";
         }
         return "unknown tlsx error " + std::to_string(ev);
     }
@@ -272,6 +275,7 @@ public:
         case error::wrong_password:
         case error::key_mismatch:
         case error::invalid_argument:
+        case error::sync_deadline_unsupported:
             return make_condition(condition::configuration);
         default:
             return {ev, *this};

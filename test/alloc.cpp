@@ -188,6 +188,21 @@ BOOST_AUTO_TEST_CASE(key_updates_in_the_steady_state_allocate_nothing,
     }
 }
 
+// With limits set, every read and write arms and cancels its stream's timer (the read idle limit),
+// and still nothing is allocated once the timers exist and Asio's recycling caches are warm.
+BOOST_AUTO_TEST_CASE(reads_with_an_idle_limit_allocate_nothing) {
+    net::io_context io;
+    tlsx::test::tls_pair p(io);
+    handshake(io, p.client, p.server);
+    p.client.set_read_idle_timeout(std::chrono::seconds(60));
+    p.server.set_read_idle_timeout(std::chrono::seconds(60));
+    ping_pong(io, p.client, p.server, 64, 20); // warm up: the timers are made at the first read
+    ping_pong(io, p.client, p.server, 40000, 3);
+    std::size_t small = ping_pong(io, p.client, p.server, 64, 500);
+    std::size_t large = ping_pong(io, p.client, p.server, 40000, 20);
+    expect_no_allocations(small + large);
+}
+
 BOOST_AUTO_TEST_CASE(gather_write_of_small_buffers_becomes_one_record) {
     net::io_context io;
     tlsx::test::tls_pair p(io);

@@ -37,7 +37,7 @@ std::string name_of(const error_code& ec) {
 }
 
 constexpr int first_error = static_cast<int>(tlsx::error::stream_truncated);
-constexpr int last_error = static_cast<int>(tlsx::error::post_handshake_auth_unsupported);
+constexpr int last_error = static_cast<int>(tlsx::error::sync_deadline_unsupported);
 
 } // namespace
 
@@ -76,6 +76,8 @@ BOOST_AUTO_TEST_CASE(messages_say_what_happened) {
     BOOST_TEST(contains(error_code(error::invalid_request).message(), "TLS 1.3"));
     BOOST_TEST(contains(error_code(error::post_handshake_auth_unsupported).message(),
                         "client certificate"));
+    BOOST_TEST(contains(error_code(error::sync_deadline_unsupported).message(), "asynchronous"));
+    BOOST_TEST(error_code(error::sync_deadline_unsupported) == tlsx::condition::configuration);
 }
 
 BOOST_AUTO_TEST_CASE(categories_have_their_documented_names) {

@@ -787,6 +787,57 @@ public:
     */
     void set_truncation_policy(truncation_policy policy);
 
+    // ---- Deadlines --------------------------------------------------------------------------
+
+    /** Set the default handshake time limit of streams made with this context afterwards
+        (stream::set_handshake_timeout overrides it per stream).
+
+        Covers async_handshake, async_renegotiate, async_key_update and their blocking forms,
+        each from its start. On expiry the operation completes with
+        `boost::asio::error::timed_out` and the stream's transport is closed. Default:
+        @ref default_server_handshake_timeout (30 s) for a server-only context (`tls_server`,
+        `tlsv12_server`, `tlsv13_server`, `sslv23_server`), @ref no_timeout for the others.
+
+        @param limit The limit; @ref no_timeout (zero): none.
+        @throws boost::system::system_error with @ref error::invalid_argument if `limit` is
+        negative.
+    */
+    void set_handshake_timeout(timeout_duration limit);
+    /** Set the default shutdown time limit of streams made with this context afterwards
+        (stream::set_shutdown_timeout overrides it): an async_shutdown or shutdown that has not
+        completed after `limit` (a peer that never sends its close_notify) completes with
+        `boost::asio::error::timed_out` and closes the transport. Default: @ref no_timeout.
+
+        @param limit The limit; @ref no_timeout (zero): none.
+        @throws boost::system::system_error with @ref error::invalid_argument if `limit` is
+        negative.
+    */
+    void set_shutdown_timeout(timeout_duration limit);
+    /** Set the default read idle limit of streams made with this context afterwards
+        (stream::set_read_idle_timeout overrides it): a read that has received no application
+        data `limit` after it started completes with `boost::asio::error::timed_out` and closes
+        the transport. Default: @ref no_timeout.
+
+        @param limit The limit; @ref no_timeout (zero): none.
+        @throws boost::system::system_error with @ref error::invalid_argument if `limit` is
+        negative.
+    */
+    void set_read_idle_timeout(timeout_duration limit);
+    /// The default handshake limit of new streams.
+    /// @return The limit; @ref no_timeout for none (also for a moved-from context).
+    timeout_duration handshake_timeout() const noexcept;
+    /// @cond internal
+    // Whether handshake_timeout() is a server context's default, not one the user set: blocking
+    // operations on a non-socket transport run without it instead of failing.
+    bool handshake_timeout_is_default() const noexcept;
+    /// @endcond
+    /// The default shutdown limit of new streams.
+    /// @return The limit; @ref no_timeout for none (also for a moved-from context).
+    timeout_duration shutdown_timeout() const noexcept;
+    /// The default read idle limit of new streams.
+    /// @return The limit; @ref no_timeout for none (also for a moved-from context).
+    timeout_duration read_idle_timeout() const noexcept;
+
     /** Set how many records a server accepts after asking to renegotiate before it gives up on
         the peer (its async_renegotiate then completes with error::renegotiation_ignored).
         Negative: wait forever. Default: 256 records (up to 4 MiB that may already be in flight

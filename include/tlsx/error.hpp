@@ -80,6 +80,10 @@ enum class error {
     /// mbedTLS (it has no post-handshake authentication): set the verify mode before the
     /// handshake, or cap the session at TLS 1.2 and renegotiate. Not fatal.
     post_handshake_auth_unsupported,
+    /// A synchronous operation with a deadline on a transport whose lowest layer is not a
+    /// socket (e.g. tlsx::test::pipe): it cannot wait with a time limit there. Use the
+    /// asynchronous form, or clear the limit. Nothing was done.
+    sync_deadline_unsupported,
 };
 
 /** Coarse groups of errors, for `ec == tlsx::condition::certificate` style tests. */

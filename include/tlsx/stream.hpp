@@ -16,6 +16,7 @@
 #include <boost/system/system_error.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -62,6 +63,14 @@ auto& lowest_layer(T& t) noexcept {
     else
         return t;
 }
+
+/// lowest_layer() as a type, for the drivers (deadline.hpp, engine_op.hpp).
+struct lowest_layer_getter {
+    template <class T>
+    static auto& get(T& t) noexcept {
+        return lowest_layer(t);
+    }
+};
 
 inline void throw_if(const error_code& ec, const char* what) {
     if (ec)
@@ -134,7 +143,16 @@ public:
     template <class Arg>
     stream(Arg&& arg, context& ctx)
         : next_layer_(std::forward<Arg>(arg))
-        , core_(ctx) {}
+        , core_(ctx) {
+        // The context's default limits (a server context's handshake limit, say).
+        if (ctx.handshake_timeout() != no_timeout)
+            set_timeout(detail::op_kind::handshake, ctx.handshake_timeout(),
+                        ctx.handshake_timeout_is_default());
+        if (ctx.shutdown_timeout() != no_timeout)
+            set_timeout(detail::op_kind::shutdown, ctx.shutdown_timeout());
+        if (ctx.read_idle_timeout() != no_timeout)
+            set_timeout(detail::op_kind::read, ctx.read_idle_timeout());
+    }
 
     /// Move-construct. No operation may be outstanding on `other`.
     /// @param other The stream to move from.
@@ -311,6 +329,69 @@ public:
         core_.engine_.set_verify_callback(verify_callback(std::move(cb)));
     }
 
+    // ---- Deadlines --------------------------------------------------------------------------
+
+    /** Limit each handshake-kind operation of this stream (overrides the context's
+        default, context::set_handshake_timeout; a server context's is 30 s).
+
+        Covers async_handshake, async_renegotiate and async_key_update and their blocking
+        forms, each from its start. When the limit passes first, the operation completes with
+        `boost::asio::error::timed_out`, the lowest layer is closed, and the operations pending
+        beside it complete with `boost::asio::error::operation_aborted`. Works on any next
+        layer; a blocking operation with a limit needs a socket as the lowest layer (else it
+        fails with @ref error::sync_deadline_unsupported). Applies to operations that begin
+        afterwards.
+
+        The timer runs on the next layer's executor: with several threads, give the next
+        layer a strand (as for beast::tcp_stream's own timer).
+
+        @param limit The limit; @ref no_timeout (zero): none.
+        @throws boost::system::system_error with @ref error::invalid_argument if `limit` is
+        negative.
+    */
+    void set_handshake_timeout(timeout_duration limit) {
+        set_timeout(detail::op_kind::handshake, limit);
+    }
+    /** Limit each shutdown of this stream (overrides context::set_shutdown_timeout): a
+        shutdown whose peer never sends close_notify completes with
+        `boost::asio::error::timed_out` after `limit`, and the lowest layer is closed. As
+        set_handshake_timeout otherwise.
+
+        @param limit The limit; @ref no_timeout (zero): none.
+        @throws boost::system::system_error with @ref error::invalid_argument if `limit` is
+        negative.
+    */
+    void set_shutdown_timeout(timeout_duration limit) {
+        set_timeout(detail::op_kind::shutdown, limit);
+    }
+    /** Limit how long each read of this stream waits for application data (overrides
+        context::set_read_idle_timeout): a read that has received none `limit` after it began
+        completes with `boost::asio::error::timed_out`, and the lowest layer is closed. A
+        reader that keeps one read outstanding so closes a connection idle for `limit`. As
+        set_handshake_timeout otherwise.
+
+        @param limit The limit; @ref no_timeout (zero): none.
+        @throws boost::system::system_error with @ref error::invalid_argument if `limit` is
+        negative.
+    */
+    void set_read_idle_timeout(timeout_duration limit) {
+        set_timeout(detail::op_kind::read, limit);
+    }
+
+    /// The handshake limit (set_handshake_timeout).
+    /// @return The limit; @ref no_timeout for none.
+    timeout_duration handshake_timeout() const noexcept {
+        return timeout(detail::op_kind::handshake);
+    }
+    /// The shutdown limit (set_shutdown_timeout).
+    /// @return The limit; @ref no_timeout for none.
+    timeout_duration shutdown_timeout() const noexcept {
+        return timeout(detail::op_kind::shutdown);
+    }
+    /// The read idle limit (set_read_idle_timeout).
+    /// @return The limit; @ref no_timeout for none.
+    timeout_duration read_idle_timeout() const noexcept { return timeout(detail::op_kind::read); }
+
     // ---- Handshake --------------------------------------------------------------------------
 
     /** Perform the handshake, blocking.
@@ -341,7 +422,7 @@ public:
     */
     void handshake(handshake_type type, error_code& ec) {
         detail::handshake_policy p{{}, type};
-        detail::run_sync(next_layer_, core_, p, ec);
+        detail::run_sync<detail::lowest_layer_getter>(next_layer_, core_, p, ec);
     }
 
     /** Perform the handshake, blocking, starting with bytes already read from the transport.
@@ -373,7 +454,7 @@ public:
     template <class ConstBufferSequence>
     std::size_t handshake(handshake_type type, const ConstBufferSequence& buffers, error_code& ec) {
         detail::buffered_handshake_policy<ConstBufferSequence> p(type, buffers);
-        return detail::run_sync(next_layer_, core_, p, ec);
+        return detail::run_sync<detail::lowest_layer_getter>(next_layer_, core_, p, ec);
     }
 
     /** Start an asynchronous handshake.
@@ -496,7 +577,7 @@ public:
     */
     void renegotiate(error_code& ec) {
         detail::renegotiate_policy p;
-        detail::run_sync(next_layer_, core_, p, ec);
+        detail::run_sync<detail::lowest_layer_getter>(next_layer_, core_, p, ec);
     }
 
     /** Start a renegotiation: ask the peer for a new handshake and run it.
@@ -574,7 +655,7 @@ public:
     void key_update(bool request_peer, error_code& ec) {
         detail::key_update_policy p;
         p.request_peer = request_peer;
-        detail::run_sync(next_layer_, core_, p, ec);
+        detail::run_sync<detail::lowest_layer_getter>(next_layer_, core_, p, ec);
     }
 
     /** Start a key update: queue our KeyUpdate (TLS 1.3) and write it to the next layer.
@@ -639,7 +720,7 @@ public:
     template <class MutableBufferSequence>
     std::size_t read_some(const MutableBufferSequence& buffers, error_code& ec) {
         detail::read_policy<MutableBufferSequence> p{{}, buffers};
-        return detail::run_sync(next_layer_, core_, p, ec);
+        return detail::run_sync<detail::lowest_layer_getter>(next_layer_, core_, p, ec);
     }
 
     /** Start an asynchronous read of decrypted data.
@@ -730,7 +811,7 @@ public:
     template <class ConstBufferSequence>
     std::size_t write_some(const ConstBufferSequence& buffers, error_code& ec) {
         detail::write_policy<ConstBufferSequence> p{{}, buffers};
-        return detail::run_sync(next_layer_, core_, p, ec);
+        return detail::run_sync<detail::lowest_layer_getter>(next_layer_, core_, p, ec);
     }
 
     /** Start an asynchronous write of some data: at most one record (16 KiB).
@@ -813,7 +894,7 @@ public:
     /// @param ec Set to the error, else cleared.
     void shutdown(shutdown_type how, error_code& ec) {
         detail::shutdown_policy p{{}, how};
-        detail::run_sync(next_layer_, core_, p, ec);
+        detail::run_sync<detail::lowest_layer_getter>(next_layer_, core_, p, ec);
     }
 
     /** Start closing the TLS session (gnutls_bye).
@@ -910,6 +991,24 @@ public:
     std::uint32_t verify_result() const noexcept { return core_.engine_.verify_result(); }
 
 private:
+    void set_timeout(detail::op_kind k, timeout_duration limit, bool implicit = false) {
+        if (limit < timeout_duration::zero())
+            throw boost::system::system_error(error::invalid_argument,
+                                              "tlsx::stream: a time limit cannot be negative");
+        if (!core_.deadlines_) {
+            if (limit == no_timeout)
+                return;
+            core_.deadlines_ = std::make_shared<
+                detail::deadline_impl<next_layer_type, detail::lowest_layer_getter>>(
+                next_layer_.get_executor());
+        }
+        core_.deadlines_->set_limit(core_, k, limit, implicit);
+    }
+
+    timeout_duration timeout(detail::op_kind k) const noexcept {
+        return core_.deadlines_ ? core_.deadlines_->limit(k) : no_timeout;
+    }
+
     NextLayer next_layer_;
     detail::stream_core core_;
 };

@@ -4,6 +4,8 @@
 #ifndef TLSX_STREAM_BASE_HPP
 #define TLSX_STREAM_BASE_HPP
 
+#include <chrono>
+
 namespace tlsx {
 
 /** Base class of @ref stream "stream": the handshake roles, spelled as in
@@ -143,6 +145,20 @@ enum class renegotiation_policy { refuse, accept, ask };
       does not wait for a close_notify that will not come, and writes may go on.
 */
 enum class truncation_policy { error, allow };
+
+/// The type of the time limits of streams and contexts (stream::set_handshake_timeout, ...).
+using timeout_duration = std::chrono::steady_clock::duration;
+
+/// No time limit: the default of every limit except a server context's handshake limit.
+inline constexpr timeout_duration no_timeout = timeout_duration::zero();
+
+/** The handshake limit a server context (`tls_server`, `tlsv12_server`, ...) starts with: 30
+    seconds. A client that opens a connection and then sends nothing, or one byte at a time
+    (slowloris), holds a server stream for at most this long; 30 s leaves room for a slow client
+    on a lossy mobile link (several retransmissions of each flight). Clients and `tls` contexts
+    default to no limit, as Asio does.
+*/
+inline constexpr timeout_duration default_server_handshake_timeout = std::chrono::seconds(30);
 
 } // namespace tlsx
 

@@ -155,6 +155,12 @@ struct context_impl {
     truncation_policy truncation = truncation_policy::error;
     int renegotiation_max_records = 256;
     std::uint64_t key_update_threshold = std::uint64_t(1) << 23; // key_update::default_threshold
+    // Streams' default time limits (no_timeout: none); a server-only context's handshake limit
+    // is default_server_handshake_timeout (set_up).
+    timeout_duration handshake_timeout = no_timeout;
+    timeout_duration shutdown_timeout = no_timeout;
+    timeout_duration read_idle_timeout = no_timeout;
+    bool handshake_timeout_is_default = false; // the server default, not set by the user
 
     sni_callback sni_cb;
     keylog_callback keylog_cb;

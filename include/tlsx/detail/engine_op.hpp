@@ -5,6 +5,7 @@
 #ifndef TLSX_DETAIL_ENGINE_OP_HPP
 #define TLSX_DETAIL_ENGINE_OP_HPP
 
+#include <tlsx/detail/deadline.hpp>
 #include <tlsx/detail/stream_core.hpp>
 #include <tlsx/engine.hpp>
 #include <tlsx/error.hpp>
@@ -344,6 +345,8 @@ public:
         op_progress& p = state();
         p.reset(boost::asio::get_associated_cancellation_slot(handler_));
         save(p);
+        if (core_->timed_kinds_ & stream_core::kind_bit(Policy::kind))
+            core_->deadlines_->arm(Policy::kind, *core_);
         run();
     }
 
@@ -492,6 +495,8 @@ private:
     /// gets is copied out of the stream first: the handler may destroy the stream, or start
     /// another operation of the same kind.
     void finish(error_code ec) {
+        if (core_->timed_kinds_ & stream_core::kind_bit(Policy::kind)) // deadline.hpp
+            ec = core_->deadlines_->disarm(Policy::kind, ec);
         op_progress& p = state();
         std::size_t n = policy_.bytes(p.result);
         if (ec && ec != boost::asio::error::eof && !Policy::reports_bytes_on_error)
@@ -563,8 +568,8 @@ private:
 
     Sync operations must not run concurrently with async ones on the same stream.
 */
-template <class NextLayer, class Policy>
-std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_code& ec) {
+template <class NextLayer, class Policy, class Io>
+std::size_t run_sync_with(Io& io, stream_core& core, Policy& policy, error_code& ec) {
     if (!core.begin(Policy::kind)) {
         ec = error::operation_not_permitted;
         return 0;
@@ -578,7 +583,7 @@ std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_c
     for (;;) {
         engine::result r = policy.step(e, false);
         while (e.has_output()) {
-            std::size_t n = boost::asio::write(next, e.output(), ec);
+            std::size_t n = io.write(e.output(), ec);
             e.consume_output(n);
             if (ec) {
                 e.fail_output(ec); // as in engine_op: decided by the direction that failed
@@ -590,7 +595,7 @@ std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_c
             return policy.bytes(r);
         }
         if (r.next == engine::want::input) {
-            std::size_t n = next.read_some(e.prepare_input(), ec);
+            std::size_t n = io.read_some(e.prepare_input(), ec);
             e.commit_input(n);
             if (ec == boost::asio::error::eof) {
                 e.input_eof();
@@ -599,6 +604,32 @@ std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_c
             }
         }
     }
+}
+
+/** The blocking driver: the same policies over synchronous transport calls (Asio's detail::io).
+    With a time limit for the operation's kind it waits for a socket with poll(2) (deadline.hpp);
+    `LowestOf::get(next)` is the next layer's lowest layer.
+
+    Sync operations must not run concurrently with async ones on the same stream.
+*/
+template <class LowestOf, class NextLayer, class Policy>
+std::size_t run_sync(NextLayer& next, stream_core& core, Policy& policy, error_code& ec) {
+    if ((core.timed_kinds_ & stream_core::kind_bit(Policy::kind)) &&
+        core.deadlines_->limit(Policy::kind) != no_timeout) {
+        auto& lowest = LowestOf::get(next);
+        using lowest_type = std::remove_reference_t<decltype(lowest)>;
+        if constexpr (sync_deadline_supported<lowest_type>::value) {
+            timed_sync_io<NextLayer, lowest_type> io(next, lowest,
+                                                     core.deadlines_->limit(Policy::kind));
+            return run_sync_with<NextLayer>(io, core, policy, ec);
+        } else if (!core.deadlines_->implicit(Policy::kind)) {
+            (void)lowest;
+            ec = error::sync_deadline_unsupported;
+            return 0;
+        }
+    }
+    plain_sync_io<NextLayer> io{next};
+    return run_sync_with<NextLayer>(io, core, policy, ec);
 }
 
 } // namespace detail

@@ -14,10 +14,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 namespace tlsx {
 namespace detail {
+
+class deadline_base; // tlsx/detail/deadline.hpp
 
 /** How far the outstanding operation of one kind has got, and its state: kept in the stream
     rather than in the operation, so that the handler object Asio moves through every transport
@@ -132,6 +135,17 @@ public:
     void* next_layer_ = nullptr;
     bool read_locked_ = false;
     bool write_locked_ = false;
+    /// The stream's time limits; null until one is set.
+    std::shared_ptr<deadline_base> deadlines_;
+    /// Bit k (1 << op_kind): operations of kind k call deadlines_'s hooks (a limit is set, or
+    /// one pending when another's limit expired is to complete with operation_aborted). One
+    /// test per operation start and end, whether the stream has limits or not.
+    std::uint8_t timed_kinds_ = 0;
+
+    /// The bit of an operation kind in timed_kinds_.
+    static constexpr std::uint8_t kind_bit(op_kind k) noexcept {
+        return static_cast<std::uint8_t>(1u << static_cast<unsigned>(k));
+    }
 
 private:
     bool busy_[op_kind_count] = {};
