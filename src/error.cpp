@@ -244,6 +244,10 @@ public:
             return "a TLS 1.3 server cannot request a client certificate after the handshake "
                    "with this mbedTLS (no post-handshake authentication): set the verify mode "
                    "before the handshake, or use TLS 1.2 and renegotiate";
+        case error::too_many_ignored_records:
+            return "the peer sent too many records in a row that carry no data (empty records, "
+                   "warning alerts, tickets, refused renegotiation requests): a flood, ended "
+                   "with an unexpected_message alert";
         }
         return "unknown tlsx error " + std::to_string(ev);
     }
@@ -264,6 +268,7 @@ public:
         case error::renegotiation_refused:
         case error::renegotiation_ignored:
         case error::key_update_unsupported:
+        case error::too_many_ignored_records:
             return make_condition(condition::protocol);
         case error::server_name_required:
         case error::unknown_ciphersuite:

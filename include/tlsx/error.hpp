@@ -80,6 +80,11 @@ enum class error {
     /// mbedTLS (it has no post-handshake authentication): set the verify mode before the
     /// handshake, or cap the session at TLS 1.2 and renegotiate. Not fatal.
     post_handshake_auth_unsupported,
+    /// The peer sent more records in a row that carry no application data than tlsx takes
+    /// (empty records, warning alerts, TLS 1.3 ChangeCipherSpec records during the handshake,
+    /// NewSessionTickets, renegotiation requests that were refused: docs/security.md
+    /// "Floods"). Fatal: tlsx sent the unexpected_message alert.
+    too_many_ignored_records,
 };
 
 /** Coarse groups of errors, for `ec == tlsx::condition::certificate` style tests. */
