@@ -19,6 +19,7 @@
 
 #include "detail/context_impl.hpp"
 #include "detail/session_state.hpp"
+#include "flood_guard.hpp"
 #include "key_update.hpp"
 #include "renegotiation.hpp"
 
@@ -86,7 +87,7 @@ public:
         if (output_failure_ && (!hs_done_ || reneg_.answering()))
             return fail(output_failure_);
         if (hs_done_ && reneg_.answering())
-            return apply(reneg_.accept());
+            return renegotiation_progress(apply(reneg_.accept()));
         if (hs_done_)
             return done({});
         if (!setup_) {
@@ -132,8 +133,10 @@ public:
             do // again if mbedTLS stopped at the peer's answer to our request (WANT_READ)
                 ret = ssl_read(p, n);
             while (reneg_.after_read(ret));
-            if (ret > 0)
+            if (ret > 0) {
+                flood_.progress(flood_clock());
                 return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+            }
             if (ret != MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE || !internals::negotiated_tls13(ssl_))
                 break;
             // A TLS 1.3 post-handshake message mbedTLS does not process: a KeyUpdate is taken
@@ -142,6 +145,7 @@ public:
                                         std::max(records, ticket_records_);
             if (engine::result r = take_post_handshake_message(ret, taken); r.ec)
                 return r;
+            flood_.progress(flood_clock()); // a KeyUpdate moved the keys
         }
         return finish_read_error(ret);
     }
@@ -191,6 +195,11 @@ public:
         if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
             if (internals::pending_handshake_fragment(ssl_) == key_update_type)
                 return split_key_update(); // its first part ended a record (RFC 8446 5.1)
+            if (reneg_.events() != reneg_events_seen_) { // a renegotiation ran in this read
+                reneg_events_seen_ = reneg_.events();
+                if (reneg_.current() == engine::renegotiation_phase::done)
+                    flood_.progress(flood_clock());
+            }
             return {engine::want::input, 0, {}};
         }
         if (ret == 0) // mbedtls_ssl_read's way of saying MBEDTLS_ERR_SSL_CONN_EOF
@@ -341,7 +350,23 @@ public:
                 return done(error::invalid_request);
             return begin ? key_update(true) : done({}); // the server's way under TLS 1.3
         }
-        return apply(reneg_.ask(begin));
+        return renegotiation_progress(apply(reneg_.ask(begin)));
+    }
+
+    /// A renegotiation (ours or an accepted request) that completed is progress for the flood
+    /// guard: its records are no flood. The peer's own requests are bounded apart
+    /// (renegotiation::max_peer_renegotiations).
+    engine::result renegotiation_progress(engine::result r) {
+        if (r.next == engine::want::nothing && !r.ec && !failure_)
+            flood_.progress(flood_clock());
+        return r;
+    }
+
+    /** The flood guard's clock: records begun, but during the first handshake not handshake
+        records (fragments of one message are no flood; mbedTLS bounds a message's size). */
+    std::uint64_t flood_clock() const noexcept {
+        const std::uint64_t all = in_.records_taken();
+        return hs_done_ ? all : all - in_.records_taken(input_queue::handshake);
     }
 
     /** Send our KeyUpdate and move our outbound keys; `request_peer`: ask the peer to update
@@ -523,6 +548,7 @@ private:
         int ret = 0;
         while (!internals::handshake_over(ssl_)) {
             resumption_.before_step(ssl_);
+            flood_.handshake_state(internals::handshake_state(ssl_), flood_clock());
             ret = mbedtls_ssl_handshake_step(&ssl_);
             if (ret != 0)
                 break;
@@ -535,6 +561,7 @@ private:
         // write allocates again, once (steady state stays allocation-free).
         out_.release();
         hs_done_ = true;
+        flood_.progress(flood_clock());
         tls12_ticket_ = role_ == stream_base::client && !internals::negotiated_tls13(ssl_) &&
                         handshake_brought_ticket();
     }
@@ -641,6 +668,8 @@ private:
 
     /// Turn an mbedTLS failure into the most telling error_code.
     error_code translate(int ret) const {
+        if (flood_.tripped())
+            return error::too_many_ignored_records; // recv_cb refused a record
         switch (ret) {
         case MBEDTLS_ERR_SSL_CONN_EOF:
             return error::stream_truncated;
@@ -696,10 +725,26 @@ private:
 
     static int recv_cb(void* p, unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
+        if (self.flood_.exceeded(self.flood_clock()) && self.in_.at_record_boundary())
+            return self.refuse_flood();          // refuse to begin one more record
         std::size_t k = self.in_.take(buf, len); // 0 also while a record is held back
         if (k == 0)
             return self.in_.eof() && self.in_.empty() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
         return static_cast<int>(k);
+    }
+
+    /** The flood guard's bound is reached: the record begun is one too many. Tell the peer
+        (unexpected_message, as Go's crypto/tls for "too many ignored records") and fail the
+        mbedTLS call that wanted it; translate() names the error. mbedTLS sends nothing for a
+        receive callback's failure, and its output is never pending here (send_cb takes every
+        record), so the alert goes out whole, after whatever mbedTLS queued before. */
+    int refuse_flood() {
+        if (!flood_.tripped()) {
+            flood_.trip();
+            mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                           MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
+        }
+        return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
     }
 
     static int verify_cb(void* p, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {
@@ -741,6 +786,8 @@ private:
     mutable session saved_;            // the latest export (saved_session())
 
     renegotiation reneg_;
+    std::uint64_t reneg_events_seen_ = 0; // reneg_.events() when a read last looked
+    flood_guard flood_;
     detail::key_update ku_;
     std::uint64_t answer_end_ = 0; // out_.produced() after our latest answer to update_requested
     std::unique_ptr<unsigned char[]> staging_; // engine::write_gathered()
