@@ -592,10 +592,17 @@ private:
     int ssl_read(unsigned char* p, std::size_t n) {
         bool retried = false;
         int ret = mbedtls_ssl_read(&ssl_, p, n);
-        while (took_ticket(ret, retried))
+        while (took_ticket(ret, retried) || empty_record(ret))
             ret = mbedtls_ssl_read(&ssl_, p, n);
         return ret;
     }
+
+    /** Whether mbedtls_ssl_read's 0 is an empty application record, not the transport's end:
+        it skips one empty record (OpenSSL's IV randomisation), but a second in a row it
+        delivers, as 0 bytes, which is also how it says CONN_EOF. recv_cb says EOF only once
+        the transport ended and the queue is empty. Empty records are bounded (mbedTLS fails
+        a fourth in a row; the flood guard counts them), so reading on ends. */
+    bool empty_record(int ret) const noexcept { return ret == 0 && !in_.eof(); }
 
     /// mbedtls_ssl_write with TLS 1.3 tickets taken in (mbedtls_ssl_write finishes a ticket
     /// that a read left half taken in).
@@ -660,6 +667,8 @@ private:
         if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
             output_failure_)
             return; // the peer ended it, or nothing can reach it
+        if (flood_.tripped())
+            return; // refuse_flood() sent unexpected_message
         if (out_.produced() > produced_before && last_record_type_ == MBEDTLS_SSL_MSG_ALERT)
             return;
         mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
