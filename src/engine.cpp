@@ -195,11 +195,6 @@ public:
         if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
             if (internals::pending_handshake_fragment(ssl_) == key_update_type)
                 return split_key_update(); // its first part ended a record (RFC 8446 5.1)
-            if (reneg_.events() != reneg_events_seen_) { // a renegotiation ran in this read
-                reneg_events_seen_ = reneg_.events();
-                if (reneg_.current() == engine::renegotiation_phase::done)
-                    flood_.progress(flood_clock());
-            }
             return {engine::want::input, 0, {}};
         }
         if (ret == 0) // mbedtls_ssl_read's way of saying MBEDTLS_ERR_SSL_CONN_EOF
@@ -600,9 +595,10 @@ private:
     /** Whether mbedtls_ssl_read's 0 is an empty application record, not the transport's end:
         it skips one empty record (OpenSSL's IV randomisation), but a second in a row it
         delivers, as 0 bytes, which is also how it says CONN_EOF. recv_cb says EOF only once
-        the transport ended and the queue is empty. Empty records are bounded (mbedTLS fails
-        a fourth in a row; the flood guard counts them), so reading on ends. */
-    bool empty_record(int ret) const noexcept { return ret == 0 && !in_.eof(); }
+        the transport ended and the queue is empty; until then, records that came before the
+        end (data, close_notify) are still to be read. Empty records are bounded (mbedTLS
+        fails a fourth in a row; the flood guard counts them), so reading on ends. */
+    bool empty_record(int ret) const noexcept { return ret == 0 && !(in_.eof() && in_.empty()); }
 
     /// mbedtls_ssl_write with TLS 1.3 tickets taken in (mbedtls_ssl_write finishes a ticket
     /// that a read left half taken in).
@@ -734,7 +730,8 @@ private:
 
     static int recv_cb(void* p, unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
-        if (self.flood_.exceeded(self.flood_clock()) && self.in_.at_record_boundary())
+        if (self.flood_.exceeded(self.flood_clock()) && self.in_.at_record_boundary() &&
+            !self.unseen_progress())
             return self.refuse_flood();          // refuse to begin one more record
         std::size_t k = self.in_.take(buf, len); // 0 also while a record is held back
         if (k == 0)
@@ -742,7 +739,27 @@ private:
         return static_cast<int>(k);
     }
 
-    /** The flood guard's bound is reached: the record begun is one too many. Tell the peer
+    /** Progress that the flood guard does not see as it happens (looked at only when the
+        bound is reached, off the hot path): application data a renegotiation step read into
+        the stash (delivered by a later read), a renegotiation that completed inside
+        mbedtls_ssl_read. Either resets the count. A completed renegotiation is looked at once,
+        so it lets at most one bound's worth more through. */
+    bool unseen_progress() noexcept {
+        bool moved = false;
+        if (reneg_.stashed() != stash_seen_) {
+            stash_seen_ = reneg_.stashed();
+            moved = true;
+        }
+        if (reneg_.events() != reneg_events_seen_) {
+            reneg_events_seen_ = reneg_.events();
+            moved = moved || reneg_.current() == engine::renegotiation_phase::done;
+        }
+        if (moved)
+            flood_.progress(flood_clock());
+        return moved;
+    }
+
+    /** The flood guard's bound is reached: the next record would be one too many. Tell the peer
         (unexpected_message, as Go's crypto/tls for "too many ignored records") and fail the
         mbedTLS call that wanted it; translate() names the error. mbedTLS sends nothing for a
         receive callback's failure, and its output is never pending here (send_cb takes every
@@ -795,7 +812,8 @@ private:
     mutable session saved_;            // the latest export (saved_session())
 
     renegotiation reneg_;
-    std::uint64_t reneg_events_seen_ = 0; // reneg_.events() when a read last looked
+    std::uint64_t reneg_events_seen_ = 0; // reneg_.events() when the flood guard last looked
+    std::uint64_t stash_seen_ = 0;        // reneg_.stashed() when the flood guard last looked
     flood_guard flood_;
     detail::key_update ku_;
     std::uint64_t answer_end_ = 0; // out_.produced() after our latest answer to update_requested

@@ -220,6 +220,37 @@ BOOST_AUTO_TEST_CASE(a_fourth_empty_record_in_a_row_is_a_bad_record_mac_in_mbedt
     }
 }
 
+// mbedtls_ssl_read delivers a second empty record in a row as 0 bytes, its way of saying the
+// transport ended: neither truncation nor a close, and what follows is read, even when the
+// transport's end came in with it.
+BOOST_AUTO_TEST_CASE(empty_records_are_not_the_end_of_the_stream) {
+    for (bool tls12 : {true, false}) {
+        if (!tls12 && !backend::has_tls13)
+            continue;
+        BOOST_TEST_CONTEXT((tls12 ? "TLS 1.2" : "TLS 1.3")) {
+            established s(tls12);
+            flooder f{s.p->server};
+            f.empty_record();
+            f.empty_record();
+            f.data("data");
+            f.empty_record();
+            f.empty_record();
+            BOOST_REQUIRE(mbedtls_ssl_close_notify(s.p->server.native_handle()) == 0);
+            const std::string wire = take_output(s.p->server);
+            tlsx::engine& c = s.p->client;
+            BOOST_REQUIRE(c.put_input(boost::asio::buffer(wire)) == wire.size());
+            c.input_eof();
+            char buf[64];
+            auto r = c.read(boost::asio::buffer(buf));
+            BOOST_TEST(!r.ec, r.ec.message());
+            BOOST_TEST(std::string(buf, r.bytes) == "data");
+            r = c.read(boost::asio::buffer(buf));
+            BOOST_TEST(r.ec == boost::asio::error::eof, r.ec.message()); // the close_notify
+            BOOST_TEST(c.peer_closed());
+        }
+    }
+}
+
 // ---- tlsx's bound: flood_guard::max_ignored_records -------------------------------------------
 
 BOOST_AUTO_TEST_CASE(warning_alerts_are_bounded_tls12) {
