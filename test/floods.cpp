@@ -9,6 +9,7 @@
 // clear before the keys and under TLS 1.3 traffic keys (support/tls13_records.hpp).
 //
 #include <tlsx/engine.hpp>
+#include <tlsx/test.hpp>
 
 #include "backend.hpp"
 #include "flood_guard.hpp"
@@ -16,6 +17,8 @@
 #include "support/run.hpp"
 #include "support/tls13_records.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <mbedtls/ssl.h>
@@ -516,6 +519,36 @@ BOOST_AUTO_TEST_CASE(a_fast_writer_is_held_at_one_record_by_a_reader_that_reads_
             BOOST_TEST(max_input <= tlsx::engine::input_capacity);
         }
     }
+}
+
+// The same through a stream: with no read pending, a stream takes nothing from its transport,
+// so all the peer wrote stays there (over TCP: the peer's send blocks); each read then takes
+// at most a record's worth into the engine.
+BOOST_AUTO_TEST_CASE(a_stream_that_reads_nothing_takes_nothing_from_its_transport) {
+    boost::asio::io_context io;
+    tlsx::test::tls_pair p{io};
+    tlsx::error_code cec = boost::asio::error::would_block, sec = cec;
+    p.client.async_handshake(tlsx::stream_base::client, [&](tlsx::error_code ec) { cec = ec; });
+    p.server.async_handshake(tlsx::stream_base::server, [&](tlsx::error_code ec) { sec = ec; });
+    io.run();
+    BOOST_REQUIRE(!cec);
+    BOOST_REQUIRE(!sec);
+    std::string data(4 << 20, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i)
+        data[i] = static_cast<char>(i * 40503u >> 8);
+    boost::asio::write(p.server, boost::asio::buffer(data)); // the pipe takes it all
+    BOOST_TEST(p.client.get_engine().input_size() == 0u);
+    BOOST_TEST(p.client.next_layer().available() > data.size()); // waiting in the transport
+    std::string got;
+    std::vector<char> buf(1 << 16);
+    std::size_t max_input = 0;
+    while (got.size() < data.size()) {
+        const std::size_t n = p.client.read_some(boost::asio::buffer(buf));
+        got.append(buf.data(), n);
+        max_input = std::max(max_input, p.client.get_engine().input_size());
+    }
+    BOOST_TEST((got == data));
+    BOOST_TEST(max_input <= tlsx::engine::input_capacity);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
