@@ -348,11 +348,12 @@ public:
         return renegotiation_progress(apply(reneg_.ask(begin)));
     }
 
-    /// A renegotiation (ours or an accepted request) that completed is progress for the flood
-    /// guard: its records are no flood. The peer's own requests are bounded apart
-    /// (renegotiation::max_peer_renegotiations).
+    /// A renegotiation (ours or an accepted request) that completed, or the peer's refusal of
+    /// ours (the answer we asked for), is progress for the flood guard: its records are no
+    /// flood. The peer's own requests are bounded apart (renegotiation::max_peer_renegotiations).
     engine::result renegotiation_progress(engine::result r) {
-        if (r.next == engine::want::nothing && !r.ec && !failure_)
+        if (r.next == engine::want::nothing && !failure_ &&
+            (!r.ec || r.ec == error::renegotiation_refused))
             flood_.progress(flood_clock());
         return r;
     }

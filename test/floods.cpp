@@ -282,6 +282,36 @@ BOOST_AUTO_TEST_CASE(hello_requests_refused_are_bounded) {
         true, [](flooder& f, int) { f.hello_request(); }, true);
 }
 
+// A TLS 1.2 client asking again and again: a server that refuses (the default) answers each
+// request with a warning and goes on, until the bound: it answers the 33rd in a row and ends
+// the session at once. (For the client each refusal is the answer it asked for: progress.)
+BOOST_AUTO_TEST_CASE(renegotiation_requests_refused_are_bounded) {
+    established s(true);
+    tlsx::engine& c = s.p->client;
+    tlsx::engine& sv = s.p->server;
+    tlsx::error_code server_ec;
+    int refused = 0;
+    char buf[64];
+    for (int i = 0; i < 2 * bound && !server_ec; ++i) {
+        auto r = c.renegotiate(true);
+        for (int k = 0; k < 20 && r.next != want::nothing && !r.ec; ++k) {
+            s.p->pump_all();
+            auto sr = sv.read(boost::asio::buffer(buf));
+            if (sr.ec) {
+                server_ec = sr.ec;
+                break;
+            }
+            s.p->pump_all();
+            r = c.renegotiate();
+        }
+        if (r.ec == tlsx::error::renegotiation_refused)
+            ++refused;
+    }
+    BOOST_TEST(server_ec == flood_error, server_ec.message());
+    BOOST_TEST(refused == bound); // the 33rd's answer comes with the fatal alert
+    BOOST_TEST(alert_seen_by_peer(sv, c) == unexpected_message_alert);
+}
+
 BOOST_AUTO_TEST_CASE(new_session_tickets_are_bounded, *with_tls13) {
     for (int n : {bound, bound + 1}) {
         BOOST_TEST_CONTEXT(n << " tickets") {
