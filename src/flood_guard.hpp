@@ -8,12 +8,16 @@
 // alerts, or any of the others alone, it takes forever. The guard counts the records taken
 // since the latest progress and refuses to hand mbedTLS another one past the limit: the step
 // that wanted it fails with error::too_many_ignored_records and the unexpected_message alert.
+// 32 such records in a row go by; after a 33rd no record is taken (docs/security.md "Floods").
 //
 // Progress: application data delivered; a handshake state that moved (a handshake message
 // taken in); during the first handshake every handshake record (a fragment of a message, whose
-// size mbedTLS bounds); a KeyUpdate taken in; a renegotiation completed. The clock is the input
-// queue's count of records begun, so the hot path pays one subtraction and comparison per
-// record fetch and one store per read that delivered data.
+// size mbedTLS bounds); a KeyUpdate taken in; a renegotiation completed, or our request refused
+// (the answer we asked for). Progress the engine does not see as it happens (data a
+// renegotiation step stashes, a renegotiation inside mbedtls_ssl_read) it looks for only when
+// the bound is reached. The clock is the input queue's count of records begun, so the hot path
+// pays one subtraction and comparison per receive call and one store per read that delivered
+// data.
 //
 #ifndef TLSX_SRC_FLOOD_GUARD_HPP
 #define TLSX_SRC_FLOOD_GUARD_HPP
