@@ -3,7 +3,7 @@
 //
 //   tlsx_load client --port P --cafile FILE [--connections N] [--parallel-handshakes H]
 //                    [--messages M] [--message-size S] [--cut-every K] [--threads T]
-//                    [--time-limit SECONDS] [--server-pid PID] [--label TEXT]
+//                    [--time-limit SECONDS] [--server-pid PID]... [--label TEXT]
 //   tlsx_load plain-echo [--port P] [--threads T]
 //
 // client: opens N connections to 127.0.0.1:P (at most H handshakes at a time), and holds them
@@ -19,7 +19,8 @@
 //   load <label>: 10000 connections (10000 at once), 10000 handshakes in 6.1 s = 1639/s, ...
 //
 // and the server's memory per connection (VmRSS of --server-pid before the first connection
-// and with all of them open). Exit status 0 only if every connection completed or was cut as
+// and with all of them open; summed when --server-pid is given once per process of a server
+// of several processes). Exit status 0 only if every connection completed or was cut as
 // planned; 1 otherwise (the reasons printed); 2 usage. The whole run stops by itself after
 // --time-limit seconds (default 300), counting unfinished connections as failures.
 //
@@ -83,7 +84,7 @@ struct options {
     std::size_t cut_every = 2;
     unsigned threads = 2;
     unsigned time_limit = 300;
-    long server_pid = 0;
+    std::vector<long> server_pids; // their VmRSS is summed (a server of several processes)
     std::string label = "run";
 };
 
@@ -92,7 +93,7 @@ struct options {
               << "usage: tlsx_load client --port P --cafile FILE [--connections N]\n"
                  "                 [--parallel-handshakes H] [--messages M] [--message-size S]\n"
                  "                 [--cut-every K] [--threads T] [--time-limit SECONDS]\n"
-                 "                 [--server-pid PID] [--label TEXT]\n"
+                 "                 [--server-pid PID]... [--label TEXT]\n"
                  "       tlsx_load plain-echo [--port P] [--threads T]\n";
     std::exit(2);
 }
@@ -138,7 +139,7 @@ options parse(int argc, char** argv) {
         else if (a == "--time-limit")
             o.time_limit = static_cast<unsigned>(number(value(), 1, 86400, "--time-limit"));
         else if (a == "--server-pid")
-            o.server_pid = static_cast<long>(number(value(), 1, 1 << 30, "--server-pid"));
+            o.server_pids.push_back(static_cast<long>(number(value(), 1, 1 << 30, "--server-pid")));
         else if (a == "--label")
             o.label = value();
         else
@@ -166,6 +167,16 @@ void raise_fd_limit(std::size_t fds) {
 }
 
 /// VmRSS of `pid` in KiB, 0 if unknown.
+std::size_t rss_kib(long pid);
+
+/// The summed VmRSS of the server's processes (--server-pid, once per process) in KiB.
+std::size_t rss_kib(const std::vector<long>& pids) {
+    std::size_t sum = 0;
+    for (long pid : pids)
+        sum += rss_kib(pid);
+    return sum;
+}
+
 std::size_t rss_kib(long pid) {
     std::ifstream f("/proc/" + std::to_string(pid) + "/status");
     std::string key;
@@ -308,8 +319,8 @@ void run_state::handshake_ended(const std::shared_ptr<connection>& c) {
         return;
     // The last handshake: every connection is open at once. Measure, then let them all go.
     all_up = clock_type::now();
-    if (o.server_pid)
-        rss_all_up = rss_kib(o.server_pid);
+    if (!o.server_pids.empty())
+        rss_all_up = rss_kib(o.server_pids);
     std::lock_guard<std::mutex> lock(open_m);
     for (auto& w : open)
         net::post(w->tls.get_executor(), [w] { w->go.cancel(); });
@@ -413,8 +424,8 @@ int client(const options& o) {
     ctx.load_verify_file(o.cafile);
     net::io_context io;
     run_state s(o, io, ctx);
-    if (o.server_pid)
-        s.rss_before = rss_kib(o.server_pid);
+    if (!o.server_pids.empty())
+        s.rss_before = rss_kib(o.server_pids);
 
     bool timed_out = false;
     net::steady_timer limit(io, std::chrono::seconds(o.time_limit));
@@ -455,7 +466,7 @@ int client(const options& o) {
       << " MB/s; round trip (" << o.message_size << " B) p50 " << pct(0.50) / 1000 << " ms, p99 "
       << pct(0.99) / 1000 << " ms; ended: " << t.completed << " completed, " << t.cut
       << " cut as planned, " << t.failed << " failed, " << unfinished << " unfinished";
-    if (o.server_pid && s.rss_all_up > s.rss_before)
+    if (!o.server_pids.empty() && s.rss_all_up > s.rss_before)
         r << "; server memory " << std::setprecision(1)
           << static_cast<double>(s.rss_all_up - s.rss_before) / static_cast<double>(o.connections)
           << " KiB per connection (VmRSS " << s.rss_before / 1024 << " -> " << s.rss_all_up / 1024

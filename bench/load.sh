@@ -13,9 +13,12 @@
 #   bench/load.sh --connections 300     CI's small run (bench-smoke)
 #   bench/load.sh --build DIR           build in DIR (default build-load; Release, default backend)
 #
-# 10,000 connections through the proxy need 20,000+ descriptors in the proxy: where it may (root
-# with CAP_SYS_RESOURCE) the script raises the limit with prlimit; otherwise it caps the run at
-# what the limit allows, and says so.
+# 10,000 connections through the proxy need 20,000+ descriptors in one proxy process (two per
+# connection): where it may (root with CAP_SYS_RESOURCE) the script raises the limit with
+# prlimit and runs one proxy process on two threads; where the limit is short and cannot be
+# raised, it runs the proxy as two processes of one thread each sharing the port
+# (tls_proxy --reuse-port: the kernel spreads the connections over them, about half each), and
+# says so. Only if even two processes cannot hold them does it cap the run, and say so.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -94,11 +97,35 @@ start echo_server $((n + 100)) "$build/examples/echo/echo_server" --port 0 --thr
 # 2. The TLS proxy in front of a plain echo.
 start plain_echo $((connections + 100)) "$build/bench/tlsx_load" plain-echo --port 0 --threads 2
 backend="$port"
-n="$(fit 2)"
-start tls_proxy $((2 * n + 100)) "$build/examples/tls_proxy/tls_proxy" --mode terminate \
-    --backend "127.0.0.1:$backend" --port 0 --threads 2 --quiet --write-cert "$work/proxy-cert.pem"
-"${load[@]}" --port "$port" --cafile "$work/proxy-cert.pem" --connections "$n" \
-    --server-pid "$pid" --label "tls_proxy terminate (2 threads) -> plain echo" || status=1
+proxy=("$build/examples/tls_proxy/tls_proxy" --mode terminate --backend "127.0.0.1:$backend"
+    --quiet)
+need=$((2 * connections + 100))
+if ((need <= $(ulimit -Hn))) || prlimit "--nofile=$need:$need" true 2>/dev/null; then
+    # One process, two threads.
+    start tls_proxy "$need" "${proxy[@]}" --port 0 --threads 2 --write-cert "$work/proxy-cert.pem"
+    "${load[@]}" --port "$port" --cafile "$work/proxy-cert.pem" --connections "$connections" \
+        --server-pid "$pid" --label "tls_proxy terminate (2 threads) -> plain echo" || status=1
+else
+    # Two processes of one thread each ("two threads"), sharing the port (SO_REUSEPORT), each
+    # with the whole limit for about half of the connections.
+    n="$connections"
+    if ((n > $(ulimit -Hn) - 100)); then
+        n=$(($(ulimit -Hn) - 100))
+        echo "load.sh: $n connections through the proxy: even two processes cannot hold more" >&2
+    fi
+    echo "load.sh: the proxy as two processes sharing the port (SO_REUSEPORT): one process" \
+        "would need $need descriptors, the hard limit is $(ulimit -Hn) and cannot be raised here" >&2
+    fds=$(ulimit -Hn)
+    start tls_proxy_1 "$fds" "${proxy[@]}" --port 0 --threads 1 --reuse-port \
+        --write-cert "$work/proxy-cert.pem" --write-key "$work/proxy-key.pem"
+    first="$pid"
+    start tls_proxy_2 "$fds" "${proxy[@]}" --port "$port" --threads 1 --reuse-port \
+        --cert "$work/proxy-cert.pem" --key "$work/proxy-key.pem"
+    "${load[@]}" --port "$port" --cafile "$work/proxy-cert.pem" --connections "$n" \
+        --server-pid "$first" --server-pid "$pid" \
+        --label "tls_proxy terminate (2 processes x 1 thread, SO_REUSEPORT) -> plain echo" ||
+        status=1
+fi
 
 # The servers must have survived it all.
 for p in "${pids[@]}"; do

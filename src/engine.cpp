@@ -20,6 +20,7 @@
 #include "alerts.hpp"
 #include "detail/context_impl.hpp"
 #include "detail/session_state.hpp"
+#include "flood_guard.hpp"
 #include "key_update.hpp"
 #include "renegotiation.hpp"
 
@@ -90,7 +91,7 @@ public:
         if (output_failure_ && (!hs_done_ || reneg_.answering()))
             return fail(output_failure_);
         if (hs_done_ && reneg_.answering())
-            return apply(reneg_.accept());
+            return renegotiation_progress(apply(reneg_.accept()));
         if (hs_done_)
             return done({});
         if (!setup_) {
@@ -136,8 +137,10 @@ public:
             do // again if mbedTLS stopped at the peer's answer to our request (WANT_READ)
                 ret = ssl_read(p, n);
             while (reneg_.after_read(ret));
-            if (ret > 0)
+            if (ret > 0) {
+                flood_.progress(flood_clock());
                 return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+            }
             if (ret != MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE || !internals::negotiated_tls13(ssl_))
                 break;
             // A TLS 1.3 post-handshake message mbedTLS does not process: a KeyUpdate is taken
@@ -146,6 +149,7 @@ public:
                                         std::max(records, ticket_records_);
             if (engine::result r = take_post_handshake_message(ret, taken); r.ec)
                 return r;
+            flood_.progress(flood_clock()); // a KeyUpdate moved the keys
         }
         return finish_read_error(ret);
     }
@@ -348,7 +352,24 @@ public:
                 return done(error::invalid_request);
             return begin ? key_update(true) : done({}); // the server's way under TLS 1.3
         }
-        return apply(reneg_.ask(begin));
+        return renegotiation_progress(apply(reneg_.ask(begin)));
+    }
+
+    /// A renegotiation (ours or an accepted request) that completed, or the peer's refusal of
+    /// ours (the answer we asked for), is progress for the flood guard: its records are no
+    /// flood. The peer's own requests are bounded apart (renegotiation::max_peer_renegotiations).
+    engine::result renegotiation_progress(engine::result r) {
+        if (r.next == engine::want::nothing && !failure_ &&
+            (!r.ec || r.ec == error::renegotiation_refused))
+            flood_.progress(flood_clock());
+        return r;
+    }
+
+    /** The flood guard's clock: records begun, but during the first handshake not handshake
+        records (fragments of one message are no flood; mbedTLS bounds a message's size). */
+    std::uint64_t flood_clock() const noexcept {
+        const std::uint64_t all = in_.records_taken();
+        return hs_done_ ? all : all - in_.records_taken(input_queue::handshake);
     }
 
     /** Send our KeyUpdate and move our outbound keys; `request_peer`: ask the peer to update
@@ -538,6 +559,7 @@ private:
         while (!internals::handshake_over(ssl_)) {
             resumption_.before_step(ssl_);
             step_began_ = out_.produced(); // (see send_cb: TLS 1.3 hides an alert's type)
+            flood_.handshake_state(internals::handshake_state(ssl_), flood_clock());
             ret = mbedtls_ssl_handshake_step(&ssl_);
             if (ret != 0)
                 break;
@@ -550,6 +572,7 @@ private:
         // write allocates again, once (steady state stays allocation-free).
         out_.release();
         hs_done_ = true;
+        flood_.progress(flood_clock());
         tls12_ticket_ = role_ == stream_base::client && !internals::negotiated_tls13(ssl_) &&
                         handshake_brought_ticket();
     }
@@ -580,10 +603,18 @@ private:
     int ssl_read(unsigned char* p, std::size_t n) {
         bool retried = false;
         int ret = mbedtls_ssl_read(&ssl_, p, n);
-        while (took_ticket(ret, retried))
+        while (took_ticket(ret, retried) || empty_record(ret))
             ret = mbedtls_ssl_read(&ssl_, p, n);
         return ret;
     }
+
+    /** Whether mbedtls_ssl_read's 0 is an empty application record, not the transport's end:
+        it skips one empty record (OpenSSL's IV randomisation), but a second in a row it
+        delivers, as 0 bytes, which is also how it says CONN_EOF. recv_cb says EOF only once
+        the transport ended and the queue is empty; until then, records that came before the
+        end (data, close_notify) are still to be read. Empty records are bounded (mbedTLS
+        fails a fourth in a row; the flood guard counts them), so reading on ends. */
+    bool empty_record(int ret) const noexcept { return ret == 0 && !(in_.eof() && in_.empty()); }
 
     /// mbedtls_ssl_write with TLS 1.3 tickets taken in (mbedtls_ssl_write finishes a ticket
     /// that a read left half taken in).
@@ -656,6 +687,8 @@ private:
     void tell_peer(int ret) {
         if (output_failure_ || alert_end_ > step_began_)
             return; // nothing can reach the peer, or the failing call told it already
+        if (flood_.tripped())
+            return; // refuse_flood() sent unexpected_message
         const int alert = record_overflow_ ? MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW
                                            : alerts::for_failure(ssl_, ret);
         if (alert >= 0)
@@ -665,6 +698,8 @@ private:
 
     /// Turn an mbedTLS failure into the most telling error_code.
     error_code translate(int ret) const {
+        if (flood_.tripped())
+            return error::too_many_ignored_records; // recv_cb refused a record
         switch (ret) {
         case MBEDTLS_ERR_SSL_CONN_EOF:
             return error::stream_truncated;
@@ -726,6 +761,9 @@ private:
 
     static int recv_cb(void* p, unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
+        if (self.flood_.exceeded(self.flood_clock()) && self.in_.at_record_boundary() &&
+            !self.unseen_progress())
+            return self.refuse_flood();          // refuse to begin one more record
         std::size_t k = self.in_.take(buf, len); // 0 also while a record is held back
         if (k == 0)
             return self.in_.eof() && self.in_.empty() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
@@ -740,6 +778,40 @@ private:
                       std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
         return run_sni_callback(*self.ctx_, ssl, name, len, &self.sni_keep_);
+    }
+
+    /** Progress that the flood guard does not see as it happens (looked at only when the
+        bound is reached, off the hot path): application data a renegotiation step read into
+        the stash (delivered by a later read), a renegotiation that completed inside
+        mbedtls_ssl_read. Either resets the count. A completed renegotiation is looked at once,
+        so it lets at most one bound's worth more through. */
+    bool unseen_progress() noexcept {
+        bool moved = false;
+        if (reneg_.stashed() != stash_seen_) {
+            stash_seen_ = reneg_.stashed();
+            moved = true;
+        }
+        if (reneg_.events() != reneg_events_seen_) {
+            reneg_events_seen_ = reneg_.events();
+            moved = moved || reneg_.current() == engine::renegotiation_phase::done;
+        }
+        if (moved)
+            flood_.progress(flood_clock());
+        return moved;
+    }
+
+    /** The flood guard's bound is reached: the next record would be one too many. Tell the peer
+        (unexpected_message, as Go's crypto/tls for "too many ignored records") and fail the
+        mbedTLS call that wanted it; translate() names the error. mbedTLS sends nothing for a
+        receive callback's failure, and its output is never pending here (send_cb takes every
+        record), so the alert goes out whole, after whatever mbedTLS queued before. */
+    int refuse_flood() {
+        if (!flood_.tripped()) {
+            flood_.trip();
+            mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                           MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE);
+        }
+        return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
     }
 
     static int verify_cb(void* p, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {
@@ -783,6 +855,9 @@ private:
     mutable session saved_;            // the latest export (saved_session())
 
     renegotiation reneg_;
+    std::uint64_t reneg_events_seen_ = 0; // reneg_.events() when the flood guard last looked
+    std::uint64_t stash_seen_ = 0;        // reneg_.stashed() when the flood guard last looked
+    flood_guard flood_;
     detail::key_update ku_;
     std::uint64_t answer_end_ = 0; // out_.produced() after our latest answer to update_requested
     std::unique_ptr<unsigned char[]> staging_; // engine::write_gathered()

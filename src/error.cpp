@@ -247,6 +247,10 @@ public:
         case error::sync_deadline_unsupported:
             return "a synchronous operation cannot have a deadline on this transport (its lowest "
                    "layer is not a socket): use the asynchronous operation, or clear the timeout";
+        case error::too_many_ignored_records:
+            return "the peer sent too many records in a row that carry no data (empty records, "
+                   "warning alerts, tickets, refused renegotiation requests): a flood, ended "
+                   "with an unexpected_message alert";
         }
         return "unknown tlsx error " + std::to_string(ev);
     }
@@ -267,6 +271,7 @@ public:
         case error::renegotiation_refused:
         case error::renegotiation_ignored:
         case error::key_update_unsupported:
+        case error::too_many_ignored_records:
             return make_condition(condition::protocol);
         case error::server_name_required:
         case error::unknown_ciphersuite:

@@ -314,6 +314,7 @@ verdict renegotiation::read_into_stash() {
     after_call();
     if (ret > 0) {
         stash_end_ += static_cast<std::size_t>(ret);
+        stashed_ += static_cast<std::size_t>(ret);
         return proceed();
     }
     if (ret == MBEDTLS_ERR_SSL_WANT_READ && (phase_ == phase::refused || phase_ == phase::ignored))

@@ -125,6 +125,9 @@ public:
 
     /// Changes whenever a renegotiation ended or a request arrived or was answered.
     std::uint64_t events() const noexcept { return events_; }
+    /// Application data bytes read into the stash so far (progress the flood guard did not see
+    /// as it happened).
+    std::uint64_t stashed() const noexcept { return stashed_; }
 
 private:
     std::size_t unstash(unsigned char* p, std::size_t n) noexcept;
@@ -158,6 +161,7 @@ private:
     bool answered_ = false;       // the peer's no_renegotiation was just read (see after_read())
     int peer_renegotiations_ = 0; // renegotiations the peer started (the bound)
     std::uint64_t events_ = 0;
+    std::uint64_t stashed_ = 0; // application data bytes read into the stash, ever
 
     std::unique_ptr<unsigned char[]> stash_; // application data read by renegotiation steps
     std::size_t stash_begin_ = 0;

@@ -37,7 +37,7 @@ std::string name_of(const error_code& ec) {
 }
 
 constexpr int first_error = static_cast<int>(tlsx::error::stream_truncated);
-constexpr int last_error = static_cast<int>(tlsx::error::sync_deadline_unsupported);
+constexpr int last_error = static_cast<int>(tlsx::error::too_many_ignored_records);
 
 } // namespace
 
@@ -179,6 +179,7 @@ BOOST_AUTO_TEST_CASE(conditions_group_errors_as_documented) {
     BOOST_TEST((tlsx::make_mbedtls_error(MBEDTLS_ERR_SSL_INVALID_MAC) == condition::protocol));
     BOOST_TEST((error_code(error::renegotiation_refused) == condition::protocol));
     BOOST_TEST((error_code(error::key_update_unsupported) == condition::protocol));
+    BOOST_TEST((error_code(error::too_many_ignored_records) == condition::protocol));
     BOOST_TEST((error_code(error::server_name_required) == condition::configuration));
     // Asking for what a session cannot do is neither a protocol failure nor a configuration.
     BOOST_TEST((error_code(error::invalid_request) != condition::protocol));

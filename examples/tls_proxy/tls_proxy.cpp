@@ -5,7 +5,7 @@
 //             [--cert FILE --key FILE | --write-cert FILE] [--timeout SECONDS]
 //   tls_proxy --mode originate --backend HOST:PORT [--port N]
 //             [--cafile FILE] [--servername NAME] [--timeout SECONDS]
-//   both:     [--threads N] [--quiet]
+//   both:     [--threads N] [--quiet] [--reuse-port] [--write-key FILE]
 //
 // terminate: TLS in, plain TCP out (a TLS front for a plain server). Without --cert/--key it
 //            makes a self-signed certificate for "localhost", written to --write-cert.
@@ -26,6 +26,14 @@
 // io_context on N threads, each connection on a strand of its own; --quiet leaves out the
 // per-connection lines (bench/load.sh runs thousands of connections through it).
 //
+// --reuse-port sets SO_REUSEPORT on the listening socket, so that several tls_proxy processes
+// can listen on the same --port and the kernel spreads new connections over them: each process
+// carries its share within its own descriptor limit (bench/load.sh's 10,000 connections need
+// 20,000 descriptors in one process). Every process must pass it, the first with --port 0 (or
+// a port) and the others with the port the first printed. They must present the same
+// certificate: the first --write-cert FILE --write-key KEYFILE, the others --cert FILE --key
+// KEYFILE (the key is written with mode 0600; a test certificate, not one to keep).
+//
 #include <tlsx/tlsx.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -40,6 +48,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -73,6 +85,8 @@ struct options {
     std::chrono::seconds timeout{60};
     unsigned threads = 1;
     bool quiet = false;
+    bool reuse_port = false;
+    std::string write_key;
 };
 
 bool quiet = false;
@@ -85,7 +99,7 @@ std::mutex log_mutex;
                  "[--timeout SECONDS]\n"
                  "       tls_proxy --mode originate --backend HOST:PORT [--port N]\n"
                  "                 [--cafile FILE] [--servername NAME] [--timeout SECONDS]\n"
-                 "       (both: [--threads N] [--quiet])\n";
+                 "       (both: [--threads N] [--quiet] [--reuse-port] [--write-key FILE])\n";
     std::exit(2);
 }
 
@@ -137,6 +151,10 @@ options parse_options(int argc, char** argv) {
             o.threads = static_cast<unsigned>(number(value(), 1, 64, "--threads: 1 to 64"));
         } else if (arg == "--quiet") {
             o.quiet = true;
+        } else if (arg == "--reuse-port") {
+            o.reuse_port = true;
+        } else if (arg == "--write-key") {
+            o.write_key = value();
         } else {
             usage(arg == "--help" || arg == "-h" ? "a TLS proxy" : "unknown option");
         }
@@ -145,6 +163,8 @@ options parse_options(int argc, char** argv) {
         usage("--mode and --backend are required");
     if (o.cert_file.empty() != o.key_file.empty())
         usage("--cert and --key go together");
+    if (!o.write_key.empty() && (o.write_cert.empty() || !o.cert_file.empty()))
+        usage("--write-key goes with --write-cert (a self-signed certificate)");
     if (o.servername.empty())
         o.servername = o.backend_host;
     return o;
@@ -173,6 +193,16 @@ tlsx::context make_context(const options& o) {
         if (!out)
             throw std::runtime_error("cannot write the certificate to " + o.write_cert);
         std::cout << "wrote self-signed certificate for localhost to " << o.write_cert << std::endl;
+    }
+    if (!o.write_key.empty()) { // for other processes sharing the port (--reuse-port)
+        const int fd = ::open(o.write_key.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const std::string& pem = creds.private_key_pem;
+        const bool ok =
+            fd >= 0 && ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size());
+        if (fd >= 0)
+            ::close(fd);
+        if (!ok)
+            throw std::runtime_error("cannot write the private key to " + o.write_key);
     }
     ctx.use_certificate_chain(net::buffer(creds.certificate_pem));
     ctx.use_private_key(net::buffer(creds.private_key_pem), tlsx::context::pem);
@@ -376,7 +406,17 @@ int main(int argc, char** argv) {
         net::io_context io;
         tcp::resolver resolver(io);
         const auto backend = resolver.resolve(o.backend_host, o.backend_port);
-        tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), o.port));
+        const tcp::endpoint at(net::ip::make_address("127.0.0.1"), o.port);
+        tcp::acceptor acceptor(io, at.protocol());
+        acceptor.set_option(tcp::acceptor::reuse_address(true));
+        if (o.reuse_port) {
+            const int one = 1;
+            if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one,
+                             sizeof one) != 0)
+                throw std::runtime_error("--reuse-port: SO_REUSEPORT cannot be set here");
+        }
+        acceptor.bind(at);
+        acceptor.listen();
         std::cout << "listening on 127.0.0.1:" << acceptor.local_endpoint().port() << " ("
                   << (o.m == mode::terminate ? "TLS in, plain out" : "plain in, TLS out") << ") to "
                   << o.backend_host << ":" << o.backend_port << std::endl;

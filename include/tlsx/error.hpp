@@ -84,6 +84,11 @@ enum class error {
     /// socket (e.g. tlsx::test::pipe): it cannot wait with a time limit there. Use the
     /// asynchronous form, or clear the limit. Nothing was done.
     sync_deadline_unsupported,
+    /// The peer sent more records in a row that carry no application data than tlsx takes
+    /// (empty records, warning alerts, TLS 1.3 ChangeCipherSpec records during the handshake,
+    /// NewSessionTickets, renegotiation requests that were refused: docs/security.md
+    /// "Floods"). Fatal: tlsx sent the unexpected_message alert.
+    too_many_ignored_records,
 };
 
 /** Coarse groups of errors, for `ec == tlsx::condition::certificate` style tests. */

@@ -123,6 +123,12 @@ inline bool negotiated_tls13(const mbedtls_ssl_context& ssl) noexcept {
 #endif
 }
 
+/// The handshake's state (MBEDTLS_SSL_HELLO_REQUEST ... MBEDTLS_SSL_HANDSHAKE_OVER and 3.x's
+/// TLS 1.3 states): a step that moves it took a handshake message in (the flood guard).
+inline int handshake_state(const mbedtls_ssl_context& ssl) noexcept {
+    return static_cast<int>(ssl.TLSX_MBEDTLS_FIELD(state));
+}
+
 /// Whether an unfinished handshake awaits the server's ServerHello (a client's renegotiation).
 inline bool awaiting_server_hello(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(state) == MBEDTLS_SSL_SERVER_HELLO;

@@ -110,10 +110,20 @@ public:
     /// Let the next record through even if it is held back (once).
     void release_held() noexcept { release_ = true; }
 
-    /// How many records of `type` (alert, application_data) take() began to hand out.
+    /// How many records of `type` (alert, handshake, application_data) take() began to hand
+    /// out.
     std::uint64_t records_taken(unsigned char type) const noexcept {
-        return type == alert ? alerts_ : type == application_data ? applications_ : 0;
+        return type == alert              ? alerts_
+               : type == application_data ? applications_
+               : type == handshake        ? handshakes_
+                                          : 0;
     }
+
+    /// How many records of any type take() began to hand out (the flood guard's clock).
+    std::uint64_t records_taken() const noexcept { return records_; }
+
+    /// Whether the next byte taken starts a record (the previous one was taken whole).
+    bool at_record_boundary() const noexcept { return at_boundary(); }
 
     /// Bytes received and not yet taken.
     std::size_t size() const noexcept { return end_ - begin_; }
@@ -134,6 +144,8 @@ private:
             if (b[0] == handshake && hold_ && !release_)
                 return 0;
             release_ = false;
+            ++records_;
+            handshakes_ += b[0] == handshake;
             alerts_ += b[0] == alert;
             applications_ += b[0] == application_data;
         }
@@ -187,8 +199,10 @@ private:
     unsigned char header_[record_header] = {}; // of the current record (framed)
     std::size_t header_seen_ = 0;              // how much of it was taken
     std::size_t body_left_ = 0;                // of its body, not yet taken
+    std::uint64_t records_ = 0;                // records begun
     std::uint64_t alerts_ = 0;                 // records begun, by type
     std::uint64_t applications_ = 0;
+    std::uint64_t handshakes_ = 0;
 };
 
 /** Ciphertext records waiting for the transport, in the order mbedTLS produced them.
