@@ -19,8 +19,9 @@
 //
 //   kill -HUP $(pidof https_server)     # logs "reloaded certificate from cert.pem"
 //
-// Each connection runs under beast::tcp_stream deadlines (--timeout, default 30 s) covering the
-// TLS handshake, every read and write, and the TLS close.
+// Each connection runs under tlsx's deadlines (--timeout, default 30 s, set once on the
+// context): the TLS handshake, each read (an idle client) and the TLS close. A write, which
+// tlsx does not time, runs under a beast::tcp_stream deadline of the same length.
 //
 #include <tlsx/beast.hpp>
 
@@ -121,6 +122,12 @@ void set_up_context(tlsx::context& ctx, const options& o) {
     // mbedTLS rejects a client whose ALPN list has none of ours (RFC 7301's fatal
     // no_application_protocol), so HTTP/1.0 is listed too: `curl --http1.0` offers only that.
     ctx.set_alpn_protocols({"http/1.1", "http/1.0"});
+    // Every stream made from this context takes these limits: a client that stalls in the
+    // handshake (slowloris), sits idle between requests, or never answers our close_notify
+    // has its connection closed, and the operation completes with asio::error::timed_out.
+    ctx.set_handshake_timeout(o.timeout);
+    ctx.set_read_idle_timeout(o.timeout);
+    ctx.set_shutdown_timeout(o.timeout);
     if (!o.cert_file.empty()) {
         ctx.use_certificate_chain_file(o.cert_file);
         ctx.use_private_key_file(o.key_file, tlsx::context::pem);
@@ -248,11 +255,11 @@ http::message_generator handle(const http::request<http::string_body>& req, cons
 
 using tls_stream = tlsx::stream<beast::tcp_stream>;
 
-// One connection: TLS handshake, requests until the client is done, TLS close. Each step runs
-// under a tcp_stream deadline: a stalled client cannot hold the connection forever.
+// One connection: TLS handshake, requests until the client is done, TLS close. The handshake,
+// each read and the close run under the context's tlsx deadlines; each write under a
+// tcp_stream deadline: a stalled client cannot hold the connection forever.
 net::awaitable<void> session(tls_stream s, const options& o, int id) {
     auto& tcp = beast::get_lowest_layer(s);
-    tcp.expires_after(o.timeout);
     co_await s.async_handshake(tlsx::stream_base::server, use_awaitable);
     const connection_info info{id, s.cipher_suite(), s.protocol_version(), s.alpn_protocol()};
     std::cout << "[" << id << "] handshake: " << info.suite << ", " << info.version << ", ALPN "
@@ -261,7 +268,6 @@ net::awaitable<void> session(tls_stream s, const options& o, int id) {
     beast::flat_buffer buffer;
     for (;;) {
         http::request<http::string_body> req;
-        tcp.expires_after(o.timeout);
         auto [ec, n] = co_await http::async_read(s, buffer, req, net::as_tuple(use_awaitable));
         (void)n;
         if (ec == http::error::end_of_stream)
@@ -272,6 +278,11 @@ net::awaitable<void> session(tls_stream s, const options& o, int id) {
             std::cout << "[" << id << "] client left without close_notify" << std::endl;
             co_return;
         }
+        if (ec == net::error::timed_out) {
+            std::cout << "[" << id << "] idle for " << o.timeout.count() << " s: closed"
+                      << std::endl;
+            co_return; // tlsx closed the transport
+        }
         if (ec)
             throw boost::system::system_error(ec, "read");
 
@@ -281,12 +292,12 @@ net::awaitable<void> session(tls_stream s, const options& o, int id) {
                   << (keep_alive ? "" : " (last)") << std::endl;
         tcp.expires_after(o.timeout);
         co_await beast::async_write(s, std::move(res), use_awaitable);
+        tcp.expires_never();
         if (!keep_alive)
             break; // "Connection: close" or HTTP/1.0
     }
 
-    // close_notify both ways, under the deadline too.
-    tcp.expires_after(o.timeout);
+    // close_notify both ways, under the shutdown deadline.
     auto [ec] = co_await s.async_shutdown(net::as_tuple(use_awaitable));
     if (ec && ec != net::error::eof && ec != net::error::connection_reset &&
         ec != net::error::broken_pipe)

@@ -255,5 +255,38 @@ int main(int argc, char** argv) {
         check(fetch(only_b), "the server still serves B");
         check(server.process->running(), "the server is still running");
     }
+
+    {
+        // tlsx's deadlines (--timeout 1): a client that connects and never starts the
+        // handshake, and one that completes it and then sends nothing, both have their
+        // connection closed by the server (each client waits at most 20 s for that), and the
+        // server goes on serving.
+        std::cout << "deadlines" << std::endl;
+        const std::string cert3 = (dir.path() / "cert3.pem").string();
+        example_test::server server(
+            {program, "--port", "0", "--write-cert", cert3, "--timeout", "1"});
+        if (!check(server.port != 0, "server prints its port", server.output()))
+            return check.summary();
+        auto r = run({"timeout", "20", "bash", "-c",
+                      "exec 3<>/dev/tcp/127.0.0.1/" + server.port_string() +
+                          " && cat <&3 >/dev/null; echo closed-by-server"});
+        check(r.ok() && r.has("closed-by-server"),
+              "a client that never sends its ClientHello is disconnected", r.output);
+        check(server.process->wait_for_output("Connection timed out", std::chrono::seconds(10)),
+              "... by the handshake deadline (the server logs timed_out)", server.output());
+        if (!tlsx_test::find_program("openssl").empty()) {
+            r = run({"timeout", "20", "bash", "-c",
+                     "openssl s_client -quiet -connect 127.0.0.1:" + server.port_string() +
+                         " < <(sleep 30) >/dev/null 2>&1; echo closed-by-server"});
+            check(r.ok() && r.has("closed-by-server"),
+                  "a client idle after its handshake is disconnected", r.output);
+            check(server.process->wait_for_output("idle for 1 s: closed", std::chrono::seconds(10)),
+                  "... by the read idle deadline", server.output());
+        }
+        auto ok = curl(server.port,
+                       {"--cacert", cert3, "https://localhost:" + server.port_string() + "/"});
+        check(ok.ok() && ok.has("Hello from tlsx over Beast"),
+              "the server still serves after closing both", ok.output);
+    }
     return check.summary();
 }
