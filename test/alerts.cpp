@@ -6,6 +6,7 @@
 #include <tlsx/engine.hpp>
 
 #include "backend.hpp"
+#include "support/certs.hpp"
 #include "support/engine_pair.hpp"
 #include "support/tls13_records.hpp"
 
@@ -772,6 +773,27 @@ BOOST_AUTO_TEST_CASE(server_certificate_for_another_name_gets_bad_certificate) {
             check_client_failure(
                 client_fails_on_server_flight(c.client, c.server, "elsewhere.example", tls13),
                 MBEDTLS_SSL_ALERT_MSG_BAD_CERT, tls13);
+        }
+    }
+}
+
+// A certificate past its notAfter (test/support/certs.hpp's expired_cert, 2020-2021, signed by
+// the test CA the client trusts): certificate_expired.
+BOOST_AUTO_TEST_CASE(expired_server_certificate_gets_certificate_expired) {
+    namespace certs = tlsx_test::certs;
+    for (bool tls13 : versions()) {
+        BOOST_TEST_CONTEXT((tls13 ? "TLS 1.3" : "TLS 1.2")) {
+            tlsx::context server{tlsx::context::tls_server};
+            server.use_certificate_chain(
+                boost::asio::buffer(certs::expired_cert.data(), certs::expired_cert.size()));
+            server.use_private_key(
+                boost::asio::buffer(certs::expired_key.data(), certs::expired_key.size()),
+                tlsx::context::pem);
+            tlsx::context client{tlsx::context::tls_client};
+            client.add_certificate_authority(
+                boost::asio::buffer(certs::ca_cert.data(), certs::ca_cert.size()));
+            check_client_failure(client_fails_on_server_flight(client, server, "localhost", tls13),
+                                 MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED, tls13);
         }
     }
 }
