@@ -632,6 +632,32 @@ BOOST_AUTO_TEST_CASE(garbage_after_a_key_update_gets_bad_record_mac, *with_tls13
     BOOST_TEST(e.client_reads(out) == alert(bad_record_mac));
 }
 
+// The client's write starts an automatic key update (its record threshold is reached): the
+// KeyUpdate, then the data under the new key. That record arrives corrupted: the server, which
+// took the KeyUpdate, fails under the new key with one alert, bad_record_mac, that the client
+// reads under the server's unchanged key.
+BOOST_AUTO_TEST_CASE(failure_after_an_automatic_key_update_in_a_write_gets_bad_record_mac,
+                     *with_tls13) {
+    contexts c;
+    c.client.set_key_update_threshold(3);
+    established e(c);
+    std::string wire, last;
+    for (int i = 0; i < 100 && e.p.client.key_generation(false) == 0; ++i) {
+        BOOST_REQUIRE(!e.p.client.write(boost::asio::buffer("data", 4)).ec);
+        last = drain(e.p.client);
+        wire += last;
+    }
+    BOOST_REQUIRE(e.p.client.key_generation(false) == 1u); // that write updated the key
+    const std::vector<record> recs = records_of(last);
+    BOOST_REQUIRE(recs.size() == 2u); // the KeyUpdate, the data
+    wire[wire.size() - 1] ^= 0x01;    // the data record's tag
+    std::string out;
+    BOOST_TEST(e.to_server(wire, out), "the server's read failed");
+    BOOST_TEST(e.p.server.key_generation(true) == 1u, "the server took the KeyUpdate");
+    BOOST_REQUIRE(records_of(out).size() == 1u);
+    BOOST_TEST(e.client_reads(out) == alert(bad_record_mac));
+}
+
 // ---- inside a renegotiation that runs within a read ------------------------------------------
 
 // The server accepts the client's renegotiation inside its read, and now wants a certificate
