@@ -658,6 +658,31 @@ BOOST_AUTO_TEST_CASE(failure_after_an_automatic_key_update_in_a_write_gets_bad_r
     BOOST_TEST(e.client_reads(out) == alert(bad_record_mac));
 }
 
+// mbedTLS answers a refused renegotiation request with a no_renegotiation warning and reads on
+// within the same call; a bad record right behind the request then fails that call without
+// an alert of mbedTLS's. The warning does not count as telling the peer: the fatal alert
+// follows it (two alert records), and the client learns unexpected_message.
+BOOST_AUTO_TEST_CASE(failure_after_a_no_renegotiation_warning_still_gets_a_fatal_alert) {
+    contexts c;
+    backend::tls12_only(c.client);
+    c.server.set_renegotiation(tlsx::renegotiation_policy::refuse);
+    established e(c);
+    BOOST_REQUIRE(!e.p.client.renegotiate(true).ec); // its ClientHello, encrypted
+    const std::string request = drain(e.p.client);
+    BOOST_REQUIRE(!request.empty());
+    std::string out;
+    BOOST_TEST(e.to_server(request + make_record(0x63, std::string(10, 'x')), out),
+               "the server's read failed");
+    const std::vector<record> recs = records_of(out);
+    BOOST_REQUIRE(recs.size() == 2u);
+    BOOST_TEST(recs[0].type == MBEDTLS_SSL_MSG_ALERT); // no_renegotiation (warning)
+    BOOST_TEST(recs[1].type == MBEDTLS_SSL_MSG_ALERT); // the fatal one
+    tlsx::error_code got = e.client_reads(out);
+    for (int i = 0; i < 3 && got && got.category() != tlsx::alert_category(); ++i)
+        got = e.client_reads(""); // past the refusal the client reports first
+    BOOST_TEST(got == alert(unexpected_message), got.message());
+}
+
 // ---- inside a renegotiation that runs within a read ------------------------------------------
 
 // The server accepts the client's renegotiation inside its read, and now wants a certificate
