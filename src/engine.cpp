@@ -742,6 +742,20 @@ private:
         return error::certificate_invalid;
     }
 
+    /** mbedTLS is sending an alert while it handles the peer's HelloRequest or ClientHello
+        after a TLS 1.2 handshake and stays after it: its no_renegotiation warning for a refused
+       request (the only alert mbedTLS sends there), after which the same call reads on and may fail
+        without an alert of its own. tell_peer() must not count it as the failure's alert. */
+    bool refusing_renegotiation() const noexcept {
+        if (internals::negotiated_tls13(ssl_) || !internals::handshake_over(ssl_))
+            return false;
+        // The request in hand: mbedTLS clears hs_length when it moves past a message.
+        const internals::record_view rec = internals::current_record(ssl_);
+        return rec.type == MBEDTLS_SSL_MSG_HANDSHAKE && rec.hs_length != 0 && rec.msg &&
+               (rec.msg[0] == MBEDTLS_SSL_HS_HELLO_REQUEST ||
+                rec.msg[0] == MBEDTLS_SSL_HS_CLIENT_HELLO);
+    }
+
     static int send_cb(void* p, const unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
         if (self.output_failure_)
@@ -753,6 +767,8 @@ private:
         // mbedTLS call that fails queues no other record than its alert, so a record queued
         // by the failing call counts as one (tell_peer()).
         const unsigned char type = len != 0 ? buf[0] : 0;
+        if (type == MBEDTLS_SSL_MSG_ALERT && self.refusing_renegotiation())
+            return static_cast<int>(len); // a warning, which tells the peer no failure
         if (type == MBEDTLS_SSL_MSG_ALERT ||
             (type == MBEDTLS_SSL_MSG_APPLICATION_DATA && internals::negotiated_tls13(self.ssl_)))
             self.alert_end_ = self.out_.produced();
