@@ -8,6 +8,7 @@
 #include "backend.hpp"
 #include "support/certs.hpp"
 #include "support/engine_pair.hpp"
+#include "support/run.hpp"
 #include "support/tls13_records.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -34,17 +35,7 @@ constexpr int protocol_version = MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
 
 const auto with_tls13 = boost::unit_test::precondition(backend::needs_tls13{"TLS 1.3 records"});
 
-struct contexts {
-    tlsx::self_signed_credentials cred = tlsx::generate_self_signed("localhost");
-    tlsx::context client{tlsx::context::tls_client};
-    tlsx::context server{tlsx::context::tls_server};
-
-    contexts() {
-        server.use_certificate_chain(boost::asio::buffer(cred.certificate_pem));
-        server.use_private_key(boost::asio::buffer(cred.private_key_pem), tlsx::context::pem);
-        client.add_certificate_authority(boost::asio::buffer(cred.certificate_pem));
-    }
-};
+using contexts = tlsx_test::context_pair;
 
 tlsx::error_code alert(int description) {
     return {description, tlsx::alert_category()};
@@ -862,7 +853,7 @@ BOOST_AUTO_TEST_CASE(missing_client_certificate_gets_certificate_required_or_han
             if (!tls13)
                 backend::tls12_only(c.client);
             c.server.set_verify_mode(tlsx::verify_mode::required);
-            c.server.add_certificate_authority(boost::asio::buffer(c.cred.certificate_pem));
+            c.server.add_certificate_authority(boost::asio::buffer(c.credentials.certificate_pem));
             if (tls13)
                 c.client.set_ciphersuites({"TLS_AES_128_GCM_SHA256"}); // the protector's
             c.server.set_keylog_callback([&](std::string_view l) { server_keys.add(l); });

@@ -3,6 +3,7 @@
 
 #include "backend.hpp"
 #include "support/engine_pair.hpp"
+#include "support/run.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -14,17 +15,7 @@ using tlsx_test::engine_pair;
 
 namespace {
 
-struct contexts {
-    tlsx::self_signed_credentials cred = tlsx::generate_self_signed("localhost");
-    tlsx::context client{tlsx::context::tls_client};
-    tlsx::context server{tlsx::context::tls_server};
-
-    contexts() {
-        server.use_certificate_chain(boost::asio::buffer(cred.certificate_pem));
-        server.use_private_key(boost::asio::buffer(cred.private_key_pem), tlsx::context::pem);
-        client.add_certificate_authority(boost::asio::buffer(cred.certificate_pem));
-    }
-};
+using contexts = tlsx_test::context_pair;
 
 std::string pattern(std::size_t n) {
     std::string s(n, '\0');

@@ -29,6 +29,7 @@
 #include <vector>
 
 using tlsx_test::engine_pair;
+using tlsx_test::take_output;
 using want = tlsx::engine::want;
 
 namespace {
@@ -63,16 +64,6 @@ struct established {
         BOOST_REQUIRE(!p->server.has_output());
     }
 };
-
-std::string take_output(tlsx::engine& e) {
-    std::string wire;
-    while (e.has_output()) {
-        auto out = e.output();
-        wire.append(static_cast<const char*>(out.data()), out.size());
-        e.consume_output(out.size());
-    }
-    return wire;
-}
 
 struct read_outcome {
     std::string data;

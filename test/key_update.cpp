@@ -33,6 +33,7 @@
 #include <utility>
 
 using tlsx_test::engine_pair;
+using tlsx_test::take_output;
 
 namespace {
 
@@ -67,16 +68,6 @@ struct keyed_pair {
         p = std::make_unique<engine_pair>(c.client, c.server);
     }
 };
-
-std::string take_output(tlsx::engine& e) {
-    std::string wire;
-    while (e.has_output()) {
-        auto out = e.output();
-        wire.append(static_cast<const char*>(out.data()), out.size());
-        e.consume_output(out.size());
-    }
-    return wire;
-}
 
 /// Read at `e` until it wants input; returns the data (fails the test on an error).
 std::string read_all(tlsx::engine& e) {

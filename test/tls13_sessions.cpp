@@ -32,23 +32,13 @@
 namespace net = boost::asio;
 using tlsx::error_code;
 using tlsx_test::engine_pair;
+using tlsx_test::take_output;
 
 namespace {
 
 /// Skips its test unit where the backend has no TLS 1.3 (mbedTLS 2.28), naming why.
 const backend::needs_tls13 needs_tls13{
     "its tickets come after the handshake; 2.28's TLS 1.2 tickets are tested in the session suite"};
-
-/// Everything `from` has queued, moved into a string (not into the peer).
-std::string take_output(tlsx::engine& from) {
-    std::string out;
-    while (from.has_output()) {
-        auto b = from.output();
-        out.append(static_cast<const char*>(b.data()), b.size());
-        from.consume_output(b.size());
-    }
-    return out;
-}
 
 /// Split a flight of ciphertext into its TLS records (5-byte header + length).
 std::vector<std::string> records(const std::string& flight) {

@@ -13,6 +13,17 @@
 
 namespace tlsx_test {
 
+/// Everything `e` has queued for the wire, taken out of it.
+inline std::string take_output(tlsx::engine& e) {
+    std::string wire;
+    while (e.has_output()) {
+        auto out = e.output();
+        wire.append(static_cast<const char*>(out.data()), out.size());
+        e.consume_output(out.size());
+    }
+    return wire;
+}
+
 /// Moves ciphertext between two engines, optionally in chunks of `chunk` bytes.
 struct engine_pair {
     tlsx::engine client;
