@@ -4,7 +4,8 @@
 // and with the Nth transport operation failing (tlsx::test::fail_count) for every N. Each run must
 // end in success or a clean error within a bounded number of handler steps, call every handler
 // exactly once, and never lose a byte a writer was told was written when the reader saw a clean
-// close. A TLS 1.3 conversation (tickets read with the data, resumption) runs the same loops.
+// close. A TLS 1.3 conversation (tickets read with the data, a key update the server asks for
+// and the client answers inside a read, resumption) runs the same loops.
 #include <tlsx/stream.hpp>
 
 #include <tlsx/test.hpp>
@@ -239,7 +240,26 @@ bool connection(net::io_context& io, tlsx_test::context_pair& ctx, const convers
         if (!ran || d.any_failed())
             return finish(false);
     }
-    // (TLS 1.3 key update: add its step here once the engine has it — issue 14 / key update.)
+    if (cfg.tls13 && index == 0) {
+        // Key update asked by the server (TLS 1.3's rehandshake) while the client reads; the
+        // client answers with its own inside that read; then more data under the new keys.
+        direction after("after key update");
+        after.received.resize(after.sent.size());
+        net::async_read(client, net::buffer(after.received), d.op_n(0, got(after)));
+        server.async_key_update(true, d.op(1, [&](error_code ec) {
+            if (!ec)
+                net::async_write(server, net::buffer(after.sent), d.op_n(1, wrote(after)));
+        }));
+        ran = d.run(ends);
+        after.check(d);
+        if (!ran || d.any_failed())
+            return finish(false);
+        // Both sides moved: the server's keys, and the client's answer to the request.
+        if (server.get_engine().key_generation(false) != 1 ||
+            client.get_engine().key_generation(true) != 1 ||
+            client.get_engine().key_generation(false) != 1)
+            d.fail("the key update did not move both sides' keys");
+    }
 
     // Close: the client sends close_notify and waits for the server's; the server reads the
     // client's last bytes to EOF, then answers.
