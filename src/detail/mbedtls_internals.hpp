@@ -60,6 +60,7 @@ void mbedtls_ssl_transform_free(mbedtls_ssl_transform* transform);
 
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 #include <cstdint>
 #include <limits>
 
@@ -113,10 +114,21 @@ inline bool handshake_over(const mbedtls_ssl_context& ssl) noexcept {
     return ssl.TLSX_MBEDTLS_FIELD(state) == MBEDTLS_SSL_HANDSHAKE_OVER;
 }
 
+/** A protocol version field read as its integer. mbedTLS may hold a peer's raw wire version
+    there (while it parses a ClientHello; in a session being loaded), which is no value of the
+    enum, and loading that as the enum is undefined behaviour (UBSan's invalid enum load: found
+    by the fuzz_server target). */
+template <class Enum>
+inline int version_value(const Enum& field) noexcept {
+    std::underlying_type_t<Enum> v;
+    std::memcpy(&v, &field, sizeof v);
+    return static_cast<int>(v);
+}
+
 /// Whether the session negotiated TLS 1.3 (after the handshake).
 inline bool negotiated_tls13(const mbedtls_ssl_context& ssl) noexcept {
 #if TLSX_HAS_TLS1_3
-    return mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+    return version_value(ssl.TLSX_MBEDTLS_FIELD(tls_version)) == MBEDTLS_SSL_VERSION_TLS1_3;
 #else
     (void)ssl;
     return false;
@@ -667,7 +679,7 @@ inline void conf_tickets_per_handshake(mbedtls_ssl_config* conf, std::uint16_t n
 /// Whether a saved session is a TLS 1.3 one (a ticket and its resumption secret).
 inline bool session_is_tls13(const mbedtls_ssl_session& s) noexcept {
 #if TLSX_HAS_TLS1_3
-    return s.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3;
+    return version_value(s.MBEDTLS_PRIVATE(tls_version)) == MBEDTLS_SSL_VERSION_TLS1_3;
 #else
     (void)s;
     return false;
@@ -681,8 +693,9 @@ inline bool session_is_tls13(const mbedtls_ssl_session& s) noexcept {
 inline bool session_version_allowed(const mbedtls_ssl_config& conf,
                                     const mbedtls_ssl_session& s) noexcept {
 #if MBEDTLS_VERSION_MAJOR >= 3
-    const auto v = s.MBEDTLS_PRIVATE(tls_version);
-    return v >= conf.MBEDTLS_PRIVATE(min_tls_version) && v <= conf.MBEDTLS_PRIVATE(max_tls_version);
+    const int v = version_value(s.MBEDTLS_PRIVATE(tls_version));
+    return v >= version_value(conf.MBEDTLS_PRIVATE(min_tls_version)) &&
+           v <= version_value(conf.MBEDTLS_PRIVATE(max_tls_version));
 #else
     (void)conf;
     (void)s;
@@ -1060,7 +1073,8 @@ inline bool transform_head_matches(mbedtls_ssl_transform* t, const tls13_suite& 
     const mbedtls_cipher_info_t* info =
         mbedtls_cipher_info_from_type(static_cast<mbedtls_cipher_type_t>(s.cipher));
     return info && h->ivlen == s.iv_len && h->fixed_ivlen == s.iv_len && h->maclen == 0 &&
-           (h->taglen == 16 || h->taglen == 8) && h->tls_version == MBEDTLS_SSL_VERSION_TLS1_3 &&
+           (h->taglen == 16 || h->taglen == 8) &&
+           version_value(h->tls_version) == MBEDTLS_SSL_VERSION_TLS1_3 &&
            h->cipher_ctx_enc.MBEDTLS_PRIVATE(cipher_info) == info &&
            h->cipher_ctx_dec.MBEDTLS_PRIVATE(cipher_info) == info &&
            h->cipher_ctx_enc.MBEDTLS_PRIVATE(cipher_ctx) != nullptr &&
