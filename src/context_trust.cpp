@@ -57,16 +57,24 @@ error_code add_trusted(context_impl& impl, const mbedtls_x509_crt& chain) {
 
 // `lenient`: accept a bundle some of whose certificates this build cannot parse (system
 // bundles may hold algorithms it lacks), as long as at least one loads.
-error_code load_ca(context_impl& impl, const_buffer data, bool lenient, std::string& detail) {
+/** Parse the certificates in `data` (PEM or DER) into `into`: invalid_certificate, with what
+    failed in `detail`, when none parsed or (unless `lenient`) any did not. */
+error_code parse_cas(mbedtls_x509_crt& into, const_buffer data, bool lenient, std::string& detail) {
     parse_input in(data);
-    detail::unique_crt scratch;
-    int ret = mbedtls_x509_crt_parse(scratch.get(), in.data(), in.size());
-    if (ret < 0 || (ret > 0 && !lenient) || is_empty(*scratch.get())) {
+    int ret = mbedtls_x509_crt_parse(&into, in.data(), in.size());
+    if (ret < 0 || (ret > 0 && !lenient) || is_empty(into)) {
         detail = ret < 0   ? mbedtls_reason(ret)
                  : ret > 0 ? std::to_string(ret) + " certificate(s) could not be parsed"
                            : std::string("no certificate found");
         return error::invalid_certificate;
     }
+    return {};
+}
+
+error_code load_ca(context_impl& impl, const_buffer data, bool lenient, std::string& detail) {
+    detail::unique_crt scratch;
+    if (error_code ec = parse_cas(*scratch.get(), data, lenient, detail))
+        return ec;
     return add_trusted(impl, *scratch.get());
 }
 
@@ -125,14 +133,8 @@ error_code load_crl(context_impl& impl, const_buffer data, std::string& detail) 
 // the current revocation lists, published whole; on failure the current store stays.
 error_code reload_ca(context_impl& impl, const_buffer data, std::string& detail) {
     auto fresh = std::make_shared<trust_store>();
-    parse_input in(data);
-    int ret = mbedtls_x509_crt_parse(&fresh->ca, in.data(), in.size());
-    if (ret != 0 || is_empty(fresh->ca)) {
-        detail = ret < 0   ? mbedtls_reason(ret)
-                 : ret > 0 ? std::to_string(ret) + " certificate(s) could not be parsed"
-                           : std::string("no certificate found");
-        return error::invalid_certificate;
-    }
+    if (error_code ec = parse_cas(fresh->ca, data, false, detail))
+        return ec;
     fresh->has_ca = true;
     const std::shared_ptr<trust_store> current = impl.snapshot().trust;
     if (current->has_crl) {
