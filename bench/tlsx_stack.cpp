@@ -10,6 +10,8 @@
 #include <tlsx/test.hpp>
 
 #include <chrono>
+#include <cstdlib>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -26,6 +28,12 @@ template <class S>
 struct has_ticket_api<
     S, std::void_t<decltype(bool(std::declval<const S&>().session_ticket_received()))>>
     : std::true_type {};
+
+/// Whether the bench keeps the servers' default time limits (TLSX_BENCH_SERVER_LIMITS=default).
+bool default_server_limits() {
+    const char* v = std::getenv("TLSX_BENCH_SERVER_LIMITS");
+    return v && std::string(v) == "default";
+}
 
 struct tlsx_traits {
     using mem_stream = tlsx::stream<tlsx::test::pipe>;
@@ -67,6 +75,14 @@ struct tlsx_traits {
             // have none, like the other stacks'.
             if (how != resumption::ticket)
                 m.server.disable_session_tickets();
+            // No time limits, as the other stacks have none: a server context's default
+            // handshake limit arms a timer, and an io_context's first timer brings in the epoll
+            // reactor, which Asio's scheduler then polls on every turn (about 400 instructions
+            // per W3 round trip over the in-memory pipe; nothing over sockets, whose io_context
+            // has the reactor anyway). TLSX_BENCH_SERVER_LIMITS=default keeps the default, to
+            // measure that (docs/performance.md).
+            if (!default_server_limits())
+                m.server.set_handshake_timeout(tlsx::no_timeout);
             if (how == resumption::session_id) {
                 m.server.enable_session_cache();
                 mbedtls_ssl_conf_session_tickets(m.client.native_handle(),
@@ -144,6 +160,8 @@ pingpong_result key_update_round_trips(const credentials& c, suite s, std::size_
     sctx.use_certificate_chain(net::buffer(c.certificate_pem));
     sctx.use_private_key(net::buffer(c.private_key_pem), tlsx::context::pem);
     cctx.add_certificate_authority(net::buffer(c.certificate_pem));
+    if (!default_server_limits())
+        sctx.set_handshake_timeout(tlsx::no_timeout); // as in tlsx_traits
     for (tlsx::context* ctx : {&cctx, &sctx}) {
         ctx->set_min_version(tlsx::tls_version::tls1_3);
         ctx->set_max_version(tlsx::tls_version::tls1_3);
