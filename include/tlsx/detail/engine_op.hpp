@@ -20,6 +20,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/config.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -407,8 +408,9 @@ private:
     // The steady state of one operation is: a step, one transport call, a step (or none), the
     // handler. The loop asks the engine as little as it can: whether output is queued once per
     // turn, the flush counters only when output is queued, and the event counter only while
-    // another operation is parked (nobody else could be woken by a change).
-    void run() {
+    // another operation is parked (nobody else could be woken by a change). Inline in its
+    // three callers: its own entry and exit cost more than the copies (docs/performance.md).
+    BOOST_FORCEINLINE void run() {
         stream_core& core = *core_;
         engine& e = core.engine_;
         op_progress& p = core.progress(Policy::kind);
