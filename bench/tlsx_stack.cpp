@@ -77,7 +77,7 @@ struct tlsx_traits {
                 m.server.disable_session_tickets();
             // No time limits, as the other stacks have none: a server context's default
             // handshake limit arms a timer, and an io_context's first timer brings in the epoll
-            // reactor, which Asio's scheduler then polls on every turn (about 400 instructions
+            // reactor, which Asio's scheduler then polls on every turn (about 360 instructions
             // per W3 round trip over the in-memory pipe; nothing over sockets, whose io_context
             // has the reactor anyway). TLSX_BENCH_SERVER_LIMITS=default keeps the default, to
             // measure that (docs/performance.md).

@@ -59,10 +59,10 @@ void mbedtls_ssl_transform_free(mbedtls_ssl_transform* transform);
 #endif
 
 #include <cstddef>
-#include <cstring>
-#include <type_traits>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 
 // The versions tlsx builds against, and the features it needs from them.
 #if MBEDTLS_VERSION_MAJOR < 2 || MBEDTLS_VERSION_MAJOR > 3 ||                                      \
