@@ -26,6 +26,8 @@
 
 #include "detail/mbedtls_internals.hpp"
 
+#include <boost/config.hpp>
+
 #include <mbedtls/ssl.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509.h>
@@ -109,7 +111,24 @@ public:
         return fail_alerting(ret);
     }
 
+    /** Decrypt into `p`. The common case of a read waiting for the next record (nothing
+        received, nothing mbedTLS still holds, nothing else to do) is answered here, inline in
+        engine::read_some_impl without a frame of its own; everything else is read_on(). */
     engine::result read(unsigned char* p, std::size_t n) {
+        if (in_.empty() && read_waits(n))
+            return {engine::want::input, 0, {}};
+        return read_on(p, n);
+    }
+
+    /** Whether read() would only say WANT_READ, with no other effect: the early way out of
+        read_on() with every test before it passed (the input queue is empty). */
+    bool read_waits(std::size_t n) const noexcept {
+        return hs_done_ && !peer_closed_ && n != 0 && !in_.eof() && reneg_.quiet_for_reads() &&
+               !failure_ && internals::handshake_over(ssl_) && !internals::output_pending(ssl_) &&
+               nothing_pending();
+    }
+
+    BOOST_NOINLINE engine::result read_on(unsigned char* p, std::size_t n) {
         if (failure_)
             return done(failure_);
         if (!hs_done_)

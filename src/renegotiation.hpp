@@ -76,6 +76,12 @@ public:
         return stash_begin_ == stash_end_ ? 0 : unstash(p, n);
     }
 
+    /// Whether a read has nothing to do here: no data kept, no request awaiting an answer
+    /// (take_stashed() would give nothing and reading_on() would do nothing).
+    bool quiet_for_reads() const noexcept {
+        return stash_begin_ == stash_end_ && phase_ != phase::peer_request;
+    }
+
     /// The application reads on: a request it was told about (ask policy) is refused.
     void reading_on() {
         if (phase_ == phase::peer_request)
