@@ -36,10 +36,11 @@ struct op_progress {
     bool initiated = false; // it started I/O or parked: it no longer runs in its initiator
 
     /// Begin an operation whose handler has `slot`: every field as new, member by member
-    /// (cheaper than assigning a new op_progress, on every operation).
+    /// (cheaper than assigning a new op_progress, on every operation). All but `result`, which
+    /// the operation's first engine step sets before anything reads it (the driver steps before
+    /// it can do I/O, park or finish).
     template <class CancellationSlot>
     void reset(CancellationSlot slot) {
-        result = {};
         flush_target = 0;
         cancel =
             slot.is_connected()
