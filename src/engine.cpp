@@ -121,11 +121,17 @@ public:
     }
 
     /** Whether read() would only say WANT_READ, with no other effect: the early way out of
-        read_on() with every test before it passed (the input queue is empty). */
+        read_on() with every test before it passed. */
     bool read_waits(std::size_t n) const noexcept {
-        return hs_done_ && !peer_closed_ && n != 0 && !in_.eof() && reneg_.quiet_for_reads() &&
-               !failure_ && internals::handshake_over(ssl_) && !internals::output_pending(ssl_) &&
-               nothing_pending();
+        return hs_done_ && !peer_closed_ && n != 0 && reneg_.quiet_for_reads() && !failure_ &&
+               nothing_to_read();
+    }
+
+    /// Nothing received and nothing mbedTLS still holds: mbedtls_ssl_read would only say
+    /// WANT_READ, after a dozen calls deep.
+    bool nothing_to_read() const noexcept {
+        return in_.empty() && !in_.eof() && internals::handshake_over(ssl_) &&
+               !internals::output_pending(ssl_) && nothing_pending();
     }
 
     BOOST_NOINLINE engine::result read_on(unsigned char* p, std::size_t n) {
@@ -140,11 +146,8 @@ public:
         // Application data that arrived while a renegotiation step was reading.
         if (std::size_t k = reneg_.take_stashed(p, n); k != 0)
             return {engine::want::nothing, k, {}};
-        reneg_.reading_on(); // after renegotiation_requested, reading on refuses
-        // Nothing received and nothing mbedTLS still holds: it would only say WANT_READ, after
-        // a dozen calls deep. This is the common case of a read waiting for the next record.
-        if (in_.empty() && !in_.eof() && internals::handshake_over(ssl_) &&
-            !internals::output_pending(ssl_) && nothing_pending())
+        reneg_.reading_on();   // after renegotiation_requested, reading on refuses
+        if (nothing_to_read()) // e.g. after reading_on() refused a request
             return {engine::want::input, 0, {}};
         step_began_ = out_.produced();
         if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
