@@ -296,6 +296,10 @@ struct shutdown_policy : policy_base {
 
 //----------------------------------------------------------------------------------------------
 
+// engine_op::run() builds each step's result over the previous one without destroying it.
+static_assert(std::is_trivially_destructible<engine::result>::value,
+              "engine::result is reconstructed in place");
+
 /** The one asynchronous driver: runs a policy's steps and moves ciphertext.
 
     Loop: step the engine; if ciphertext is queued and the write lock is free, take it and write
@@ -314,10 +318,6 @@ struct shutdown_policy : policy_base {
     (the associator below), terminal and partial cancellation (cancel_, filtered as before),
     and never completing inside the initiating function (a post to the handler's executor).
 */
-// engine_op::run() builds each step's result over the previous one without destroying it.
-static_assert(std::is_trivially_destructible<engine::result>::value,
-              "engine::result is reconstructed in place");
-
 template <class NextLayer, class Policy, class Handler>
 class engine_op {
 public:
