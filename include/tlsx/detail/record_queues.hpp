@@ -11,6 +11,7 @@
 #define TLSX_DETAIL_RECORD_QUEUES_HPP
 
 #include <boost/asio/buffer.hpp>
+#include <boost/config.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -229,7 +230,8 @@ public:
         begin_ += n;
         consumed_ += n;
         pinned_ = false;
-        retired_.reset();
+        if (retired_) // almost never: reset() itself costs more than the test
+            retired_.reset();
         if (begin_ == end_)
             begin_ = end_ = 0;
     }
@@ -273,6 +275,12 @@ private:
             begin_ = end_ = 0;
         if (cap_ - end_ >= len)
             return true;
+        return make_room(len);
+    }
+
+    /// reserve() when the free tail is too short: compact or grow. Out of line, so that the
+    /// common append (mbedTLS's send callback, once per record) stays small.
+    BOOST_NOINLINE bool make_room(std::size_t len) {
         std::size_t used = size();
         if (!pinned_ && begin_ > 0 && cap_ - used >= len) {
             std::memmove(buf_.get(), buf_.get() + begin_, used);
