@@ -115,40 +115,60 @@ public:
         received, nothing mbedTLS still holds, nothing else to do) is answered here, inline in
         engine::read_some_impl without a frame of its own; everything else is read_on(). */
     engine::result read(unsigned char* p, std::size_t n) {
-        if (in_.empty() && read_waits(n))
+        if (reads_wait_ && n != 0) { // reads_quiet() held when the last call ended
+            if (in_.empty() && !in_.eof())
+                return {engine::want::input, 0, {}};
+            return read_on(p, n, true);
+        }
+        if (read_waits(n)) {
+            reads_wait_ = true;
             return {engine::want::input, 0, {}};
-        return read_on(p, n);
+        }
+        return read_on(p, n, false);
     }
 
     /** Whether read() would only say WANT_READ, with no other effect: the early way out of
         read_on() with every test before it passed. */
     bool read_waits(std::size_t n) const noexcept {
-        return hs_done_ && !peer_closed_ && n != 0 && reneg_.quiet_for_reads() && !failure_ &&
-               nothing_to_read();
+        return n != 0 && in_.empty() && !in_.eof() && reads_quiet();
+    }
+
+    /// read_waits() but for what the input queue and the caller's buffer say (engine::
+    /// read_waits_for_input() tests those inline): what reads_wait_ caches.
+    bool reads_quiet() const noexcept {
+        return hs_done_ && !peer_closed_ && reneg_.quiet_for_reads() && !failure_ && mbedtls_idle();
     }
 
     /// Nothing received and nothing mbedTLS still holds: mbedtls_ssl_read would only say
     /// WANT_READ, after a dozen calls deep.
-    bool nothing_to_read() const noexcept {
-        return in_.empty() && !in_.eof() && internals::handshake_over(ssl_) &&
-               !internals::output_pending(ssl_) && nothing_pending();
+    bool nothing_to_read() const noexcept { return in_.empty() && !in_.eof() && mbedtls_idle(); }
+
+    /// mbedTLS holds no input, wants to send nothing, and is between handshakes.
+    bool mbedtls_idle() const noexcept {
+        return internals::handshake_over(ssl_) && !internals::output_pending(ssl_) &&
+               nothing_pending();
     }
 
-    BOOST_NOINLINE engine::result read_on(unsigned char* p, std::size_t n) {
-        if (failure_)
-            return done(failure_);
-        if (!hs_done_)
-            return done(error::not_handshaken);
-        if (peer_closed_)
-            return closed();
-        if (n == 0)
-            return done({});
-        // Application data that arrived while a renegotiation step was reading.
-        if (std::size_t k = reneg_.take_stashed(p, n); k != 0)
-            return {engine::want::nothing, k, {}};
-        reneg_.reading_on();   // after renegotiation_requested, reading on refuses
-        if (nothing_to_read()) // e.g. after reading_on() refused a request
-            return {engine::want::input, 0, {}};
+    /// `quiet`: reads_quiet() holds, n != 0 and something was received, so that none of the
+    /// tests before the records applies.
+    BOOST_NOINLINE engine::result read_on(unsigned char* p, std::size_t n, bool quiet) {
+        reads_wait_ = false; // set again below only where it is tested
+        if (!quiet) {
+            if (failure_)
+                return done(failure_);
+            if (!hs_done_)
+                return done(error::not_handshaken);
+            if (peer_closed_)
+                return closed();
+            if (n == 0)
+                return done({});
+            // Application data that arrived while a renegotiation step was reading.
+            if (std::size_t k = reneg_.take_stashed(p, n); k != 0)
+                return {engine::want::nothing, k, {}};
+            reneg_.reading_on();   // after renegotiation_requested, reading on refuses
+            if (nothing_to_read()) // e.g. after reading_on() refused a request
+                return {engine::want::input, 0, {}};
+        }
         step_began_ = out_.produced();
         if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
             return apply(v, true);
@@ -161,6 +181,10 @@ public:
             while (reneg_.after_read(ret));
             if (ret > 0) {
                 flood_.progress(flood_clock());
+                // The next read may begin with the transport. (read_on() returned before
+                // here unless hs_done_ and no failure or close_notify: a read that returns
+                // data changes none of them.)
+                reads_wait_ = reneg_.quiet_for_reads() && mbedtls_idle();
                 return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
             }
             if (ret != MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE || !internals::negotiated_tls13(ssl_))
@@ -281,22 +305,57 @@ public:
                                             : translate(ret));
     }
 
+    /** Encrypt up to one record of `p`. The plain write (a session that may send, room in the
+        queue, no key update due, mbedtls_ssl_write takes the data) is here, small; everything
+        else is write_on(). */
     engine::result write(const unsigned char* p, std::size_t n) {
-        if (error_code ec = cannot_send())
-            return done(ec);
-        if (n == 0)
-            return done({});
-        if (out_.size() >= output_high_water)
-            return {engine::want::output, 0, {}};
+        // Application data out changes nothing a read waits on, unless mbedTLS began a
+        // handshake (a renegotiation; a ticket taken in, which only happens while one is
+        // pending), records were read into the stash, or the call failed: reads_wait_
+        // survives only the plain write.
+        const bool quiet = std::exchange(reads_wait_, false);
+        if (n == 0 || !may_send() || out_.size() >= output_high_water)
+            return write_on(p, n, false, no_write_yet);
+        if (ku_.record_due()) // RFC 8446 5.5: the key's record limit is near
+            return write_on(p, n, true, no_write_yet);
+        step_began_ = out_.produced();
+        int ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
+        reneg_.after_call();
+        if (ret < 0)
+            return write_on(p, n, false, ret);
+        reads_wait_ = quiet && internals::handshake_over(ssl_);
+        return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+    }
+
+    /// write_on()'s `ret` when write() called no mbedtls_ssl_write (any value >= 0).
+    static constexpr int no_write_yet = 1;
+
+    /** write() but for the plain case. `key_due`: write() found the key's record limit
+        reached (ku_.record_due() counted this record); `ret`: the error of the
+        mbedtls_ssl_write that write() made, or no_write_yet. */
+    BOOST_NOINLINE engine::result write_on(const unsigned char* p, std::size_t n, bool key_due,
+                                           int ret) {
+        if (ret >= 0) {
+            if (error_code ec = cannot_send())
+                return done(ec);
+            if (n == 0)
+                return done({});
+            if (out_.size() >= output_high_water)
+                return {engine::want::output, 0, {}};
+        }
         for (;;) {
-            if (ku_.record_due()) // RFC 8446 5.5: the key's record limit is near
-                if (engine::result r = automatic_key_update(); r.ec)
-                    return r;
-            step_began_ = out_.produced();
-            int ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
-            reneg_.after_call();
-            if (ret >= 0)
-                return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+            if (ret >= 0) {
+                if (key_due || ku_.record_due()) { // RFC 8446 5.5: the key's record limit
+                    if (engine::result r = automatic_key_update(); r.ec)
+                        return r;
+                }
+                key_due = false;
+                step_began_ = out_.produced();
+                ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
+                reneg_.after_call();
+                if (ret >= 0)
+                    return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
+            }
             if (ret == MBEDTLS_ERR_SSL_WANT_READ)
                 return {engine::want::input, 0, {}};
             if (ret != MBEDTLS_ERR_SSL_WAITING_SERVER_HELLO_RENEGO)
@@ -305,6 +364,7 @@ public:
             // for the next read, then go on.
             if (auto v = reneg_.read_into_stash(); v.what != renegotiation::verdict::kind::proceed)
                 return apply(v);
+            ret = no_write_yet;
         }
     }
 
@@ -418,6 +478,11 @@ public:
 
 private:
     /// Why this session can send no more application or handshake records; empty when it can.
+    /// cannot_send() has nothing to say.
+    bool may_send() const noexcept {
+        return !failure_ && !output_failure_ && hs_done_ && !close_sent_;
+    }
+
     error_code cannot_send() const noexcept {
         if (failure_)
             return failure_;
@@ -799,7 +864,7 @@ private:
 
     static int recv_cb(void* p, unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
-        if (self.flood_.exceeded(self.flood_clock()) && self.in_.at_record_boundary() &&
+        if (self.in_.at_record_boundary() && self.flood_.exceeded(self.flood_clock()) &&
             !self.unseen_progress())
             return self.refuse_flood();          // refuse to begin one more record
         std::size_t k = self.in_.take(buf, len); // 0 also while a record is held back
@@ -916,6 +981,11 @@ private:
                                    // alert (send_cb)
     bool hs_done_ = false;
     bool peer_closed_ = false;
+    // A read with a buffer and an empty input queue would only want input (reads_quiet() held
+    // when the last engine call ended): engine::read_waits_for_input(). Set where it was just
+    // tested (read(), a read that returned data), kept by a plain write, cleared by every other
+    // engine call.
+    bool reads_wait_ = false;
     bool close_sent_ = false;
     error_code failure_;
     error_code output_failure_;
@@ -935,21 +1005,25 @@ engine::engine(const context& ctx) {
     impl_ = std::make_unique<detail::engine_impl>(ctx.impl());
     in_ = &impl_->in_;
     out_ = &impl_->out_;
+    reads_wait_ = &impl_->reads_wait_;
 }
 
 engine::engine(engine&& other) noexcept
     : impl_(std::move(other.impl_))
     , in_(std::exchange(other.in_, nullptr))
-    , out_(std::exchange(other.out_, nullptr)) {}
+    , out_(std::exchange(other.out_, nullptr))
+    , reads_wait_(std::exchange(other.reads_wait_, nullptr)) {}
 engine& engine::operator=(engine&& other) noexcept {
     impl_ = std::move(other.impl_);
     in_ = std::exchange(other.in_, nullptr);
     out_ = std::exchange(other.out_, nullptr);
+    reads_wait_ = std::exchange(other.reads_wait_, nullptr);
     return *this;
 }
 engine::~engine() = default;
 
 void engine::set_server_name(std::string_view host, error_code& ec) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     impl_->set_server_name(host, ec);
 }
 void engine::set_verify_mode(verify_mode mode) {
@@ -959,38 +1033,48 @@ void engine::set_verify_mode(verify_mode mode) {
         throw boost::system::system_error(ec, "tlsx::engine::set_verify_mode");
 }
 void engine::set_verify_mode(verify_mode mode, error_code& ec) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     ec = impl_->set_verify_mode(mode);
 }
 void engine::set_verify_callback(verify_callback cb) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     impl_->verify_cb_ = std::move(cb);
 }
 void engine::set_verify_depth(int depth) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     impl_->depth_override_ = depth;
 }
 void engine::set_server_name_required(bool required) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     impl_->name_required_ = required ? 1 : 0;
 }
 void engine::set_truncation_policy(truncation_policy policy) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     impl_->truncation_ = policy;
     impl_->has_truncation_override_ = true;
 }
 void engine::set_renegotiation(renegotiation_policy policy) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     impl_->reneg_.set_policy(policy);
 }
 engine::result engine::renegotiate(bool begin) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     return impl_->renegotiate(begin);
 }
 engine::result engine::key_update(bool request_peer) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     return impl_->key_update(request_peer);
 }
 std::uint64_t engine::key_generation(bool inbound) const noexcept {
     return inbound ? impl_->ku_.inbound_generation() : impl_->ku_.outbound_generation();
 }
 void engine::set_session(const session& s) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     impl_->offered_session_ = s;
 }
 
 engine::result engine::handshake(stream_base::handshake_type type) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     return impl_->handshake(type);
 }
 engine::result engine::read_some_impl(boost::asio::mutable_buffer buf) {
@@ -1008,9 +1092,11 @@ boost::asio::mutable_buffer engine::staging() noexcept {
     return {stage.get(), max_record_plaintext};
 }
 engine::result engine::close() {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     return impl_->close();
 }
 engine::result engine::shutdown(shutdown_type how, bool leave_data) {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     return impl_->shutdown(how, leave_data);
 }
 
@@ -1035,9 +1121,11 @@ error_code engine::failure() const noexcept {
     return impl_->failure_;
 }
 void engine::fail(error_code ec) noexcept {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     impl_->fail_hard(ec);
 }
 void engine::fail_output(error_code ec) noexcept {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     auto& d = *impl_;
     if (!d.output_failure_)
         d.output_failure_ = ec;
@@ -1102,6 +1190,7 @@ std::uint32_t engine::verify_result() const noexcept {
     return impl_->setup_ ? mbedtls_ssl_get_verify_result(&impl_->ssl_) : 0;
 }
 mbedtls_ssl_context* engine::native_handle() noexcept {
+    impl_->reads_wait_ = false; // see read_waits_for_input()
     return impl_->setup_ ? &impl_->ssl_ : nullptr;
 }
 

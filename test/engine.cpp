@@ -145,6 +145,69 @@ BOOST_AUTO_TEST_CASE(close_notify_reads_as_eof_and_half_close_allows_writes) {
     BOOST_TEST(p.server.map_eof(boost::asio::error::eof) == boost::asio::error::eof);
 }
 
+// engine::read_waits_for_input(): true only where a read would only want input (the stream's
+// driver then reads the transport without a step), and known after the reads and writes of a
+// connection's steady state.
+BOOST_AUTO_TEST_CASE(read_waits_for_input_only_when_a_read_would_only_wait) {
+    using want = engine_t::want;
+    contexts c;
+    engine_pair p(c.client, c.server);
+    BOOST_REQUIRE(!p.handshake());
+    char buf[64];
+    // What the flag promises, checked wherever it is set: the read wants input, takes nothing,
+    // queues nothing, and the flag stays.
+    auto only_waits = [&](engine_t& e) {
+        const auto produced = e.output_produced();
+        auto r = e.read(boost::asio::buffer(buf));
+        return r.next == want::input && r.bytes == 0 && !r.ec && e.output_produced() == produced &&
+               e.read_waits_for_input();
+    };
+    BOOST_TEST((p.server.read(boost::asio::buffer(buf)).next == want::input));
+    BOOST_TEST(p.server.read_waits_for_input()); // known after a read that waited
+    BOOST_TEST(only_waits(p.server));
+
+    BOOST_REQUIRE(!p.client.write(boost::asio::buffer("0123456789", 10)).ec);
+    p.pump_all();
+    BOOST_TEST(!p.server.read_waits_for_input()); // a record arrived
+    auto r = p.server.read(boost::asio::buffer(buf, 4));
+    BOOST_TEST(r.bytes == 4u);
+    BOOST_TEST(!p.server.read_waits_for_input()); // mbedTLS holds the rest of the record
+    r = p.server.read(boost::asio::buffer(buf));
+    BOOST_TEST(r.bytes == 6u);
+    BOOST_TEST(p.server.read_waits_for_input()); // known after a read that returned data
+    BOOST_TEST(only_waits(p.server));
+
+    BOOST_REQUIRE(!p.server.write(boost::asio::buffer("abc", 3)).ec);
+    BOOST_TEST(p.server.read_waits_for_input()); // a plain write keeps it
+    BOOST_TEST(only_waits(p.server));
+
+    p.server.set_truncation_policy(tlsx::truncation_policy::error);
+    BOOST_TEST(!p.server.read_waits_for_input()); // any other call: unknown until a read
+    BOOST_TEST((p.server.read(boost::asio::buffer(buf)).next == want::input));
+    BOOST_TEST(p.server.read_waits_for_input());
+
+    BOOST_REQUIRE(!p.client.close().ec);
+    p.pump_all();
+    BOOST_TEST(!p.server.read_waits_for_input()); // close_notify arrived
+    BOOST_TEST(p.server.read(boost::asio::buffer(buf)).ec == boost::asio::error::eof);
+    BOOST_TEST(!p.server.read_waits_for_input()); // a read after close_notify says eof
+
+    // The transport's end, and a failure, give a read work too.
+    engine_pair q(c.client, c.server);
+    BOOST_REQUIRE(!q.handshake());
+    BOOST_TEST((q.server.read(boost::asio::buffer(buf)).next == want::input));
+    BOOST_REQUIRE(q.server.read_waits_for_input());
+    q.server.input_eof();
+    BOOST_TEST(!q.server.read_waits_for_input());
+    engine_pair f(c.client, c.server);
+    BOOST_REQUIRE(!f.handshake());
+    BOOST_TEST((f.server.read(boost::asio::buffer(buf)).next == want::input));
+    BOOST_REQUIRE(f.server.read_waits_for_input());
+    f.server.fail(tlsx::error::closed);
+    BOOST_TEST(!f.server.read_waits_for_input());
+    BOOST_TEST(f.server.read(boost::asio::buffer(buf)).ec == tlsx::error::closed);
+}
+
 BOOST_AUTO_TEST_CASE(transport_eof_without_close_notify_is_truncation) {
     contexts c;
     engine_pair p(c.client, c.server);

@@ -46,7 +46,16 @@ struct fixture {
         char buf[20000];
         p->pump_all();
         for (;;) {
+            // Whenever the engine says a read would only wait (the stream then reads the
+            // transport without a step), the read must indeed only wait: every scenario here
+            // checks that at every read.
+            const bool waits = e.read_waits_for_input();
+            const auto produced = e.output_produced();
+            const auto events = e.events();
             auto r = e.read(boost::asio::buffer(buf));
+            if (waits)
+                BOOST_TEST((r.next == want::input && r.bytes == 0 && !r.ec &&
+                            e.output_produced() == produced && e.events() == events));
             if (r.ec) {
                 ec = r.ec;
                 break;

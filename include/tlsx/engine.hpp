@@ -266,6 +266,15 @@ public:
     }
     /// The transport reported end of stream.
     void input_eof() noexcept { in_->set_eof(); }
+    /** Whether read() with a non-empty buffer would only return want::input now: nothing
+        received, and nothing else to do (no renegotiation, close_notify or failure pending,
+        nothing mbedTLS still holds). A driver may then read the transport without a first
+        step. Known after a read that waited or returned data, and after a write; false
+        (unknown: step) after any other call, so a false answer says nothing.
+        @return True when a read can only wait for input. */
+    bool read_waits_for_input() const noexcept {
+        return *reads_wait_ && in_->empty() && !in_->eof();
+    }
     /// Bytes received but not yet consumed by mbedTLS.
     /// @return The number of bytes.
     std::size_t input_size() const noexcept { return in_->size(); }
@@ -375,6 +384,7 @@ private:
     // reach them without a call. Null in a moved-from engine, as impl_ is.
     detail::input_queue* in_ = nullptr;
     detail::output_queue* out_ = nullptr;
+    const bool* reads_wait_ = nullptr; // in *impl_: see read_waits_for_input()
 };
 
 } // namespace tlsx
