@@ -353,6 +353,13 @@ public:
         save(p);
         if (core_->timed_kinds_ & stream_core::kind_bit(Policy::kind))
             core_->deadlines_->arm(Policy::kind, *core_);
+        if constexpr (std::is_same<Policy, read_buffer_policy>::value) {
+            // The common read: nothing received and nothing else to do, which the engine
+            // knows without a step (that step would only want input). Read the transport now.
+            if (!core_->read_locked_ && p.buffer.size() != 0 &&
+                core_->engine_.read_waits_for_input())
+                return read_transport(p);
+        }
         run();
     }
 
@@ -464,15 +471,20 @@ private:
             // operation finishes the work this one waits for.
             if (p.result.next == engine::want::input && !core.read_locked_ && e.input_size() == 0 &&
                 policy_.may_read_transport(core.busy(op_kind::read))) {
-                core.read_locked_ = true;
-                p.writing = false;
-                p.initiated = true;
-                BOOST_ASIO_HANDLER_LOCATION((__FILE__, __LINE__, Policy::tracking_name()));
-                next().async_read_some(e.prepare_input(), std::move(*this));
-                return;
+                return read_transport(p);
             }
             return park(); // another op holds the lock we need
         }
+    }
+
+    /// Read the transport into the engine's input queue (the read lock is free).
+    BOOST_NOINLINE void read_transport(op_progress& p) {
+        stream_core& core = *core_;
+        core.read_locked_ = true;
+        p.writing = false;
+        p.initiated = true;
+        BOOST_ASIO_HANDLER_LOCATION((__FILE__, __LINE__, Policy::tracking_name()));
+        next().async_read_some(core.engine_.prepare_input(), std::move(*this));
     }
 
     /// Take our intermediate operation's handler out of the user's slot (only if connected:
@@ -505,9 +517,12 @@ private:
     /// Complete with `ec`, and the byte count of the policy's result. Everything the handler
     /// gets is copied out of the stream first: the handler may destroy the stream, or start
     /// another operation of the same kind.
-    void finish(error_code ec) {
+    void finish(const error_code& result) {
         if (core_->timed_kinds_ & stream_core::kind_bit(Policy::kind)) // deadline.hpp
-            ec = core_->deadlines_->disarm(Policy::kind, ec);
+            return finish_with(core_->deadlines_->disarm(Policy::kind, result));
+        finish_with(result);
+    }
+    void finish_with(error_code ec) {
         op_progress& p = state();
         std::size_t n = policy_.bytes(p.result);
         if (ec && ec != boost::asio::error::eof && !Policy::reports_bytes_on_error)
