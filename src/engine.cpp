@@ -180,7 +180,7 @@ public:
                 ret = ssl_read(p, n);
             while (reneg_.after_read(ret));
             if (ret > 0) {
-                flood_.progress(flood_clock());
+                flood_.progress(in_.records_taken()); // flood_clock() after the handshake
                 // The next read may begin with the transport. (read_on() returned before
                 // here unless hs_done_ and no failure or close_notify: a read that returns
                 // data changes none of them.)
@@ -690,7 +690,7 @@ private:
     int ssl_read(unsigned char* p, std::size_t n) {
         bool retried = false;
         int ret = mbedtls_ssl_read(&ssl_, p, n);
-        while (took_ticket(ret, retried) || empty_record(ret))
+        while (ret <= 0 && (took_ticket(ret, retried) || empty_record(ret))) // data: at once
             ret = mbedtls_ssl_read(&ssl_, p, n);
         return ret;
     }
@@ -708,7 +708,7 @@ private:
     int ssl_write(const unsigned char* p, std::size_t n) {
         bool retried = false;
         int ret = mbedtls_ssl_write(&ssl_, p, n);
-        while (took_ticket(ret, retried))
+        while (ret < 0 && took_ticket(ret, retried)) // taken: at once
             ret = mbedtls_ssl_write(&ssl_, p, n);
         return ret;
     }

@@ -490,9 +490,9 @@ private:
     /// Take our intermediate operation's handler out of the user's slot (only if connected:
     /// the common handler has no slot, and clearing one is an out-of-line call).
     void clear_slot() noexcept {
-        auto slot = state().cancel.slot();
-        if (slot.is_connected())
-            slot.clear();
+        op_progress& p = state();
+        if (p.cancellable)
+            p.cancel.slot().clear();
     }
 
     /// Wait for the lock holder; a cancellation takes us out of the slot.

@@ -114,10 +114,8 @@ public:
     /// How many records of `type` (alert, handshake, application_data) take() began to hand
     /// out.
     std::uint64_t records_taken(unsigned char type) const noexcept {
-        return type == alert              ? alerts_
-               : type == application_data ? applications_
-               : type == handshake        ? handshakes_
-                                          : 0;
+        const unsigned slot = type - first_counted;
+        return slot < counted_types ? by_type_[slot] : 0;
     }
 
     /// How many records of any type take() began to hand out (the flood guard's clock).
@@ -146,9 +144,8 @@ private:
                 return 0;
             release_ = false;
             ++records_;
-            handshakes_ += b[0] == handshake;
-            alerts_ += b[0] == alert;
-            applications_ += b[0] == application_data;
+            if (const unsigned slot = b[0] - first_counted; slot < counted_types)
+                ++by_type_[slot];
         }
         if (header_seen_ < record_header) {
             k = std::min(k, record_header - header_seen_);
@@ -201,9 +198,10 @@ private:
     std::size_t header_seen_ = 0;              // how much of it was taken
     std::size_t body_left_ = 0;                // of its body, not yet taken
     std::uint64_t records_ = 0;                // records begun
-    std::uint64_t alerts_ = 0;                 // records begun, by type
-    std::uint64_t applications_ = 0;
-    std::uint64_t handshakes_ = 0;
+    // Records begun, by type: change_cipher_spec (20), alert, handshake, application_data.
+    static constexpr unsigned first_counted = 20;
+    static constexpr unsigned counted_types = 4;
+    std::uint64_t by_type_[counted_types] = {};
 };
 
 /** Ciphertext records waiting for the transport, in the order mbedTLS produced them.
@@ -230,8 +228,8 @@ public:
         begin_ += n;
         consumed_ += n;
         pinned_ = false;
-        if (retired_) // almost never: reset() itself costs more than the test
-            retired_.reset();
+        if (retired_) // almost never (and the free out of line, so that this stays inline)
+            free_retired();
         if (begin_ == end_)
             begin_ = end_ = 0;
     }
@@ -277,6 +275,8 @@ private:
             return true;
         return make_room(len);
     }
+
+    BOOST_NOINLINE void free_retired() noexcept { retired_.reset(); }
 
     /// reserve() when the free tail is too short: compact or grow. Out of line, so that the
     /// common append (mbedTLS's send callback, once per record) stays small.

@@ -31,9 +31,10 @@ struct op_progress {
     std::uint64_t flush_target = 0;         // output_produced() when the step finished
     boost::asio::cancellation_state cancel; // the user's slot, filtered to terminal and partial
     boost::asio::const_buffer buffer;       // a single-buffer read's or write's (reduced_policy)
-    bool done = false;      // the step finished; waiting for its output to be written
-    bool writing = false;   // the transport operation in flight is a write (else a read)
-    bool initiated = false; // it started I/O or parked: it no longer runs in its initiator
+    bool done = false;        // the step finished; waiting for its output to be written
+    bool writing = false;     // the transport operation in flight is a write (else a read)
+    bool initiated = false;   // it started I/O or parked: it no longer runs in its initiator
+    bool cancellable = false; // the handler's slot was connected (`cancel` has a slot)
 
     /// Begin an operation whose handler has `slot`: every field as new, member by member
     /// (cheaper than assigning a new op_progress, on every operation). All but `result`, which
@@ -42,8 +43,9 @@ struct op_progress {
     template <class CancellationSlot>
     void reset(CancellationSlot slot) {
         flush_target = 0;
+        cancellable = slot.is_connected();
         cancel =
-            slot.is_connected()
+            cancellable
                 ? boost::asio::cancellation_state(slot, boost::asio::enable_partial_cancellation())
                 : boost::asio::cancellation_state();
         buffer = {};
