@@ -477,12 +477,12 @@ public:
     }
 
 private:
-    /// Why this session can send no more application or handshake records; empty when it can.
-    /// cannot_send() has nothing to say.
+    /// Whether cannot_send() has nothing to say (tested without building its error code).
     bool may_send() const noexcept {
         return !failure_ && !output_failure_ && hs_done_ && !close_sent_;
     }
 
+    /// Why this session can send no more application or handshake records; empty when it can.
     error_code cannot_send() const noexcept {
         if (failure_)
             return failure_;

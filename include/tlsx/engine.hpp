@@ -269,8 +269,9 @@ public:
     /** Whether read() with a non-empty buffer would only return want::input now: nothing
         received, and nothing else to do (no renegotiation, close_notify or failure pending,
         nothing mbedTLS still holds). A driver may then read the transport without a first
-        step. Known after a read that waited or returned data, and after a write; false
-        (unknown: step) after any other call, so a false answer says nothing.
+        step. Known after a read that waited or returned data, and kept by a write of
+        application data; false (unknown: step) after any other call, so a false answer says
+        nothing.
         @return True when a read can only wait for input. */
     bool read_waits_for_input() const noexcept {
         return *reads_wait_ && in_->empty() && !in_->eof();

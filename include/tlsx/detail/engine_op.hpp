@@ -522,6 +522,7 @@ private:
             return finish_with(core_->deadlines_->disarm(Policy::kind, result));
         finish_with(result);
     }
+    /// finish() with the operation's final error code.
     void finish_with(error_code ec) {
         op_progress& p = state();
         std::size_t n = policy_.bytes(p.result);
