@@ -592,7 +592,7 @@ private:
             mbedtls_ssl_conf_authmode(conf, context_impl::authmode(mode_override_));
         if (type == stream_base::client)
             internals::conf_signal_tickets(conf); // TLS 1.3 tickets: see ssl_read()
-        in_.frame_records(); // nothing was taken yet: the first byte starts a record
+        in_.pause_before(0); // the flood guard looks at the first record (took_nothing())
         reneg_.attach(ssl_, *conf, in_, type, ctx_->renegotiation, ctx_->renegotiation_max_records);
         if (!in_.reserve())
             return make_mbedtls_error(MBEDTLS_ERR_SSL_ALLOC_FAILED);
@@ -647,6 +647,7 @@ private:
             resumption_.before_step(ssl_);
             step_began_ = out_.produced(); // (see send_cb: TLS 1.3 hides an alert's type)
             flood_.handshake_state(internals::handshake_state(ssl_), flood_clock());
+            in_.limit_record_body(internals::record_body_limit(ssl_)); // as the version is now
             ret = mbedtls_ssl_handshake_step(&ssl_);
             if (ret != 0)
                 break;
@@ -660,6 +661,7 @@ private:
         out_.release();
         hs_done_ = true;
         flood_.progress(flood_clock());
+        in_.limit_record_body(internals::record_body_limit(ssl_)); // the version is settled
         tls12_ticket_ = role_ == stream_base::client && !internals::negotiated_tls13(ssl_) &&
                         handshake_brought_ticket();
     }
@@ -776,8 +778,8 @@ private:
             return; // nothing can reach the peer, or the failing call told it already
         if (flood_.tripped())
             return; // refuse_flood() sent unexpected_message
-        const int alert = record_overflow_ ? MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW
-                                           : alerts::for_failure(ssl_, ret);
+        const int alert = in_.oversized() ? MBEDTLS_SSL_ALERT_MSG_RECORD_OVERFLOW
+                                          : alerts::for_failure(ssl_, ret);
         if (alert >= 0)
             mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
                                            static_cast<unsigned char>(alert));
@@ -864,17 +866,25 @@ private:
 
     static int recv_cb(void* p, unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
-        if (self.in_.at_record_boundary() && self.flood_.exceeded(self.flood_clock()) &&
-            !self.unseen_progress())
-            return self.refuse_flood();          // refuse to begin one more record
-        std::size_t k = self.in_.take(buf, len); // 0 also while a record is held back
-        if (k == 0)
-            return self.in_.eof() && self.in_.empty() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
-        if (internals::tls13_record_overflows(self.ssl_, buf, k)) {
-            self.record_overflow_ = true; // tell_peer() names it
-            return MBEDTLS_ERR_SSL_INVALID_RECORD;
+        std::size_t k = self.in_.take(buf, len); // 0 also at a check point, or held back
+        return k != 0 ? static_cast<int>(k) : self.took_nothing(buf, len);
+    }
+
+    /** recv_cb() when the input queue gave nothing: a record over the version's limit, the
+        flood guard's check point (before every record during the first handshake, whose
+        records stop its clock; after it, where the bound would be reached if no progress came
+        meanwhile), a handshake record held back, or no input. */
+    BOOST_NOINLINE int took_nothing(unsigned char* buf, std::size_t len) {
+        if (!in_.oversized() && in_.paused()) {
+            if (flood_.exceeded(flood_clock()) && !unseen_progress())
+                return refuse_flood(); // refuse to begin one more record
+            in_.pause_before(hs_done_ ? flood_.bound_reached_at() : in_.records_taken() + 1);
+            if (std::size_t k = in_.take(buf, len); k != 0)
+                return static_cast<int>(k);
         }
-        return static_cast<int>(k);
+        if (in_.oversized()) // over record_body_limit(): tell_peer() names it
+            return MBEDTLS_ERR_SSL_INVALID_RECORD;
+        return in_.eof() && in_.empty() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
     }
 
     static int sni_cb(void* p, mbedtls_ssl_context* ssl, const unsigned char* name,
@@ -975,7 +985,6 @@ private:
     bool has_truncation_override_ = false;
     bool callback_rejected_ = false;
 
-    bool record_overflow_ = false; // recv_cb refused a TLS 1.3 record over 2^14 + 256
     std::uint64_t step_began_ = 0; // out_.produced() when the current mbedTLS call began
     std::uint64_t alert_end_ = 0;  // out_.produced() after the latest record that may be an
                                    // alert (send_cb)

@@ -15,9 +15,10 @@
 // size mbedTLS bounds); a KeyUpdate taken in; a renegotiation completed, or our request refused
 // (the answer we asked for). Progress the engine does not see as it happens (data a
 // renegotiation step stashes, a renegotiation inside mbedtls_ssl_read) it looks for only when
-// the bound is reached. The clock is the input queue's count of records begun, so the hot path
-// pays one subtraction and comparison per receive call and one store per read that delivered
-// data.
+// the bound is reached. The clock is the input queue's count of records begun, and the queue
+// pauses where the bound would be reached with no progress meanwhile (its check point; before
+// every record during the first handshake), where the engine looks: the hot path pays one
+// comparison per record begun and one store per read that delivered data.
 //
 #ifndef TLSX_SRC_FLOOD_GUARD_HPP
 #define TLSX_SRC_FLOOD_GUARD_HPP
@@ -49,6 +50,10 @@ public:
     /// Whether the records begun (clock value `now`) are past the bound: the latest one
     /// begun is the first one too many, and no more is to be handed to mbedTLS.
     bool exceeded(std::uint64_t now) const noexcept { return now - mark_ > max_ignored_records; }
+
+    /// The clock value at which exceeded() holds if no progress comes first (the input
+    /// queue's check point, when the clock counts every record).
+    std::uint64_t bound_reached_at() const noexcept { return mark_ + max_ignored_records + 1; }
 
     /// The guard refused a record: the session fails with error::too_many_ignored_records.
     void trip() noexcept { tripped_ = true; }

@@ -3,6 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -44,27 +45,31 @@ BOOST_AUTO_TEST_SUITE(record_queues)
 BOOST_AUTO_TEST_CASE(input_hands_out_bytes_in_the_order_received) {
     input_queue q;
     BOOST_TEST(q.empty());
-    auto a = bytes(100, 1);
-    auto b = bytes(50, 7);
+    // One record received in two transport reads, taken in other pieces.
+    auto rec = record(input_queue::application_data, 145, 1);
+    std::vector<unsigned char> a(rec.begin(), rec.begin() + 100), b(rec.begin() + 100, rec.end());
     BOOST_TEST(receive(q, a) == 100u);
     BOOST_TEST(receive(q, b) == 50u);
     BOOST_TEST(q.size() == 150u);
     std::vector<unsigned char> out(150);
-    BOOST_TEST(q.take(out.data(), 30) == 30u);
+    BOOST_TEST(q.take(out.data(), 5) == 5u);
+    BOOST_TEST(q.take(out.data() + 5, 25) == 25u);
     BOOST_TEST(q.take(out.data() + 30, 500) == 120u);
     BOOST_TEST(q.empty());
-    BOOST_TEST(std::memcmp(out.data(), a.data(), 100) == 0);
-    BOOST_TEST(std::memcmp(out.data() + 100, b.data(), 50) == 0);
+    BOOST_TEST(out == rec);
     BOOST_TEST(q.take(out.data(), 10) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(input_is_bounded_by_one_record_and_compacts_to_keep_reads_large) {
     input_queue q;
-    auto all = bytes(input_queue::capacity, 3);
+    // The largest record the queue holds: its body fills the capacity behind the header.
+    auto all = record(input_queue::application_data,
+                      input_queue::capacity - input_queue::record_header, 3);
     BOOST_TEST(receive(q, all) == input_queue::capacity);
     BOOST_TEST(q.prepare().size() == 0u); // full: a transport read must wait
     std::vector<unsigned char> out(input_queue::capacity);
-    BOOST_TEST(q.take(out.data(), 4000) == 4000u);
+    BOOST_TEST(q.take(out.data(), 5) == 5u);
+    BOOST_TEST(q.take(out.data() + 5, 3995) == 3995u);
     // Little room is left behind the unconsumed bytes: prepare() moves them to the front.
     BOOST_TEST(q.prepare().size() == 4000u);
     q.commit(0);
@@ -93,7 +98,6 @@ BOOST_AUTO_TEST_CASE(input_eof_is_remembered) {
 
 BOOST_AUTO_TEST_CASE(framed_input_hands_out_one_record_at_a_time_and_counts_them_by_type) {
     input_queue q;
-    q.frame_records();
     auto app = record(input_queue::application_data, 100, 1);
     auto alert = record(input_queue::alert, 2, 2);
     receive(q, app);
@@ -114,7 +118,6 @@ BOOST_AUTO_TEST_CASE(framed_input_hands_out_one_record_at_a_time_and_counts_them
 
 BOOST_AUTO_TEST_CASE(framed_input_hands_out_a_header_received_in_parts) {
     input_queue q;
-    q.frame_records();
     auto app = record(input_queue::application_data, 10);
     receive(q, {app.begin(), app.begin() + 3});
     unsigned char out[64];
@@ -129,7 +132,6 @@ BOOST_AUTO_TEST_CASE(framed_input_hands_out_a_header_received_in_parts) {
 
 BOOST_AUTO_TEST_CASE(the_gate_holds_handshake_records_and_releases_one_at_a_time) {
     input_queue q;
-    q.frame_records();
     q.hold_handshake(true);
     auto app = record(input_queue::application_data, 20, 1);
     auto hs1 = record(input_queue::handshake, 4, 2);
@@ -160,7 +162,6 @@ BOOST_AUTO_TEST_CASE(the_gate_holds_handshake_records_and_releases_one_at_a_time
 
 BOOST_AUTO_TEST_CASE(the_gate_does_not_cut_a_handshake_record_already_begun) {
     input_queue q;
-    q.frame_records();
     auto hs = record(input_queue::handshake, 40, 4);
     receive(q, hs);
     std::vector<unsigned char> out(100);
@@ -170,6 +171,80 @@ BOOST_AUTO_TEST_CASE(the_gate_does_not_cut_a_handshake_record_already_begun) {
     BOOST_TEST(!q.holding());
     BOOST_TEST(q.take(out.data() + 10, 100) == 35u);
     BOOST_TEST(std::memcmp(out.data(), hs.data(), hs.size()) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(input_pauses_at_its_check_point_until_moved_on) {
+    input_queue q;
+    auto first = record(input_queue::application_data, 10, 1);
+    auto second = record(input_queue::alert, 2, 2);
+    receive(q, first);
+    receive(q, second);
+    std::vector<unsigned char> out(100);
+    BOOST_TEST(!q.paused()); // no check point by default
+    q.pause_before(0);
+    BOOST_TEST(q.paused());
+    BOOST_TEST(q.take(out.data(), 100) == 0u); // the first record is not begun
+    BOOST_TEST(q.records_taken() == 0u);
+    BOOST_TEST(q.size() == first.size() + second.size()); // nothing lost
+    q.pause_before(1);                                    // let one record through
+    BOOST_TEST(!q.paused());
+    BOOST_TEST(q.take(out.data(), 100) == 5u);
+    BOOST_TEST(!q.paused()); // never inside a record
+    BOOST_TEST(q.take(out.data() + 5, 100) == 10u);
+    BOOST_TEST(q.paused()); // at the second record, the check point
+    BOOST_TEST(q.take(out.data() + 15, 100) == 0u);
+    BOOST_TEST(q.records_taken() == 1u);
+    q.pause_before(std::uint64_t(-1));
+    BOOST_TEST(q.take(out.data() + 15, 100) == 5u);
+    BOOST_TEST(q.take(out.data() + 20, 100) == 2u);
+    BOOST_TEST(std::memcmp(out.data(), first.data(), first.size()) == 0);
+    BOOST_TEST(std::memcmp(out.data() + 15, second.data(), second.size()) == 0);
+    BOOST_TEST(!q.paused());
+    q.pause_before(2); // the point holds before the next record arrives
+    BOOST_TEST(q.paused());
+    receive(q, first);
+    BOOST_TEST(q.take(out.data(), 100) == 0u);
+    q.pause_before(3);
+    BOOST_TEST(q.take(out.data(), 100) == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(input_refuses_a_record_longer_than_its_limit) {
+    // TLS 1.3's limit: a body of 2^14 + 256 passes, one byte more is refused at its header.
+    const std::uint16_t limit = 16384 + 256;
+    input_queue q;
+    q.limit_record_body(limit);
+    auto fits = record(input_queue::application_data, limit, 1);
+    receive(q, fits);
+    std::vector<unsigned char> out(input_queue::capacity);
+    BOOST_TEST(q.take(out.data(), 5) == 5u);
+    BOOST_TEST(q.take(out.data() + 5, out.size()) == std::size_t(limit));
+    BOOST_TEST(!q.oversized());
+    auto over = record(input_queue::application_data, limit + 1, 2);
+    receive(q, over);
+    BOOST_TEST(q.take(out.data(), 5) == 0u); // the header is refused whole
+    BOOST_TEST(q.oversized());
+    BOOST_TEST(q.take(out.data(), 5) == 0u); // and stays refused
+    BOOST_TEST(q.size() == over.size());
+}
+
+BOOST_AUTO_TEST_CASE(input_refuses_an_oversized_header_received_in_parts) {
+    input_queue q;
+    q.limit_record_body(100);
+    auto over = record(input_queue::application_data, 101);
+    receive(q, {over.begin(), over.begin() + 4});
+    unsigned char out[16];
+    BOOST_TEST(q.take(out, sizeof out) == 4u); // the length is not all here yet
+    BOOST_TEST(!q.oversized());
+    receive(q, {over.begin() + 4, over.begin() + 5});
+    BOOST_TEST(q.take(out + 4, sizeof out) == 0u); // its last byte completes it: refused
+    BOOST_TEST(q.oversized());
+    BOOST_TEST(q.take(out + 4, sizeof out) == 0u);
+    // Without a limit (the default, and TLS 1.2's), any length a header can give is framed.
+    input_queue plain;
+    auto big = record(input_queue::application_data, 0xffff);
+    receive(plain, {big.begin(), big.begin() + 5});
+    BOOST_TEST(plain.take(out, sizeof out) == 5u);
+    BOOST_TEST(!plain.oversized());
 }
 
 BOOST_AUTO_TEST_CASE(output_counts_what_was_produced_and_consumed) {

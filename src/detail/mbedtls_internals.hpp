@@ -1339,18 +1339,12 @@ inline record_header incoming_record_header(const mbedtls_ssl_context& ssl) noex
     return h;
 }
 
-/** Whether the `k` bytes the receive callback just wrote to `buf` completed the header of a
-    TLS 1.3 record longer than RFC 8446 5.2 allows (2^14 + 256), which mbedTLS 3.6 would try
-    to decrypt (and answer with bad_record_mac) instead of refusing with record_overflow.
-    mbedtls_ssl_fetch_input reads into in_hdr + in_left, so the header is whole once in_left
-    + k reaches 5 from below. */
-inline bool tls13_record_overflows(const mbedtls_ssl_context& ssl, const unsigned char* buf,
-                                   std::size_t k) noexcept {
-    const std::size_t left = ssl.TLSX_MBEDTLS_FIELD(in_left);
-    if (left >= 5 || left + k < 5 || !negotiated_tls13(ssl))
-        return false;
-    const unsigned char* h = buf - left;
-    return (std::size_t(h[3]) << 8 | h[4]) > 16384 + 256;
+/** The longest record body the session's version allows, for the input queue's framing to
+    refuse (record_overflow) before mbedTLS sees the record: 2^14 + 256 under TLS 1.3 (RFC 8446
+    5.2), which mbedTLS 3.6 would try to decrypt (and answer with bad_record_mac) instead of
+    refusing. Under TLS 1.2 mbedTLS refuses an oversized record itself: no limit (0xffff). */
+inline std::uint16_t record_body_limit(const mbedtls_ssl_context& ssl) noexcept {
+    return negotiated_tls13(ssl) ? std::uint16_t(16384 + 256) : std::uint16_t(0xffff);
 }
 
 /// Whether `ret` may come from a record header that mbedTLS checked on its own, outside its

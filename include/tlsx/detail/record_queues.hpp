@@ -68,12 +68,12 @@ public:
         return k;
     }
 
-    /** Move up to `n` bytes out to `p` (mbedTLS's receive callback); returns how many. Once
-        records are framed, never past the end of the current record's header or body (mbedTLS
-        asks for a header, then for its body), and 0 while the next record is held back. */
+    /** Move up to `n` bytes out to `p` (mbedTLS's receive callback); returns how many: never
+        past the end of the current record's header or body (mbedTLS asks for a header, then
+        for its body), and 0 while the next record is held back or at the check point. */
     std::size_t take(unsigned char* p, std::size_t n) noexcept {
         std::size_t k = std::min(size(), n);
-        if (framed_ && k != 0)
+        if (k != 0)
             k = frame(k);
         if (k == record_header) // a header (mbedTLS asks for one per record): copied inline
             std::memcpy(p, buf_.get() + begin_, record_header);
@@ -85,31 +85,46 @@ public:
 
     // ---- record framing: the gate --------------------------------------------------------
     //
-    // A TLS record starts with a 5-byte header in clear: content type, version, length. In TLS
-    // 1.2, a handshake record (type 22) after the handshake is a peer's renegotiation request,
-    // and the renegotiation state machine may hold it back until the application decided. It
-    // also counts records by type (an alert's or application record's header says which).
+    // The first byte received starts a record, and each record starts with a 5-byte header in
+    // clear: content type, version, length. In TLS 1.2, a handshake record (type 22) after the
+    // handshake is a peer's renegotiation request, and the renegotiation state machine may hold
+    // it back until the application decided. The queue also counts records by type (an alert's
+    // or application record's header says which), pauses at the flood guard's check point, and
+    // refuses a record longer than the version allows.
 
     static constexpr std::size_t record_header = 5;
     static constexpr unsigned char alert = 21;
     static constexpr unsigned char handshake = 22;
     static constexpr unsigned char application_data = 23;
 
-    /// Follow record boundaries from here on: the next byte received starts a record (call it
-    /// before anything was received).
-    void frame_records() noexcept { framed_ = true; }
-
     /// Hold back handshake records (or stop): take() gives nothing while the next one is.
     void hold_handshake(bool on) noexcept { hold_ = on; }
 
     /// Whether the next record is a handshake record held back (its first byte is here).
     bool holding() const noexcept {
-        return hold_ && !release_ && framed_ && at_boundary() && !empty() &&
-               buf_[begin_] == handshake;
+        return hold_ && !release_ && at_boundary() && !empty() && buf_[begin_] == handshake;
     }
 
     /// Let the next record through even if it is held back (once).
     void release_held() noexcept { release_ = true; }
+
+    /** Begin no record once `records` records were begun (records_taken()): take() gives
+        nothing there, and paused() says so, until pause_before() is called again (a later
+        count lets the next record through). The flood guard's check point, so that the
+        receive callback tests nothing on the way (default: no check point). */
+    void pause_before(std::uint64_t records) noexcept { pause_at_ = records; }
+
+    /// Whether the next record to begin is at the check point (received yet or not): take()
+    /// gives nothing until pause_before() moves the point.
+    bool paused() const noexcept { return at_boundary() && records_ >= pause_at_; }
+
+    /** Refuse records whose header gives a body longer than `max` bytes (TLS 1.3's 2^14 + 256;
+        0xffff, the default, refuses none): take() gives nothing from the last byte of such a
+        header on, and oversized() says why. */
+    void limit_record_body(std::uint16_t max) noexcept { max_body_ = max; }
+
+    /// Whether a record over the limit was met (take() gives nothing more).
+    bool oversized() const noexcept { return oversized_; }
 
     /// How many records of `type` (alert, handshake, application_data) take() began to hand
     /// out.
@@ -135,11 +150,13 @@ public:
 private:
     bool at_boundary() const noexcept { return header_seen_ == 0 && body_left_ == 0; }
 
-    /// How many of the next `k` (> 0) bytes may go now: 0 if they start a record held back,
-    /// else no more than the rest of the current header or body.
+    /// How many of the next `k` (> 0) bytes may go now: 0 if they start a record at the check
+    /// point or held back, else no more than the rest of the current header or body.
     std::size_t frame(std::size_t k) noexcept {
         const unsigned char* b = buf_.get() + begin_;
         if (at_boundary()) { // a record starts here: its first byte is its type
+            if (records_ >= pause_at_)
+                return 0;
             if (b[0] == handshake && hold_ && !release_)
                 return 0;
             release_ = false;
@@ -152,15 +169,17 @@ private:
             if (k == record_header) { // a whole header at once (mbedTLS asks for 5 bytes)
                 body_left_ = std::size_t(b[3]) << 8 | b[4];
                 header_seen_ = body_left_ == 0 ? 0 : record_header;
-                return k;
+                return body_left_ > max_body_ ? refuse_oversized(0) : k;
             }
             std::memcpy(header_ + header_seen_, b, k);
-            header_seen_ += k;
-            if (header_seen_ == record_header) {
+            if (header_seen_ + k == record_header) {
                 body_left_ = std::size_t(header_[3]) << 8 | header_[4];
-                if (body_left_ == 0)
-                    header_seen_ = 0; // an empty record: the next one starts here
+                if (body_left_ > max_body_)
+                    return refuse_oversized(header_seen_);
+                header_seen_ = body_left_ == 0 ? 0 : record_header; // 0: the next one starts
+                return k;
             }
+            header_seen_ += k;
             return k;
         }
         k = std::min(k, body_left_);
@@ -168,6 +187,15 @@ private:
         if (body_left_ == 0)
             header_seen_ = 0;
         return k;
+    }
+
+    /// A header over the limit, `seen` bytes of it taken before: take nothing, now or later
+    /// (the state stays where it was before the header's last bytes, which stay queued).
+    BOOST_NOINLINE std::size_t refuse_oversized(std::size_t seen) noexcept {
+        oversized_ = true;
+        header_seen_ = seen;
+        body_left_ = 0;
+        return 0;
     }
 
     boost::asio::mutable_buffer tail() noexcept {
@@ -191,13 +219,15 @@ private:
     std::size_t end_ = 0;
     bool lent_ = false;
     bool eof_ = false;
-    bool framed_ = false;                      // frame_records() was called
-    bool hold_ = false;                        // hold back handshake records
-    bool release_ = false;                     // but let the next one through
-    unsigned char header_[record_header] = {}; // of the current record (framed)
-    std::size_t header_seen_ = 0;              // how much of it was taken
-    std::size_t body_left_ = 0;                // of its body, not yet taken
-    std::uint64_t records_ = 0;                // records begun
+    bool hold_ = false;                          // hold back handshake records
+    bool release_ = false;                       // but let the next one through
+    bool oversized_ = false;                     // a header over max_body_ was met
+    unsigned char header_[record_header] = {};   // of the current record
+    std::uint16_t max_body_ = 0xffff;            // the longest body a header may give
+    std::size_t header_seen_ = 0;                // how much of it was taken
+    std::size_t body_left_ = 0;                  // of its body, not yet taken
+    std::uint64_t records_ = 0;                  // records begun
+    std::uint64_t pause_at_ = std::uint64_t(-1); // begin none while records_ >= this
     // Records begun, by type: change_cipher_spec (20), alert, handshake, application_data.
     static constexpr unsigned first_counted = 20;
     static constexpr unsigned counted_types = 4;
