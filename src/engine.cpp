@@ -169,9 +169,11 @@ public:
             if (nothing_to_read()) // e.g. after reading_on() refused a request
                 return {engine::want::input, 0, {}};
         }
-        step_began_ = out_.produced();
-        if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed)
+        // (before_record() queues nothing: what apply() queues counts from here)
+        if (auto v = reneg_.before_record(); v.what != renegotiation::verdict::kind::proceed) {
+            step_began_ = out_.produced();
             return apply(v, true);
+        }
         int ret = 0;
         for (;;) {
             const std::uint64_t records = in_.records_taken(input_queue::application_data);
@@ -382,6 +384,7 @@ public:
         if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ)
             return fail_alerting(ret);
         close_sent_ = true;
+        sending_ = false;
         return done({});
     }
 
@@ -417,6 +420,7 @@ public:
     void fail_hard(error_code ec) noexcept {
         if (!failure_)
             failure_ = ec;
+        sending_ = false;
     }
 
     /// Ask the peer to renegotiate and run the new handshake (gnutls_rehandshake + handshake).
@@ -478,9 +482,7 @@ public:
 
 private:
     /// Whether cannot_send() has nothing to say (tested without building its error code).
-    bool may_send() const noexcept {
-        return !failure_ && !output_failure_ && hs_done_ && !close_sent_;
-    }
+    bool may_send() const noexcept { return sending_; }
 
     /// Why this session can send no more application or handshake records; empty when it can.
     error_code cannot_send() const noexcept {
@@ -660,6 +662,7 @@ private:
         // write allocates again, once (steady state stays allocation-free).
         out_.release();
         hs_done_ = true;
+        sending_ = !failure_ && !output_failure_ && !close_sent_;
         flood_.progress(flood_clock());
         in_.limit_record_body(internals::record_body_limit(ssl_)); // the version is settled
         tls12_ticket_ = role_ == stream_base::client && !internals::negotiated_tls13(ssl_) &&
@@ -847,7 +850,7 @@ private:
 
     static int send_cb(void* p, const unsigned char* buf, std::size_t len) {
         auto& self = *static_cast<engine_impl*>(p);
-        if (self.output_failure_)
+        if (self.output_failed_)          // output_failure_, in one flag
             return static_cast<int>(len); // the transport is gone for writing: drop
         if (!self.out_.append(buf, len))
             return MBEDTLS_ERR_SSL_ALLOC_FAILED;
@@ -996,6 +999,10 @@ private:
     // engine call.
     bool reads_wait_ = false;
     bool close_sent_ = false;
+    // may_send(): hs_done_, and no close_sent_, failure_ or output_failure_ (each set once, for
+    // good), kept where they are set so that a write tests one flag.
+    bool sending_ = false;
+    bool output_failed_ = false; // output_failure_ is set (send_cb tests this once per record)
     error_code failure_;
     error_code output_failure_;
     mutable const char* suite_source_ = nullptr; // what suite_ was made from
@@ -1138,6 +1145,8 @@ void engine::fail_output(error_code ec) noexcept {
     auto& d = *impl_;
     if (!d.output_failure_)
         d.output_failure_ = ec;
+    d.output_failed_ = true;
+    d.sending_ = false;
     d.out_.discard(); // whatever is queued can no longer be framed correctly on the wire
 }
 
