@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ std::size_t receive(input_queue& q, const std::vector<unsigned char>& data) {
     std::memcpy(space.data(), data.data(), n);
     q.commit(n);
     return n;
+}
+
+/// Simulate transport reads of each of `records`, in order.
+void receive_all(input_queue& q, std::initializer_list<std::vector<unsigned char>> records) {
+    for (const auto& r : records)
+        receive(q, r);
 }
 
 /// A TLS record: the 5-byte header (type, version 3.3, length) and `n` body bytes.
@@ -100,8 +107,7 @@ BOOST_AUTO_TEST_CASE(framed_input_hands_out_one_record_at_a_time_and_counts_them
     input_queue q;
     auto app = record(input_queue::application_data, 100, 1);
     auto alert = record(input_queue::alert, 2, 2);
-    receive(q, app);
-    receive(q, alert);
+    receive_all(q, {app, alert});
     std::vector<unsigned char> out(500);
     BOOST_TEST(q.take(out.data(), 3) == 3u);         // part of the first header
     BOOST_TEST(q.take(out.data() + 3, 500) == 2u);   // its rest, no more
@@ -175,18 +181,18 @@ BOOST_AUTO_TEST_CASE(the_gate_does_not_cut_a_handshake_record_already_begun) {
 
 BOOST_AUTO_TEST_CASE(input_pauses_at_its_check_point_until_moved_on) {
     input_queue q;
-    auto first = record(input_queue::application_data, 10, 1);
-    auto second = record(input_queue::alert, 2, 2);
-    receive(q, first);
-    receive(q, second);
-    std::vector<unsigned char> out(100);
     BOOST_TEST(!q.paused()); // no check point by default
     q.pause_before(0);
-    BOOST_TEST(q.paused());
+    BOOST_TEST(q.paused()); // the point holds before anything arrived
+    const auto first = record(input_queue::application_data, 10, 1);
+    const auto second = record(input_queue::alert, 2, 2);
+    receive_all(q, {first, second});
+    std::vector<unsigned char> out(100);
     BOOST_TEST(q.take(out.data(), 100) == 0u); // the first record is not begun
     BOOST_TEST(q.records_taken() == 0u);
     BOOST_TEST(q.size() == first.size() + second.size()); // nothing lost
-    q.pause_before(1);                                    // let one record through
+    // Let one record through.
+    q.pause_before(1);
     BOOST_TEST(!q.paused());
     BOOST_TEST(q.take(out.data(), 100) == 5u);
     BOOST_TEST(!q.paused()); // never inside a record
