@@ -180,7 +180,7 @@ public:
             step_began_ = out_.produced(); // after a KeyUpdate answered in the turn before
             do // again if mbedTLS stopped at the peer's answer to our request (WANT_READ)
                 ret = ssl_read(p, n);
-            while (reneg_.after_read(ret));
+            while (reneg_.after_read(ret, ssl_));
             if (ret > 0) {
                 flood_.progress(in_.records_taken()); // flood_clock() after the handshake
                 // The next read may begin with the transport. (read_on() returned before
@@ -322,7 +322,7 @@ public:
             return write_on(p, n, true, no_write_yet);
         step_began_ = out_.produced();
         int ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
-        reneg_.after_call();
+        reneg_.after_call(ssl_);
         if (ret < 0)
             return write_on(p, n, false, ret);
         reads_wait_ = quiet && internals::handshake_over(ssl_);
@@ -354,7 +354,7 @@ public:
                 key_due = false;
                 step_began_ = out_.produced();
                 ret = ssl_write(p, std::min(n, engine::max_record_plaintext));
-                reneg_.after_call();
+                reneg_.after_call(ssl_);
                 if (ret >= 0)
                     return {engine::want::nothing, static_cast<std::size_t>(ret), {}};
             }

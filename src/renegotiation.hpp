@@ -20,6 +20,8 @@
 
 #include <mbedtls/ssl.h>
 
+#include <boost/assert.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -95,18 +97,23 @@ public:
     /// After every mbedTLS call that may have run a handshake step or read a record: follows
     /// mbedTLS's status, and while our request is in play looks at what the call read (the
     /// peer's no_renegotiation answer, application records against the enforcement bound).
-    void after_call() {
-        int status = internals::renegotiation_status(*ssl_);
+    void after_call() { after_call(*ssl_); }
+
+    /// after_call() given the context attach() was given, by its owner, who reaches it without
+    /// the pointer this keeps (the engine's plain read and write: one load less).
+    void after_call(const mbedtls_ssl_context& ssl) {
+        BOOST_ASSERT(&ssl == ssl_);
+        int status = internals::renegotiation_status(ssl);
         if (status != last_status_ || ours())
             follow(status);
     }
 
-    /// after_call() for mbedtls_ssl_read's result `ret`: true if it is to be called again,
+    /// after_call(ssl) for mbedtls_ssl_read's result `ret`: true if it is to be called again,
     /// because it stopped (WANT_READ) at the peer's no_renegotiation answer with more input
     /// queued.
-    bool after_read(int ret) {
+    bool after_read(int ret, const mbedtls_ssl_context& ssl) {
         answered_ = false;
-        after_call();
+        after_call(ssl);
         return answered_ && ret == MBEDTLS_ERR_SSL_WANT_READ && !in_->empty();
     }
 
