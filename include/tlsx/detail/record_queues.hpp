@@ -136,9 +136,6 @@ public:
     /// How many records of any type take() began to hand out (the flood guard's clock).
     std::uint64_t records_taken() const noexcept { return records_; }
 
-    /// Whether the next byte taken starts a record (the previous one was taken whole).
-    bool at_record_boundary() const noexcept { return at_boundary(); }
-
     /// Bytes received and not yet taken.
     std::size_t size() const noexcept { return end_ - begin_; }
     bool empty() const noexcept { return end_ == begin_; }
