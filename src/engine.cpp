@@ -120,11 +120,20 @@ public:
                 return {engine::want::input, 0, {}};
             return read_on(p, n, true);
         }
-        if (read_waits(n)) {
-            reads_wait_ = true;
-            return {engine::want::input, 0, {}};
-        }
+        if (read_waits(n))
+            return wait_for_input(); // (a tail call: no frame here)
         return read_on(p, n, false);
+    }
+
+    /** read() when it would only say WANT_READ: from now on it says so inline (reads_wait_,
+        also engine::read_waits_for_input()), and the stream reads the transport into the input
+        queue, which must have its storage (given back after the first handshake). Out of line:
+        the allocation is not the common case's. */
+    BOOST_NOINLINE engine::result wait_for_input() {
+        if (!in_.reserve())
+            return fail_alerting(MBEDTLS_ERR_SSL_ALLOC_FAILED);
+        reads_wait_ = true;
+        return {engine::want::input, 0, {}};
     }
 
     /** Whether read() would only say WANT_READ, with no other effect: the early way out of
@@ -659,8 +668,12 @@ private:
 
     void first_handshake_done() {
         // The handshake's flights needed a few KiB; an idle connection needs none. The first
-        // write allocates again, once (steady state stays allocation-free).
+        // write, and the first read that waits for input, allocate again, once (steady state
+        // stays allocation-free). The input queue keeps records that came behind the
+        // handshake's, and its storage while mbedTLS holds input (which came through it).
         out_.release();
+        if (nothing_pending())
+            in_.release();
         hs_done_ = true;
         sending_ = !failure_ && !output_failure_ && !close_sent_;
         flood_.progress(flood_clock());
@@ -887,7 +900,10 @@ private:
         }
         if (in_.oversized()) // over record_body_limit(): tell_peer() names it
             return MBEDTLS_ERR_SSL_INVALID_RECORD;
-        return in_.eof() && in_.empty() ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
+        if (in_.eof() && in_.empty())
+            return 0;
+        // The stream reads the transport into the queue next: it needs its storage.
+        return in_.reserve() ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_SSL_ALLOC_FAILED;
     }
 
     static int sni_cb(void* p, mbedtls_ssl_context* ssl, const unsigned char* name,

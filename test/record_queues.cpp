@@ -96,6 +96,36 @@ BOOST_AUTO_TEST_CASE(input_refuses_copies_while_its_tail_is_lent_to_a_transport_
     BOOST_TEST(q.size() == 10u);
 }
 
+BOOST_AUTO_TEST_CASE(input_release_frees_only_an_empty_queue_not_lent_to_a_read) {
+    input_queue q;
+    BOOST_TEST(!q.has_storage()); // allocated on first use
+    auto rec = record(input_queue::application_data, 20, 7);
+    BOOST_TEST(q.put(rec.data(), rec.size()) == rec.size());
+    q.release(); // bytes queued: kept
+    BOOST_TEST(q.has_storage());
+    BOOST_TEST(q.size() == rec.size());
+    std::vector<unsigned char> out(rec.size());
+    BOOST_TEST(q.take(out.data(), input_queue::record_header) == input_queue::record_header);
+    BOOST_TEST(q.take(out.data() + input_queue::record_header, out.size()) == 20u);
+    BOOST_TEST(out == rec);
+    boost::asio::mutable_buffer lent = q.prepare();
+    q.release(); // a transport read writes there: kept
+    BOOST_TEST(q.has_storage());
+    q.commit(0);
+    q.release();
+    BOOST_TEST(!q.has_storage());
+    BOOST_TEST(q.empty());
+    lent = q.prepare(); // allocates again, with the whole capacity free
+    BOOST_TEST(q.has_storage());
+    BOOST_TEST(lent.size() == input_queue::capacity);
+    std::memcpy(lent.data(), rec.data(), rec.size());
+    q.commit(rec.size());
+    std::vector<unsigned char> again(rec.size());
+    BOOST_TEST(q.take(again.data(), input_queue::record_header) == input_queue::record_header);
+    BOOST_TEST(q.take(again.data() + input_queue::record_header, again.size()) == 20u);
+    BOOST_TEST(again == rec); // framing starts afresh at a record boundary
+}
+
 BOOST_AUTO_TEST_CASE(input_eof_is_remembered) {
     input_queue q;
     BOOST_TEST(!q.eof());

@@ -27,7 +27,8 @@ namespace detail {
 
     Fixed capacity (one maximal record with its header and expansion): mbedTLS keeps a partial
     record in its own buffer across WANT_READ, so the queue never needs to hold more. The storage
-    is allocated on first use and not value-initialised, so untouched pages cost no memory.
+    is allocated on first use and not value-initialised, so untouched pages cost no memory; it
+    may be given back when empty (release()).
 */
 class input_queue {
 public:
@@ -39,6 +40,18 @@ public:
         if (!buf_)
             buf_.reset(new (std::nothrow) unsigned char[capacity]);
         return static_cast<bool>(buf_);
+    }
+
+    /// Whether the storage is allocated.
+    bool has_storage() const noexcept { return static_cast<bool>(buf_); }
+
+    /** Free the storage if nothing is queued or lent to a transport read (an idle connection
+        needs none); the next reserve() or prepare() allocates again. */
+    void release() noexcept {
+        if (begin_ != end_ || lent_)
+            return;
+        buf_.reset();
+        begin_ = end_ = 0;
     }
 
     /** The free tail, lent to a transport read until commit(); empty when full or when the
