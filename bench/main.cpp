@@ -2,10 +2,12 @@
 // tlsx_bench — tlsx against boost::asio::ssl::stream (OpenSSL) and raw mbedTLS.
 //
 //   tlsx_bench [--quick] [--runs N] [--only w1,w2,w3,w4,w5,w6,w7,aead,suites] [--out PREFIX]
-//              [--instructions FILE] [--label TEXT] [--tls 1.2|1.3|both]
+//              [--instructions FILE] [--label TEXT] [--tls 1.2|1.3|both] [--slices N]
 //
-// Workloads (issues 5 and 10), each run for every stack, `runs` times, the stacks of one run back
-// to back in a rotating order; reported as medians, with ratios tlsx/other computed run by run:
+// Workloads (issues 5 and 10), each run for every stack, `runs` times; a run of a timed workload
+// is cut into slices, the stacks taking turns slice by slice in a rotating order, so that the
+// stacks of one run see the same machine (run_interleaved). Reported as medians, with ratios
+// tlsx/other computed run by run:
 //   W1  bulk in memory: 256 MiB client -> server in 16 KiB writes, one thread
 //   W2  the same over TCP loopback, client and server on their own threads
 //   W3  64-byte ping-pong, 100k round trips in memory; allocations per round trip here,
@@ -288,6 +290,19 @@ struct params {
     std::uint64_t suite_bytes = 64ull << 20;
     bool tls12 = true; // run the TLS 1.2 workloads (--tls 1.2|1.3|both)
     bool tls13 = true; // ... and the TLS 1.3 ones, when this mbedTLS has TLS 1.3
+    // Slices per run of the timed workloads (run_interleaved), each about 0.1-0.3 s on this
+    // machine; --slices N sets them all (1: each stack's run in one stretch, back to back).
+    int bulk_slices = 32;      // W1, W2: 8 MiB each
+    int round_slices = 20;     // W3: 5000 round trips each
+    int full_slices = 20;      // W4: 10 handshakes each
+    int resumed_slices = 20;   // W5, TLS 1.2: 100 handshakes each
+    int resumed13_slices = 40; // W5, TLS 1.3 (a fresh key exchange each): 50 each
+    int suite_slices = 8;      // suites: 8 MiB each
+
+    void set_slices(int n) {
+        bulk_slices = round_slices = full_slices = resumed_slices = resumed13_slices =
+            suite_slices = n;
+    }
 
     void make_quick() {
         quick = true;
@@ -302,6 +317,7 @@ struct params {
         memory_runs = 1;
         aead_bytes = 4ull << 20;
         suite_bytes = 2ull << 20;
+        set_slices(2); // the interleaving is exercised too
     }
 };
 
@@ -457,6 +473,86 @@ void run_workload(report& rep, const std::string& what, std::vector<series*> out
     }
 }
 
+/// What one slice of a timed workload did for one stack: `units` is what its rate counts (MB,
+/// round trips, handshakes), `items` what its allocations are counted per (records, round
+/// trips, handshakes).
+struct slice_result {
+    region_stats stats;
+    double units = 0;
+    double items = 0;
+};
+
+/// One stack's slices of one run, summed: its rates are over the time of all its slices.
+struct totals {
+    double units = 0, items = 0, seconds = 0, cpu_seconds = 0, mallocs = 0, news = 0;
+
+    void add(const slice_result& s) {
+        units += s.units;
+        items += s.items;
+        seconds += s.stats.seconds;
+        cpu_seconds += s.stats.cpu_seconds;
+        mallocs += static_cast<double>(s.stats.mallocs);
+        news += static_cast<double>(s.stats.news);
+    }
+    double per_cpu_second() const { return units / cpu_seconds; }
+    double per_second() const { return units / seconds; }
+    double mallocs_per_item() const { return mallocs / items; }
+    double news_per_item() const { return news / items; }
+};
+
+/** Runs a timed workload `runs` times; each run is `slices` rounds of one slice per stack, the
+    stacks' order rotating slice by slice, and a stack's sample is its totals over its slices.
+    On a machine whose speed drifts (a VM sharing its host), stacks measured back to back in one
+    long stretch each see different machines; slices a few tenths of a second long, interleaved,
+    make the stacks of one run share the same drift. `slice(stack)` runs one slice (its set-up
+    outside the measured region), `values(totals)` gives the values of the series from the
+    totals (one per series, same order). */
+template <class Slice, class Values>
+void run_interleaved(report& rep, const std::string& what, std::vector<series*> out, int runs,
+                     int slices, const std::vector<std::string>& stacks, Slice slice,
+                     Values values) {
+    std::cerr << what << " (" << slices << (slices == 1 ? " slice" : " slices") << " per run)"
+              << std::endl;
+    for (int r = 0; r < runs; ++r) {
+        std::map<std::string, totals> sum;
+        std::map<std::string, bool> out_of_run; // unsupported or failed: no more slices
+        for (int k = 0; k < slices; ++k) {
+            for (std::size_t j = 0; j < stacks.size(); ++j) {
+                const std::string& name =
+                    stacks[(j + static_cast<std::size_t>(r + k)) % stacks.size()];
+                if (out_of_run[name])
+                    continue;
+                try {
+                    sum[name].add(slice(name));
+                } catch (const unsupported& e) {
+                    for (series* s : out)
+                        s->notes[name] = e.what();
+                    out_of_run[name] = true;
+                } catch (const std::exception& e) {
+                    std::cerr << "  " << what << " " << name << " FAILED: " << e.what()
+                              << std::endl;
+                    for (series* s : out)
+                        s->notes[name] = std::string("failed: ") + e.what();
+                    rep.failed = true;
+                    out_of_run[name] = true;
+                }
+            }
+        }
+        for (const std::string& name : stacks) {
+            std::vector<double> v(out.size(), nan);
+            if (!out_of_run[name])
+                v = values(sum[name]);
+            for (std::size_t i = 0; i < out.size(); ++i) {
+                auto& samples = out[i]->samples[name];
+                samples.resize(static_cast<std::size_t>(runs), nan);
+                samples[static_cast<std::size_t>(r)] = v[i];
+                if (!std::isnan(v[i]) && !out[i]->hidden)
+                    progress(out[i]->metric, r, runs, name, v[i], out[i]->unit);
+            }
+        }
+    }
+}
+
 std::string self_exe() {
     char buf[4096];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -519,6 +615,27 @@ void read_instructions(report& rep, const std::string& file) {
     }
 }
 
+/// A workload's amount for one of `slices` slices (at least 1).
+template <class N>
+N share(N total, int slices) {
+    return std::max<N>(1, total / static_cast<N>(std::max(1, slices)));
+}
+
+slice_result bulk_slice(const bulk_result& r) {
+    return {r.stats, static_cast<double>(r.bytes) / MB, static_cast<double>(r.records)};
+}
+
+/// W3, W7 (round trips) and W4, W5 (handshakes): the rate and the allocations count the same.
+slice_result counted_slice(const pingpong_result& r) {
+    double n = static_cast<double>(r.rounds);
+    return {r.stats, n, n};
+}
+
+slice_result counted_slice(const handshake_result& r) {
+    double n = static_cast<double>(r.count);
+    return {r.stats, n, n};
+}
+
 void run_all(report& rep, const params& p, const std::vector<std::string>& only,
              const std::string& instructions_file) {
     auto wanted = [&](const char* w) {
@@ -552,24 +669,27 @@ void run_all(report& rep, const params& p, const std::vector<std::string>& only,
             auto& an = rep.add(id("w1", "news"), w, "operator new per record", "news/record", false,
                                tls_stacks);
             auto& wall = wall_twin(rep, tp);
-            run_workload(
-                rep, w, {&tp, &al, &an, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
-                    bulk_result r = stacks[n].bulk_memory(p.bulk_bytes, p.chunk, p.bulk_warmup);
-                    double recs = static_cast<double>(r.records);
-                    double mb = static_cast<double>(r.bytes) / MB;
-                    return std::vector<double>{
-                        mb / r.stats.cpu_seconds, static_cast<double>(r.stats.mallocs) / recs,
-                        static_cast<double>(r.stats.news) / recs, mb / r.stats.seconds};
+            const std::uint64_t bytes = share(p.bulk_bytes, p.bulk_slices);
+            run_interleaved(
+                rep, w, {&tp, &al, &an, &wall}, p.runs, p.bulk_slices, tls_stacks,
+                [&](const std::string& n) {
+                    return bulk_slice(stacks[n].bulk_memory(bytes, p.chunk, p.bulk_warmup));
+                },
+                [](const totals& t) {
+                    return std::vector<double>{t.per_cpu_second(), t.mallocs_per_item(),
+                                               t.news_per_item(), t.per_second()};
                 });
         }
         if (wanted("w2") && !v13) {
             auto& tp = rep.add("w2.throughput", "W2 bulk, TCP loopback", "throughput", "MB/s", true,
                                tls_stacks);
-            run_workload(
-                rep, "W2 bulk, TCP loopback", {&tp}, p.runs, tls_stacks, [&](const std::string& n) {
-                    bulk_result r = stacks[n].bulk_tcp(p.bulk_bytes, p.chunk, p.bulk_warmup);
-                    return std::vector<double>{static_cast<double>(r.bytes) / MB / r.stats.seconds};
-                });
+            const std::uint64_t bytes = share(p.bulk_bytes, p.bulk_slices);
+            run_interleaved(
+                rep, "W2 bulk, TCP loopback", {&tp}, p.runs, p.bulk_slices, tls_stacks,
+                [&](const std::string& n) {
+                    return bulk_slice(stacks[n].bulk_tcp(bytes, p.chunk, p.bulk_warmup));
+                },
+                [](const totals& t) { return std::vector<double>{t.per_second()}; });
         }
         if (wanted("w3")) {
             const std::string w = name("W3 ping-pong 64 B, in memory");
@@ -581,15 +701,17 @@ void run_all(report& rep, const params& p, const std::vector<std::string>& only,
             auto& an = rep.add(id("w3", "news"), w, "operator new per round trip", "news/rt", false,
                                with_pipe);
             auto& wall = wall_twin(rep, rt);
-            run_workload(
-                rep, w, {&rt, &al, &an, &wall}, p.runs, with_pipe, [&](const std::string& n) {
-                    pingpong_result r =
-                        n == "pipe" ? pipe_pingpong(p.rounds, p.round_size, p.round_warmup)
-                                    : stacks[n].pingpong(p.rounds, p.round_size, p.round_warmup);
-                    double rounds = static_cast<double>(r.rounds);
-                    return std::vector<double>{
-                        rounds / r.stats.cpu_seconds, static_cast<double>(r.stats.mallocs) / rounds,
-                        static_cast<double>(r.stats.news) / rounds, rounds / r.stats.seconds};
+            const std::size_t rounds = share(p.rounds, p.round_slices);
+            run_interleaved(
+                rep, w, {&rt, &al, &an, &wall}, p.runs, p.round_slices, with_pipe,
+                [&](const std::string& n) {
+                    return counted_slice(
+                        n == "pipe" ? pipe_pingpong(rounds, p.round_size, p.round_warmup)
+                                    : stacks[n].pingpong(rounds, p.round_size, p.round_warmup));
+                },
+                [](const totals& t) {
+                    return std::vector<double>{t.per_cpu_second(), t.mallocs_per_item(),
+                                               t.news_per_item(), t.per_second()};
                 });
         }
         if (wanted("w7") && v13) {
@@ -601,24 +723,31 @@ void run_all(report& rep, const params& p, const std::vector<std::string>& only,
             auto& al = rep.add(id("w7", "allocs"), w, "allocations per key update round trip",
                                "allocs/ku", false, tlsx_only);
             auto& wall = wall_twin(rep, rt);
-            run_workload(rep, w, {&rt, &al, &wall}, p.runs, tlsx_only, [&](const std::string&) {
-                pingpong_result r = key_update_round_trips(creds, suite::aes128_gcm, p.rounds / 10,
-                                                           p.round_warmup / 10);
-                double rounds = static_cast<double>(r.rounds);
-                return std::vector<double>{rounds / r.stats.cpu_seconds,
-                                           static_cast<double>(r.stats.mallocs) / rounds,
-                                           rounds / r.stats.seconds};
-            });
+            // One slice: there is no other stack to interleave with.
+            run_interleaved(
+                rep, w, {&rt, &al, &wall}, p.runs, 1, tlsx_only,
+                [&](const std::string&) {
+                    return counted_slice(key_update_round_trips(
+                        creds, suite::aes128_gcm, p.rounds / 10, p.round_warmup / 10));
+                },
+                [](const totals& t) {
+                    return std::vector<double>{t.per_cpu_second(), t.mallocs_per_item(),
+                                               t.per_second()};
+                });
         }
         if (wanted("w4")) {
             const std::string w = name("W4 full handshakes");
             auto& hs = rep.add(id("w4", "rate"), w, "handshakes/s", "hs/s", true, tls_stacks);
             auto& wall = wall_twin(rep, hs);
-            run_workload(rep, w, {&hs, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
-                handshake_result r = stacks[n].handshakes(p.full_handshakes, resumption::none);
-                double count = static_cast<double>(r.count);
-                return std::vector<double>{count / r.stats.cpu_seconds, count / r.stats.seconds};
-            });
+            const std::size_t count = share(p.full_handshakes, p.full_slices);
+            run_interleaved(
+                rep, w, {&hs, &wall}, p.runs, p.full_slices, tls_stacks,
+                [&](const std::string& n) {
+                    return counted_slice(stacks[n].handshakes(count, resumption::none));
+                },
+                [](const totals& t) {
+                    return std::vector<double>{t.per_cpu_second(), t.per_second()};
+                });
         }
         if (wanted("w5")) {
             for (resumption how : {resumption::ticket, resumption::session_id}) {
@@ -630,12 +759,15 @@ void run_all(report& rep, const params& p, const std::vector<std::string>& only,
                                                : "W5 resumed handshakes, session ID"),
                                    "handshakes/s", "hs/s", true, tls_stacks);
                 auto& wall = wall_twin(rep, hs);
-                run_workload(
-                    rep, hs.workload, {&hs, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
-                        handshake_result r = stacks[n].handshakes(p.resumed_handshakes, how);
-                        double count = static_cast<double>(r.count);
-                        return std::vector<double>{count / r.stats.cpu_seconds,
-                                                   count / r.stats.seconds};
+                const int slices = v13 ? p.resumed13_slices : p.resumed_slices;
+                const std::size_t count = share(p.resumed_handshakes, slices);
+                run_interleaved(
+                    rep, hs.workload, {&hs, &wall}, p.runs, slices, tls_stacks,
+                    [&](const std::string& n) {
+                        return counted_slice(stacks[n].handshakes(count, how));
+                    },
+                    [](const totals& t) {
+                        return std::vector<double>{t.per_cpu_second(), t.per_second()};
                     });
             }
         }
@@ -680,11 +812,14 @@ void run_all(report& rep, const params& p, const std::vector<std::string>& only,
                                    " MiB), " + aead_name(s) + " suite",
                                "throughput", "MB/s", true, tls_stacks);
             auto& wall = wall_twin(rep, tp);
-            run_workload(
-                rep, tp.workload, {&tp, &wall}, p.runs, tls_stacks, [&](const std::string& n) {
-                    bulk_result r = by_suite[n]->bulk_memory(p.suite_bytes, p.chunk, p.bulk_warmup);
-                    double mb = static_cast<double>(r.bytes) / MB;
-                    return std::vector<double>{mb / r.stats.cpu_seconds, mb / r.stats.seconds};
+            const std::uint64_t bytes = share(p.suite_bytes, p.suite_slices);
+            run_interleaved(
+                rep, tp.workload, {&tp, &wall}, p.runs, p.suite_slices, tls_stacks,
+                [&](const std::string& n) {
+                    return bulk_slice(by_suite[n]->bulk_memory(bytes, p.chunk, p.bulk_warmup));
+                },
+                [](const totals& t) {
+                    return std::vector<double>{t.per_cpu_second(), t.per_second()};
                 });
         }
     }
@@ -789,7 +924,15 @@ std::string markdown(const report& rep, const params& p) {
     if (!p.label.empty())
         o << "Measured: " << p.label << ". ";
     o << "Medians of " << p.runs << " runs (W6: " << p.memory_runs
-      << "); ratios are medians of the run-by-run ratios. Rates of the one-thread workloads "
+      << "); ratios are medians of the run-by-run ratios. Each run of a timed workload is "
+      << (p.full_slices == 1 && p.resumed_slices == 1
+              ? std::string("one stretch per stack, the stacks back to back")
+              : "slices of it, the stacks interleaved slice by slice (W1/W2 " +
+                    std::to_string(p.bulk_slices) + ", W3 " + std::to_string(p.round_slices) +
+                    ", W4 " + std::to_string(p.full_slices) + ", W5 " +
+                    std::to_string(p.resumed_slices) + ", W5 TLS 1.3 " +
+                    std::to_string(p.resumed13_slices) + " slices)")
+      << ". Rates of the one-thread workloads "
          "(W1, W3, W4, W5, AEAD) are per second of the benchmark thread's CPU time, and their "
          "\"wall clock\" rows per wall-clock second; W2's are per wall-clock second. Load average "
       << fmt(rep.load_start, true) << " at the start, " << fmt(rep.load_end, true)
@@ -870,7 +1013,10 @@ std::string json(const report& rep, const params& p) {
       << ", \"load_start\": " << json_number(rep.load_start)
       << ", \"load_end\": " << json_number(rep.load_end)
       << ", \"quick\": " << (p.quick ? "true" : "false") << ", \"runs\": " << p.runs
-      << ", \"memory_runs\": " << p.memory_runs << ", \"bulk_bytes\": " << p.bulk_bytes
+      << ", \"memory_runs\": " << p.memory_runs << ", \"slices\": {\"bulk\": " << p.bulk_slices
+      << ", \"rounds\": " << p.round_slices << ", \"full\": " << p.full_slices
+      << ", \"resumed\": " << p.resumed_slices << ", \"resumed_tls13\": " << p.resumed13_slices
+      << ", \"suites\": " << p.suite_slices << "}, \"bulk_bytes\": " << p.bulk_bytes
       << ", \"chunk\": " << p.chunk << ", \"rounds\": " << p.rounds
       << ", \"round_size\": " << p.round_size << ", \"full_handshakes\": " << p.full_handshakes
       << ", \"resumed_handshakes\": " << p.resumed_handshakes << ", \"pairs\": " << p.pairs
@@ -1057,9 +1203,11 @@ int child_profile(const std::string& workload, const std::string& stack_name, st
 void usage() {
     std::cout
         << "usage: tlsx_bench [--quick] [--runs N] [--only LIST] [--out PREFIX]\n"
-           "                  [--instructions FILE] [--label TEXT]\n"
+           "                  [--instructions FILE] [--label TEXT] [--slices N]\n"
            "  --quick          a seconds-long smoke run (small sizes, one run)\n"
            "  --runs N         repetitions of each workload (default 5)\n"
+           "  --slices N       slices per run of every timed workload, the stacks interleaved\n"
+           "                   slice by slice (default: 8-40, by workload; 1: back to back)\n"
            "  --only LIST      comma-separated subset of w1,w2,w3,w4,w5,w6,aead,suites\n"
            "  --out PREFIX     also write PREFIX.csv, PREFIX.json, PREFIX.md, PREFIX.dat\n"
            "  --instructions FILE  W3 instruction counts from bench/callgrind.sh\n"
@@ -1116,6 +1264,8 @@ int main(int argc, char** argv) {
                     throw std::runtime_error("--tls takes 1.2, 1.3 or both");
                 p.tls12 = v != "1.3";
                 p.tls13 = v != "1.2";
+            } else if (a == "--slices") {
+                p.set_slices(std::max(1, std::stoi(value())));
             } else if (a == "--pairs") {
                 p.pairs = std::stoul(value());
             } else if (a == "--help" || a == "-h") {
