@@ -442,6 +442,18 @@ void progress(const std::string& what, int run, int runs, const std::string& sta
 //----------------------------------------------------------------------------------------------
 // Running workloads
 
+/// One stack's values of run `r` (of `runs`) into the series, in their order; each shown.
+void store(const std::vector<series*>& out, const std::string& name, int r, int runs,
+           const std::vector<double>& values) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        auto& v = out[i]->samples[name];
+        v.resize(static_cast<std::size_t>(runs), nan);
+        v[static_cast<std::size_t>(r)] = values[i];
+        if (!std::isnan(values[i]) && !out[i]->hidden)
+            progress(out[i]->metric, r, runs, name, values[i], out[i]->unit);
+    }
+}
+
 /// Runs `one(stack)` for each stack, `runs` times, rotating the order run by run; `one`
 /// returns the values of the series (one per series, same order).
 template <class One>
@@ -463,13 +475,7 @@ void run_workload(report& rep, const std::string& what, std::vector<series*> out
                     s->notes[name] = std::string("failed: ") + e.what();
                 rep.failed = true;
             }
-            for (std::size_t i = 0; i < out.size(); ++i) {
-                auto& v = out[i]->samples[name];
-                v.resize(static_cast<std::size_t>(runs), nan);
-                v[static_cast<std::size_t>(r)] = values[i];
-                if (!std::isnan(values[i]) && !out[i]->hidden)
-                    progress(out[i]->metric, r, runs, name, values[i], out[i]->unit);
-            }
+            store(out, name, r, runs, values);
         }
     }
 }
@@ -560,13 +566,7 @@ void run_interleaved(report& rep, const std::string& what, std::vector<series*> 
             std::vector<double> v(out.size(), nan);
             if (!out_of_run[name])
                 v = values(sum[name]);
-            for (std::size_t i = 0; i < out.size(); ++i) {
-                auto& samples = out[i]->samples[name];
-                samples.resize(static_cast<std::size_t>(runs), nan);
-                samples[static_cast<std::size_t>(r)] = v[i];
-                if (!std::isnan(v[i]) && !out[i]->hidden)
-                    progress(out[i]->metric, r, runs, name, v[i], out[i]->unit);
-            }
+            store(out, name, r, runs, v);
         }
     }
 }
