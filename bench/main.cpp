@@ -509,7 +509,7 @@ struct totals {
 
 /** Calls `f()` with the stack `bytes` deeper than here. Where the stack sits against the heap
     (its address modulo a page, which the kernel randomises with every process) moves a workload's
-    speed by up to 7% here: W1 on mbedTLS 2.28, tlsx/raw ratio from 0.93 to 1.01 in three
+    speed by up to 8% here: W1 on mbedTLS 2.28, tlsx/raw ratio from 0.93 to 1.01 in three
     processes, and 1.00-1.01 in four with address randomisation off (`setarch -R`). Slices on
     shifted stacks average each sample over many offsets instead of taking the one the process
     happened to get. */
