@@ -454,6 +454,26 @@ void store(const std::vector<series*>& out, const std::string& name, int r, int 
     }
 }
 
+/// Runs `f()` for stack `name`; returns false, with the reason in the series' notes, when the
+/// stack has no such workload (`unsupported`) or it failed (the report then fails too).
+template <class F>
+bool guarded(report& rep, const std::string& what, const std::vector<series*>& out,
+             const std::string& name, F&& f) {
+    try {
+        f();
+        return true;
+    } catch (const unsupported& e) {
+        for (series* s : out)
+            s->notes[name] = e.what();
+    } catch (const std::exception& e) {
+        std::cerr << "  " << what << " " << name << " FAILED: " << e.what() << std::endl;
+        for (series* s : out)
+            s->notes[name] = std::string("failed: ") + e.what();
+        rep.failed = true;
+    }
+    return false;
+}
+
 /// Runs `one(stack)` for each stack, `runs` times, rotating the order run by run; `one`
 /// returns the values of the series (one per series, same order).
 template <class One>
@@ -464,17 +484,7 @@ void run_workload(report& rep, const std::string& what, std::vector<series*> out
         for (std::size_t k = 0; k < stacks.size(); ++k) {
             const std::string& name = stacks[(k + static_cast<std::size_t>(r)) % stacks.size()];
             std::vector<double> values(out.size(), nan);
-            try {
-                values = one(name);
-            } catch (const unsupported& e) {
-                for (series* s : out)
-                    s->notes[name] = e.what();
-            } catch (const std::exception& e) {
-                std::cerr << "  " << what << " " << name << " FAILED: " << e.what() << std::endl;
-                for (series* s : out)
-                    s->notes[name] = std::string("failed: ") + e.what();
-                rep.failed = true;
-            }
+            guarded(rep, what, out, name, [&] { values = one(name); });
             store(out, name, r, runs, values);
         }
     }
@@ -546,20 +556,9 @@ void run_interleaved(report& rep, const std::string& what, std::vector<series*> 
                 // 16-byte steps visits all 256 offsets in a page before it repeats.
                 const std::size_t shift = static_cast<std::size_t>(r * slices + k) * 37 * 16 % 4096;
                 auto one = [&] { return slice(name); };
-                try {
-                    sum[name].add(on_shifted_stack(shift, one));
-                } catch (const unsupported& e) {
-                    for (series* s : out)
-                        s->notes[name] = e.what();
+                if (!guarded(rep, what, out, name,
+                             [&] { sum[name].add(on_shifted_stack(shift, one)); }))
                     out_of_run[name] = true;
-                } catch (const std::exception& e) {
-                    std::cerr << "  " << what << " " << name << " FAILED: " << e.what()
-                              << std::endl;
-                    for (series* s : out)
-                        s->notes[name] = std::string("failed: ") + e.what();
-                    rep.failed = true;
-                    out_of_run[name] = true;
-                }
             }
         }
         for (const std::string& name : stacks) {
