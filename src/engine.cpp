@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -555,7 +556,7 @@ private:
             if (hs_done_ && role_ == stream_base::server && internals::negotiated_tls13(ssl_) &&
                 want > internals::conf_authmode(*own_conf_))
                 return error::post_handshake_auth_unsupported;
-            mbedtls_ssl_conf_authmode(own_conf_.get(), want);
+            mbedtls_ssl_conf_authmode(&*own_conf_, want);
         }
         mode_override_ = mode;
         has_mode_override_ = true;
@@ -589,8 +590,9 @@ private:
         // versions, renegotiation) are copied now and later changes to the context do not
         // reach this session; what it points to (lists, ticket keys) is shared, which is why a
         // context in use must not be changed, except by a reload (below).
-        own_conf_.reset(new mbedtls_ssl_config(*conf));
-        conf = own_conf_.get();
+        // Held in the engine itself (mbedTLS points at it; the engine never moves): one
+        // allocation fewer per session than a heap copy.
+        conf = &own_conf_.emplace(*conf);
         // The context's own certificates and trust as they are now, held for the session's
         // life: a reload publishes new ones for later sessions and leaves these alone.
         creds_ = ctx_->snapshot();
@@ -974,7 +976,7 @@ private:
     credential_snapshot creds_; // what own_conf_ points at (certificates, trust)
     std::vector<std::shared_ptr<const void>> sni_keep_; // what SNI callbacks chose (use())
     mbedtls_ssl_context ssl_;
-    std::unique_ptr<mbedtls_ssl_config> own_conf_;
+    std::optional<mbedtls_ssl_config> own_conf_; // set up by setup()
     bool setup_ = false;
     stream_base::handshake_type role_ = stream_base::client;
 
