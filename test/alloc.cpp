@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 // Counting allocator: malloc, calloc and realloc are replaced (forwarding to glibc's own), so
@@ -246,6 +247,59 @@ BOOST_AUTO_TEST_CASE(large_write_some_takes_one_record_and_async_write_takes_all
     const std::size_t one_record = backend::has_tls13 ? tlsx::engine::max_record_plaintext - 1
                                                       : tlsx::engine::max_record_plaintext;
     BOOST_TEST(n == one_record);
+}
+
+// The queues' storage blocks are recycled per thread: a connection's handshake takes an input
+// and an output block and gives them back when it ends, and the next one on the thread takes
+// them without a heap allocation. A thread keeps at most two of each size; other sizes go to the
+// heap. On a fresh thread, so that no block kept by an earlier test is there.
+BOOST_AUTO_TEST_CASE(queue_storage_is_recycled_per_thread_two_blocks_of_each_size) {
+    using tlsx::detail::allocate_block;
+    using tlsx::detail::deallocate_block;
+    const std::size_t sizes[] = {tlsx::detail::input_queue::capacity,
+                                 tlsx::detail::output_queue::initial_capacity};
+    std::size_t heap[2] = {}, odd = 0;
+    bool reused[2] = {};
+    std::thread([&] {
+        for (int k = 0; k < 2; ++k) {
+            const std::size_t size = sizes[k];
+            unsigned char* first[3] = {allocate_block(size), allocate_block(size),
+                                       allocate_block(size)};
+            for (unsigned char* b : first)
+                deallocate_block(b, size); // two kept, the third freed
+            allocations = 0;
+            counting = true;
+            unsigned char* again[3] = {allocate_block(size), allocate_block(size),
+                                       allocate_block(size)};
+            counting = false;
+            heap[k] = allocations.load();
+            reused[k] = (again[0] == first[0] || again[0] == first[1]) &&
+                        (again[1] == first[0] || again[1] == first[1]) && again[0] != again[1];
+            for (unsigned char* b : again)
+                deallocate_block(b, size);
+        }
+        unsigned char* other = allocate_block(1000); // not a queue's size: never kept
+        deallocate_block(other, 1000);
+        allocations = 0;
+        counting = true;
+        other = allocate_block(1000);
+        counting = false;
+        odd = allocations.load();
+        deallocate_block(other, 1000);
+    }).join();
+    for (int k = 0; k < 2; ++k) {
+        BOOST_TEST_CONTEXT("block size " << sizes[k]) {
+            BOOST_TEST(reused[k]); // the two kept blocks come back
+#if TLSX_TEST_COUNT_ALLOCATIONS
+            BOOST_TEST(heap[k] == 1u); // only the third goes to the heap
+#endif
+        }
+    }
+#if TLSX_TEST_COUNT_ALLOCATIONS
+    BOOST_TEST(odd == 1u);
+#else
+    (void)odd;
+#endif
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <string>
+#include <thread>
 #include <vector>
 
 using tlsx::detail::input_queue;
@@ -281,6 +282,41 @@ BOOST_AUTO_TEST_CASE(input_refuses_an_oversized_header_received_in_parts) {
     receive(plain, {big.begin(), big.begin() + 5});
     BOOST_TEST(plain.take(out, sizeof out) == 5u);
     BOOST_TEST(!plain.oversized());
+}
+
+// The storage a queue gives back goes to the next queue on the same thread (queue_storage.cpp),
+// not to the heap: under connection churn each handshake takes the previous one's blocks.
+BOOST_AUTO_TEST_CASE(released_storage_goes_to_the_next_queue_on_the_thread) {
+    // On a fresh thread, so that no block kept by an earlier test is there to be taken.
+    bool in_reused = false, out_reused = false, out_intact = false, in_freed = false;
+    std::thread([&] {
+        const void* in_block = nullptr;
+        const void* out_block = nullptr;
+        {
+            input_queue in;
+            in_block = in.prepare().data(); // empty queue: the tail is the whole block
+            in.commit(0);
+            in.release();
+            in_freed = !in.has_storage();
+            output_queue out;
+            auto r = bytes(100, 3);
+            out.append(r.data(), r.size());
+            out_block = out.front().data();
+            out.consume(r.size());
+            out.release();
+        }
+        input_queue in;
+        in_reused = in.prepare().data() == in_block;
+        in.commit(0);
+        output_queue out;
+        auto r = bytes(50, 4);
+        out_reused = out.append(r.data(), r.size()) && out.front().data() == out_block;
+        out_intact = std::memcmp(out.front().data(), r.data(), r.size()) == 0;
+    }).join();
+    BOOST_TEST(in_freed);
+    BOOST_TEST(in_reused);
+    BOOST_TEST(out_reused);
+    BOOST_TEST(out_intact);
 }
 
 BOOST_AUTO_TEST_CASE(output_counts_what_was_produced_and_consumed) {

@@ -18,10 +18,20 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <new>
 
 namespace tlsx {
 namespace detail {
+
+/** Storage blocks of the queues below, recycled per thread, as Asio's recycling allocator does
+    for handler memory. A connection's handshake takes an input and an output block and gives
+    them back when it ends (an idle connection holds none); the next connection on the thread
+    takes them, warm in the cache, instead of going to the heap. A thread keeps at most two
+    blocks of each queue's size (input_queue::capacity, output_queue::initial_capacity) until it
+    exits; other sizes, and blocks beyond those, go to and come from the heap. */
+/// A block of `size` bytes, not initialised; nullptr when memory ran out.
+unsigned char* allocate_block(std::size_t size) noexcept;
+/// Give back a block of allocate_block(size) (nullptr: nothing).
+void deallocate_block(unsigned char* p, std::size_t size) noexcept;
 
 /** Ciphertext received from the transport, not yet taken by mbedTLS.
 
@@ -38,7 +48,7 @@ public:
     /// Allocate the storage if not yet done; false if that failed.
     bool reserve() noexcept {
         if (!buf_)
-            buf_.reset(new (std::nothrow) unsigned char[capacity]);
+            buf_.reset(allocate_block(capacity));
         return static_cast<bool>(buf_);
     }
 
@@ -224,7 +234,10 @@ private:
     /// Compact when less than this is free behind the unconsumed bytes.
     static constexpr std::size_t compact_below = 2048;
 
-    std::unique_ptr<unsigned char[]> buf_;
+    struct give_back {
+        void operator()(unsigned char* p) const noexcept { deallocate_block(p, capacity); }
+    };
+    std::unique_ptr<unsigned char[], give_back> buf_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
     bool lent_ = false;
@@ -295,7 +308,7 @@ public:
     void release() noexcept {
         if (begin_ != end_ || pinned_)
             return;
-        buf_.reset();
+        deallocate_block(buf_.release(), cap_);
         retired_.reset();
         cap_ = begin_ = end_ = 0;
     }
@@ -329,7 +342,7 @@ private:
             return true;
         }
         std::size_t cap = std::max({cap_ * 2, used + len, initial_capacity});
-        std::unique_ptr<unsigned char[]> bigger(new (std::nothrow) unsigned char[cap]);
+        std::unique_ptr<unsigned char[]> bigger(allocate_block(cap));
         if (!bigger)
             return false;
         if (used != 0)
