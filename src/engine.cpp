@@ -25,6 +25,7 @@
 #include "renegotiation.hpp"
 
 #include "detail/mbedtls_internals.hpp"
+#include "detail/recycled_blocks.hpp"
 
 #include <boost/config.hpp>
 
@@ -35,6 +36,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <utility>
@@ -64,6 +66,17 @@ public:
     }
 
     ~engine_impl() { mbedtls_ssl_free(&ssl_); }
+
+    /// The state's memory is recycled per thread, as the queues' storage is (a connection's
+    /// largest allocation after mbedTLS's own buffers: recycled_blocks.cpp).
+    static void* operator new(std::size_t n) {
+        if (void* p = allocate_block(n))
+            return p;
+        throw std::bad_alloc();
+    }
+    static void operator delete(void* p, std::size_t n) noexcept {
+        deallocate_block(static_cast<unsigned char*>(p), n);
+    }
 
     engine_impl(const engine_impl&) = delete;
     engine_impl& operator=(const engine_impl&) = delete;
@@ -1027,6 +1040,11 @@ private:
     mutable char suite_[64] = {};
     mutable std::size_t suite_size_ = 0;
 };
+
+const std::size_t engine_state_size = sizeof(engine_impl);
+static_assert(sizeof(engine_impl) != input_queue::capacity &&
+                  sizeof(engine_impl) != output_queue::initial_capacity,
+              "recycled_blocks.cpp tells the recycled blocks apart by size");
 
 } // namespace detail
 

@@ -26,8 +26,9 @@ namespace detail {
     for handler memory. A connection's handshake takes an input and an output block and gives
     them back when it ends (an idle connection holds none); the next connection on the thread
     takes them, warm in the cache, instead of going to the heap. A thread keeps at most two
-    blocks of each queue's size (input_queue::capacity, output_queue::initial_capacity) until it
-    exits; other sizes, and blocks beyond those, go to and come from the heap. */
+    blocks of each queue's size (input_queue::capacity, output_queue::initial_capacity), and of
+    the engine's state, which comes from here too, until it exits; other sizes, and blocks
+    beyond those, go to and come from the heap. */
 /// A block of `size` bytes, not initialised; nullptr when memory ran out.
 unsigned char* allocate_block(std::size_t size) noexcept;
 /// Give back a block of allocate_block(size) (nullptr: nothing).
