@@ -30,22 +30,29 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/defer.hpp>
+#include <boost/asio/detail/handler_cont_helpers.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/execution/allocator.hpp>
+#include <boost/asio/execution/blocking.hpp>
+#include <boost/asio/execution/relationship.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
+#include <boost/asio/require.hpp>
 
 #include <algorithm>
 #include <condition_variable>
 #include <cstddef>
-#include <vector>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace tlsx {
 namespace test {
@@ -460,10 +467,45 @@ private:
     bool failed() const noexcept { return written_ >= fail_after_; }
     bool counted_failure(error_code& ec) noexcept { return fail_count_ && fail_count_->fail(ec); }
 
+    /** Queue the completion on the handler's executor. A handler that is a continuation (an
+        intermediate step of a composed operation, which asio_handler_is_continuation says) is
+        deferred, as Asio's own sockets complete one: on an io_context running on this thread
+        it goes to the thread's private queue, behind the handler that started it, without
+        taking the scheduler's lock or waking another thread. Anything else is posted.
+
+        When that executor is a plain io_context's behind the polymorphic wrapper (the common
+        case: make_pipe(io)), the completion goes to the io_context's executor itself, which
+        runs the handler where its associated executor would have: asio::post/defer on the
+        wrapper would build and destroy about nine type-erased executors per completion (the
+        blocking, relationship and allocator properties, one each, and a work_dispatcher with
+        its own copy and outstanding-work guard to hand the handler to that same executor). */
     template <class Handler>
     void post_handler(Handler&& h, error_code ec, std::size_t n) {
+        namespace execution = boost::asio::execution;
         auto ex = boost::asio::get_associated_executor(h, ex_);
-        boost::asio::post(ex, boost::asio::append(std::forward<Handler>(h), ec, n));
+        const bool continuation = boost_asio_handler_cont_helpers::is_continuation(h);
+        if constexpr (std::is_same<decltype(ex), boost::asio::any_io_executor>::value) {
+            if (auto* io = ex.template target<boost::asio::io_context::executor_type>()) {
+                auto alloc = boost::asio::get_associated_allocator(h);
+                auto run = [h = std::decay_t<Handler>(std::forward<Handler>(h)), ec, n]() mutable {
+                    std::move(h)(ec, n);
+                };
+                auto never = boost::asio::require(*io, execution::blocking.never,
+                                                  execution::allocator(alloc));
+                if (continuation)
+                    boost::asio::require(never, execution::relationship.continuation)
+                        .execute(std::move(run));
+                else
+                    boost::asio::require(never, execution::relationship.fork)
+                        .execute(std::move(run));
+                return;
+            }
+        }
+        auto done = boost::asio::append(std::forward<Handler>(h), ec, n);
+        if (continuation)
+            boost::asio::defer(ex, std::move(done));
+        else
+            boost::asio::post(ex, std::move(done));
     }
 
     // Mutex held.
