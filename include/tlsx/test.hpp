@@ -102,6 +102,13 @@ struct channel {
     bool eof = false;
     pending_read* reader = nullptr;
     std::condition_variable cv;
+    int waiters = 0; // blocking reads waiting on cv (notify_all is not free even with none)
+
+    // Called with the pipe mutex held, as is notify().
+    void wake_waiters() {
+        if (waiters != 0)
+            cv.notify_all();
+    }
 
     ~channel() {
         if (reader)
@@ -110,7 +117,7 @@ struct channel {
 
     // Called with the pipe mutex held.
     void notify() {
-        cv.notify_all();
+        wake_waiters();
         if (reader && (!data.empty() || eof)) {
             pending_read* r = std::exchange(reader, nullptr);
             r->fill(*this);
@@ -303,7 +310,7 @@ public:
         in.eof = true;
         if (in.reader)
             std::exchange(in.reader, nullptr)->abort(boost::asio::error::operation_aborted);
-        in.cv.notify_all();
+        in.wake_waiters();
     }
 
     /// Cancel a pending read: it completes with operation_aborted.
@@ -335,7 +342,9 @@ public:
         }
         if (counted_failure(ec))
             return 0;
+        ++c.waiters;
         c.cv.wait(lock, [&] { return !c.data.empty() || c.eof || failed(); });
+        --c.waiters;
         return take(c, buffers, ec);
     }
 
@@ -565,7 +574,7 @@ private:
             auto& in = inbox();
             if (in.reader)
                 std::exchange(in.reader, nullptr)->abort(boost::asio::error::connection_reset);
-            in.cv.notify_all();
+            in.wake_waiters();
         }
         return n;
     }
