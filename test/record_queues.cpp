@@ -319,6 +319,28 @@ BOOST_AUTO_TEST_CASE(released_storage_goes_to_the_next_queue_on_the_thread) {
     BOOST_TEST(out_intact);
 }
 
+// A client ends its handshake with its last flight still queued, so its output block is only
+// given back with the stream: the queue's destructor recycles it as release() does.
+BOOST_AUTO_TEST_CASE(an_output_queue_destroyed_with_bytes_queued_gives_its_block_back) {
+    bool kept = false, reused = false;
+    std::thread([&] {
+        const void* block = nullptr;
+        auto r = bytes(100, 5);
+        {
+            output_queue out;
+            out.append(r.data(), r.size());
+            block = out.front().data();
+            out.release(); // bytes queued (and lent out): not released
+            kept = out.size() == r.size();
+        }
+        output_queue next;
+        next.append(r.data(), r.size());
+        reused = next.front().data() == block;
+    }).join();
+    BOOST_TEST(kept);
+    BOOST_TEST(reused);
+}
+
 BOOST_AUTO_TEST_CASE(output_counts_what_was_produced_and_consumed) {
     output_queue q;
     auto r1 = bytes(300, 1);

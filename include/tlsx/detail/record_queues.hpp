@@ -269,6 +269,17 @@ public:
     /// Initial capacity; the queue doubles as needed.
     static constexpr std::size_t initial_capacity = 4096;
 
+    output_queue() = default;
+    output_queue(const output_queue&) = delete;
+    output_queue& operator=(const output_queue&) = delete;
+    /// A block of the initial size goes back to the thread's recycled blocks, as release()
+    /// gives it: a client ends its handshake with its last flight still queued, so its block
+    /// is only given back with the stream.
+    ~output_queue() {
+        if (cap_ == initial_capacity)
+            deallocate_block(buf_.release(), cap_);
+    }
+
     /** The queued bytes, lent to a transport write until consume(): until then the queue may
         grow, but neither moves nor frees these bytes. */
     boost::asio::const_buffer front() const noexcept {
